@@ -1,5 +1,292 @@
 """pytest plugin (pytest11 entry point): options, fixtures, default target.
 
-Heavy modules are imported lazily so that loading the plugin costs nothing in
-test runs that do not use it.
+A thin adapter, as schemathesis' is: options are read once in
+``pytest_configure`` into a :class:`~chime_conformance.target.SuiteConfig` and
+forwarded to xdist workers; fixtures come in layers (settings → target and
+client → resources); everything heavy is imported lazily, so loading the plugin
+costs nothing in test runs that do not use it.
 """
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from chime_conformance.client import ChimeClient
+    from chime_conformance.coverage import ConstraintCoverage
+    from chime_conformance.ledger import Ledger
+    from chime_conformance.target import SuiteConfig
+
+GROUP = "chime-conformance"
+# option dest → (flag, environment fallback, help)
+OPTIONS: dict[str, tuple[str, str, str]] = {
+    "target_url": (
+        "--target-url",
+        "CHIME_CONFORMANCE_TARGET_URL",
+        "endpoint under test (default: the embedded emulator)",
+    ),
+    "accounts_url": (
+        "--accounts-url",
+        "CHIME_CONFORMANCE_ACCOUNTS_URL",
+        "endpoint of the accounts API, if not the target URL",
+    ),
+    "region": (
+        "--region",
+        "CHIME_CONFORMANCE_REGION",
+        "signing region (default: $AWS_REGION or us-east-1)",
+    ),
+    "report_dir": (
+        "--report-dir",
+        "CHIME_CONFORMANCE_REPORT_DIR",
+        "where to write reports (default: reports)",
+    ),
+}
+FLAGS: dict[str, tuple[str, str, str]] = {
+    "allow_live": (
+        "--allow-live",
+        "CHIME_CONFORMANCE_ALLOW_LIVE",
+        "allow a target that is not loopback",
+    ),
+}
+# `--strict` is pytest's own flag (strict markers, config, xfail); the suite
+# reads it too, so one flag means "strict about everything". Env fallback:
+STRICT_ENV = "CHIME_CONFORMANCE_STRICT"
+CONFIG_KEY = pytest.StashKey["SuiteConfig"]()
+EMULATOR_KEY = pytest.StashKey[Any]()
+COVERAGE_KEY = pytest.StashKey["ConstraintCoverage"]()
+LEFTOVERS_KEY = pytest.StashKey[list[str]]()
+PROFILES_REGISTERED = False
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup(GROUP, "Amazon Chime SDK Identity conformance")
+    for dest, (flag, env, text) in OPTIONS.items():
+        group.addoption(
+            flag, dest=f"chime_{dest}", default=None, metavar="VALUE", help=f"{text} [env {env}]"
+        )
+    for dest, (flag, env, text) in FLAGS.items():
+        group.addoption(
+            flag,
+            dest=f"chime_{dest}",
+            action="store_true",
+            default=False,
+            help=f"{text} [env {env}]",
+        )
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def option_values(config: pytest.Config) -> dict[str, object]:
+    """Options, each falling back to its environment variable."""
+    values: dict[str, object] = {}
+    for dest, (_, env, _) in OPTIONS.items():
+        values[dest] = config.getoption(f"chime_{dest}") or os.environ.get(env) or None
+    values["region"] = values["region"] or os.environ.get("AWS_REGION") or None
+    for dest, (_, env, _) in FLAGS.items():
+        values[dest] = config.getoption(f"chime_{dest}") or _env_flag(env)
+    values["strict"] = bool(config.getoption("strict", False)) or _env_flag(STRICT_ENV)
+    return values
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    register_hypothesis_profiles()
+    from chime_conformance.target import ConfigurationError, build_config
+
+    workerinput = getattr(config, "workerinput", None)
+    values = option_values(config)
+    if workerinput is not None and workerinput.get("chime_target_url"):
+        values["target_url"] = workerinput["chime_target_url"]
+    try:
+        suite = build_config(values, run_id=(workerinput or {}).get("chime_run_id"))
+    except ConfigurationError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[CONFIG_KEY] = suite
+
+
+def register_hypothesis_profiles() -> None:
+    """``ci`` (fast, derandomized), ``default`` and ``nightly`` (deep).
+
+    Registered before Hypothesis' own plugin reads ``--hypothesis-profile``."""
+    global PROFILES_REGISTERED
+    if PROFILES_REGISTERED:
+        return
+    from hypothesis import HealthCheck, settings
+
+    relaxed = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+    common: dict[str, Any] = {"deadline": None, "suppress_health_check": relaxed}
+    settings.register_profile(
+        "ci",
+        max_examples=8,
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        stateful_step_count=12,
+        **common,
+    )
+    settings.register_profile("default", max_examples=20, stateful_step_count=20, **common)
+    settings.register_profile("nightly", max_examples=400, stateful_step_count=60, **common)
+    PROFILES_REGISTERED = True
+
+
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller → worker: one run id, one embedded emulator."""
+    suite = node.config.stash[CONFIG_KEY]
+    node.workerinput["chime_run_id"] = suite.run_id
+    node.workerinput["chime_target_url"] = _controller_target_url(node.config)
+
+
+def _controller_target_url(config: pytest.Config) -> str:
+    suite = config.stash[CONFIG_KEY]
+    if suite.target_url:
+        return suite.target_url
+    return _embedded_emulator(config).url  # type: ignore[no-any-return]
+
+
+def _embedded_emulator(config: pytest.Config) -> Any:
+    if EMULATOR_KEY not in config.stash:
+        from chime_conformance.emulator.server import start_emulator
+
+        emulator = start_emulator(host="127.0.0.1", port=0)
+        config.stash[EMULATOR_KEY] = emulator
+        config.add_cleanup(emulator.stop)
+    return config.stash[EMULATOR_KEY]
+
+
+# --------------------------------------------------------------------------
+# Fixtures: settings → target and client → ledger
+
+
+@pytest.fixture(scope="session")
+def chime_config(request: pytest.FixtureRequest) -> SuiteConfig:
+    """The run's settings (target, region, strictness, run id)."""
+    return request.config.stash[CONFIG_KEY]
+
+
+@pytest.fixture(scope="session")
+def chime_target_url(request: pytest.FixtureRequest, chime_config: SuiteConfig) -> str:
+    """The URL under test: ``--target-url``, or the embedded emulator, started on first use."""
+    return chime_config.target_url or _embedded_emulator(request.config).url  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def chime_ledger() -> Ledger:
+    """Every resource this process created and has not deleted yet."""
+    from chime_conformance.ledger import Ledger
+
+    return Ledger()
+
+
+@pytest.fixture(scope="session")
+def chime_client(
+    request: pytest.FixtureRequest,
+    chime_config: SuiteConfig,
+    chime_target_url: str,
+    chime_ledger: Ledger,
+) -> Iterator[ChimeClient]:
+    """A signed client of the target; stops the run at once if it is unreachable,
+    and deletes every resource the run created when the session ends."""
+    from chime_conformance.client import ChimeClient, TargetUnreachable
+
+    client = ChimeClient(
+        chime_target_url,
+        accounts_url=chime_config.accounts_url,
+        region=chime_config.region,
+        observer=chime_ledger.observe,
+    )
+    try:
+        client.probe()
+    except TargetUnreachable as error:
+        pytest.exit(f"chime-conformance: {error}", returncode=3)
+    yield client
+    leftovers = chime_ledger.clean_up(
+        lambda operation, members: client.call(operation, members).status
+    )
+    request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(leftovers)
+
+
+@pytest.fixture(scope="session")
+def chime_coverage(request: pytest.FixtureRequest) -> ConstraintCoverage:
+    """Constraint probes of this process; merged into the report at the end."""
+    from chime_conformance.coverage import ConstraintCoverage
+
+    if COVERAGE_KEY not in request.config.stash:
+        request.config.stash[COVERAGE_KEY] = ConstraintCoverage()
+    return request.config.stash[COVERAGE_KEY]
+
+
+# --------------------------------------------------------------------------
+# End of the run: merge workers' coverage, print it
+
+
+def _parts_dir(config: pytest.Config) -> Path:
+    suite = config.stash[CONFIG_KEY]
+    return suite.report_dir / ".parts" / suite.run_id
+
+
+@pytest.hookimpl(trylast=True)  # after the session fixtures' teardown
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if not hasattr(config, "workerinput") or CONFIG_KEY not in config.stash:
+        return
+    worker = config.workerinput["workerid"]
+    if COVERAGE_KEY in config.stash:
+        config.stash[COVERAGE_KEY].dump(_parts_dir(config) / f"coverage-{worker}.json")
+    leftovers = config.stash.get(LEFTOVERS_KEY, [])
+    if leftovers:
+        (_parts_dir(config) / f"leftovers-{worker}.txt").write_text(
+            "\n".join(leftovers), encoding="utf-8"
+        )
+
+
+def all_leftovers(config: pytest.Config) -> list[str]:
+    """Resources this run could not delete, from this process and every worker."""
+    lines = list(config.stash.get(LEFTOVERS_KEY, []))
+    for part in sorted(_parts_dir(config).glob("leftovers-*.txt")):
+        lines.extend(part.read_text(encoding="utf-8").splitlines())
+    return lines
+
+
+def merged_coverage(config: pytest.Config) -> ConstraintCoverage | None:
+    """This process's coverage plus every worker's (on the controller)."""
+    from chime_conformance.coverage import ConstraintCoverage
+
+    merged = ConstraintCoverage()
+    found = COVERAGE_KEY in config.stash
+    if found:
+        merged.merge(config.stash[COVERAGE_KEY])
+    for part in sorted(_parts_dir(config).glob("coverage-*.json")):
+        merged.merge(ConstraintCoverage.load(part))
+        found = True
+    return merged if found else None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or CONFIG_KEY not in config.stash:
+        return
+    leftovers = all_leftovers(config)
+    if leftovers:
+        terminalreporter.write_sep(
+            "!", "chime-conformance: resources of this run left behind", red=True
+        )
+        for line in leftovers:
+            terminalreporter.write_line(line)
+    coverage = merged_coverage(config)
+    if coverage is None:
+        return
+    from chime_conformance.constraints import all_constraint_ids
+
+    covered, total = coverage.summary(all_constraint_ids())
+    percent = 100.0 * covered / total if total else 100.0
+    terminalreporter.write_sep("-", "chime-conformance constraint coverage")
+    terminalreporter.write_line(
+        f"constraints probed from both sides: {covered}/{total} ({percent:.1f}%)"
+    )
+    coverage.dump(config.stash[CONFIG_KEY].report_dir / "constraint-coverage.json")

@@ -1,0 +1,95 @@
+"""The run's settings: which endpoint is under test, and whether it may be.
+
+Read once from options and environment (plugin.py), then passed around as one
+frozen :class:`SuiteConfig`; nothing else reads options or the environment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_REGION = "us-east-1"
+# RFC 6761 reserves these names; they never resolve to AWS.
+TEST_HOST_SUFFIXES = (".localhost", ".test")
+
+
+class ConfigurationError(ValueError):
+    """An option or environment variable that cannot be used, said in one sentence."""
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """Everything a conformance run needs to know about its target."""
+
+    target_url: str | None  # None: the embedded emulator
+    accounts_url: str | None  # None: the target URL serves the accounts API too
+    region: str
+    strict: bool
+    allow_live: bool
+    report_dir: Path
+    run_id: str
+
+    @property
+    def embedded(self) -> bool:
+        return self.target_url is None
+
+
+def new_run_id() -> str:
+    """A short id that names and tags every resource this run creates."""
+    return "cc" + secrets.token_hex(5)
+
+
+def build_config(values: Mapping[str, object], *, run_id: str | None = None) -> SuiteConfig:
+    """A checked :class:`SuiteConfig` from option values (already env-resolved)."""
+    target = _url_or_none(values.get("target_url"), "--target-url")
+    accounts = _url_or_none(values.get("accounts_url"), "--accounts-url")
+    region = str(values.get("region") or DEFAULT_REGION)
+    config = SuiteConfig(
+        target_url=target,
+        accounts_url=accounts,
+        region=region,
+        strict=bool(values.get("strict")),
+        allow_live=bool(values.get("allow_live")),
+        report_dir=Path(str(values.get("report_dir") or "reports")),
+        run_id=run_id or new_run_id(),
+    )
+    refuse_live_without_consent(config)
+    return config
+
+
+def _url_or_none(value: object, option: str) -> str | None:
+    if value in (None, ""):
+        return None
+    url = str(value).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"{option} must be an http(s) URL with a host, got {value!r}")
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"{option} must not have a query or fragment, got {value!r}")
+    return url
+
+
+def is_local_host(url: str) -> bool:
+    """Whether ``url`` names loopback or a reserved test name (never AWS)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(TEST_HOST_SUFFIXES):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_live_without_consent(config: SuiteConfig) -> None:
+    """Raise unless every target is local or the user passed ``--allow-live``."""
+    for url in (config.target_url, config.accounts_url):
+        if url and not is_local_host(url) and not config.allow_live:
+            raise ConfigurationError(
+                f"{url} is not a loopback or test host; pass --allow-live to run the "
+                "suite against it (it will create and delete resources there)"
+            )
