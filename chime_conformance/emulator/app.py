@@ -1,0 +1,285 @@
+"""The WSGI application: the front door every request goes through.
+
+In order: read the raw request (size caps), verify SigV4, route on the raw
+path, read and validate the members against the spec, then call the
+operation's handler under the backend's lock. Validation comes before any
+lookup, so an invalid path label is a 400, never a 404. Whatever a client
+sends, the answer has AWS's error shape and is never a 5xx; a 5xx means a bug
+here, and is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import http
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from werkzeug.datastructures import EnvironHeaders
+
+from chime_conformance import spec
+from chime_conformance.emulator import responses
+from chime_conformance.emulator.auth import ReceivedRequest, SigV4Verifier
+from chime_conformance.emulator.exceptions import (
+    BadRequestException,
+    ChimeError,
+    NotFoundException,
+    RequestEntityTooLargeException,
+    ServiceFailureException,
+)
+from chime_conformance.emulator.models import EmulatorBackend
+from chime_conformance.emulator.urls import RouteTable, route_table
+
+logger = logging.getLogger("chime_conformance.emulator")
+
+MAX_BODY_BYTES = 1 << 20  # 1 MiB
+MAX_QUERY_BYTES = 16 * 1024
+MAX_QUERY_FIELDS = 64
+ADMIN_PREFIX = "/_emulator/"
+ACCOUNT_TYPES = ("Team", "EnterpriseDirectory", "EnterpriseLWA", "EnterpriseOIDC")
+ACCOUNT_STATUSES = ("Active", "Suspended")
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    access_key: str = "testing"
+    secret_key: str = "testing"
+    state_file: str | None = None
+
+
+@dataclass
+class Exchange:
+    """One request as received, and what became of it (for the log line)."""
+
+    environ: dict[str, Any]
+    method: str
+    raw_path: str
+    raw_query: str
+    operation: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    @classmethod
+    def of(cls, environ: dict[str, Any]) -> Exchange:
+        # RAW_URI keeps the percent-encoding that PATH_INFO has already undone
+        target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ["PATH_INFO"]
+        parts = urlsplit(target)
+        return cls(environ, environ["REQUEST_METHOD"].upper(), parts.path or "/", parts.query)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def json(cls, status: int, document: Any, *headers: tuple[str, str]) -> Answer:
+        # ensure_ascii: a lone surrogate a client sent in Metadata still serializes
+        return cls(
+            status, json.dumps(document).encode(), (("Content-Type", "application/json"), *headers)
+        )
+
+    @classmethod
+    def error(cls, error: ChimeError) -> Answer:
+        return cls.json(error.status, error.body(), ("x-amzn-ErrorType", error.error_type))
+
+
+class EmulatorApp:
+    """Serves both APIs (their paths do not collide) for one account and region."""
+
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        backend: EmulatorBackend | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.backend = backend or EmulatorBackend(clock=clock)
+        self.routes: RouteTable = route_table()
+        self.verifier = SigV4Verifier(
+            {config.access_key: config.secret_key}, config.region, clock=clock
+        )
+        # the seams a fault hook will wrap: one entry per operation
+        self.identity_handlers = dict(responses.IDENTITY_HANDLERS)
+        self.accounts_handlers = dict(responses.ACCOUNTS_HANDLERS)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        exchange = Exchange.of(environ)
+        answer = self.answer(exchange)
+        headers = [
+            *answer.headers,
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+            ("Content-Length", str(len(answer.body))),
+        ]
+        start_response(f"{answer.status} {http.HTTPStatus(answer.status).phrase}", headers)
+        self._log(exchange, answer.status)
+        return [answer.body]
+
+    def answer(self, exchange: Exchange) -> Answer:
+        try:
+            if exchange.raw_path.startswith(ADMIN_PREFIX):
+                return self._admin(exchange)
+            return self._api(exchange)
+        except ChimeError as error:
+            return Answer.error(error)
+        except Exception:
+            logger.exception(
+                "bug: unhandled error on %s %s", exchange.method, exchange.raw_path[:200]
+            )
+            return Answer.error(ServiceFailureException("The emulator failed; see its log."))
+
+    # -- the API ------------------------------------------------------------------
+
+    def _api(self, exchange: Exchange) -> Answer:
+        body = read_body(exchange.environ)
+        if len(exchange.raw_query) > MAX_QUERY_BYTES:
+            raise BadRequestException(f"The query string is longer than {MAX_QUERY_BYTES} bytes.")
+        headers = {name.lower(): value for name, value in EnvironHeaders(exchange.environ).items()}
+        self.verifier.verify(
+            ReceivedRequest(
+                exchange.method,
+                headers.get("host", ""),
+                exchange.raw_path,
+                exchange.raw_query,
+                headers,
+                body,
+            )
+        )
+        query = parse_query(exchange.raw_query)
+        resolved = self.routes.resolve(exchange.method, exchange.raw_path, query)
+        if resolved is None:
+            raise NotFoundException(
+                f"No operation of this service is {exchange.method} {exchange.raw_path[:200]}."
+            )
+        operation, labels = resolved
+        exchange.operation = operation.name
+        members, violations = spec.parse_request(
+            operation, labels, query, body, headers.get("content-type")
+        )
+        if violations:
+            raise BadRequestException(spec.format_violations(violations))
+        result = self.dispatch(operation, members)
+        if operation.success_status == 204:
+            return Answer(204, b"")
+        return Answer.json(operation.success_status, result or {})
+
+    def dispatch(self, operation: spec.Operation, members: dict[str, Any]) -> responses.Body:
+        """Runs the operation's handler atomically on the caller's account and region."""
+        account, region = self.config.account_id, self.config.region
+        with self.backend.lock:
+            if operation.api == spec.ACCOUNTS:
+                return self.accounts_handlers[operation.name](
+                    self.backend.accounts(account, region), members
+                )
+            return self.identity_handlers[operation.name](
+                self.backend.identity(account, region), members
+            )
+
+    # -- the emulator's own endpoints ----------------------------------------------
+
+    def _admin(self, exchange: Exchange) -> Answer:
+        """Outside the API and unauthenticated, like moto's /moto-api/ (see README)."""
+        action = (exchange.method, exchange.raw_path.removeprefix(ADMIN_PREFIX).rstrip("/"))
+        exchange.operation = f"emulator:{action[1]}"
+        if action == ("POST", "reset"):
+            self.backend.reset()
+            return Answer.json(200, {"Reset": True})
+        if action == ("GET", "health"):
+            return Answer.json(
+                200,
+                {"Status": "ok", "Region": self.config.region, "AccountId": self.config.account_id},
+            )
+        if action == ("POST", "accounts"):
+            return self._seed_account(read_body(exchange.environ))
+        raise NotFoundException(
+            f"The emulator has no endpoint {exchange.method} {exchange.raw_path[:200]}."
+        )
+
+    def _seed_account(self, body: bytes) -> Answer:
+        """Creates an account of any type and status (the API creates only Active
+        Team accounts), so the DeleteAccount 422 rule can be exercised."""
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            raise BadRequestException("The body is not JSON.") from None
+        name = request.get("Name") if isinstance(request, dict) else None
+        account_type = request.get("AccountType", "Team") if isinstance(request, dict) else None
+        status = request.get("AccountStatus", "Active") if isinstance(request, dict) else None
+        if (
+            not (isinstance(name, str) and name.strip())
+            or account_type not in ACCOUNT_TYPES
+            or status not in ACCOUNT_STATUSES
+        ):
+            raise BadRequestException(
+                f"Expected {{'Name': non-blank string, 'AccountType': one of {ACCOUNT_TYPES}, "
+                f"'AccountStatus': one of {ACCOUNT_STATUSES}}}."
+            )
+        with self.backend.lock:
+            accounts = self.backend.accounts(self.config.account_id, self.config.region)
+            account = accounts.create_account(name, account_type, status)
+        return Answer.json(201, {"Account": account.describe()})
+
+    @staticmethod
+    def _log(exchange: Exchange, status: int) -> None:
+        # never the headers: the Authorization header must not reach a log
+        elapsed_ms = (time.perf_counter() - exchange.started) * 1000
+        logger.info(
+            "%s %s %d %s %.1fms",
+            exchange.method,
+            exchange.raw_path[:200],
+            status,
+            exchange.operation or "-",
+            elapsed_ms,
+        )
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """The request body, refusing more than MAX_BODY_BYTES before reading it."""
+    stream = environ["wsgi.input"]
+    declared = environ.get("CONTENT_LENGTH", "").strip()
+    if declared:
+        if not declared.isdigit():
+            raise BadRequestException(f"Content-Length {declared[:40]!r} is not a byte count.")
+        if int(declared) > MAX_BODY_BYTES:
+            raise _too_large()
+        body: bytes = stream.read(int(declared))
+        return body
+    if environ.get("wsgi.input_terminated"):  # chunked: no length announced
+        body = stream.read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            raise _too_large()
+        return body
+    return b""
+
+
+def _too_large() -> RequestEntityTooLargeException:
+    return RequestEntityTooLargeException(
+        f"The request body is larger than {MAX_BODY_BYTES} bytes."
+    )
+
+
+def parse_query(raw_query: str) -> dict[str, list[str]]:
+    """``{name: [values]}`` of the raw (WSGI latin-1) query string, decoded as UTF-8."""
+    try:
+        text = raw_query.encode("latin-1").decode("utf-8")
+        return parse_qs(
+            text, keep_blank_values=True, errors="strict", max_num_fields=MAX_QUERY_FIELDS
+        )
+    except UnicodeError:
+        raise BadRequestException("The query string is not valid percent-encoded UTF-8.") from None
+    except ValueError:
+        raise BadRequestException(
+            f"The query string has more than {MAX_QUERY_FIELDS} fields."
+        ) from None

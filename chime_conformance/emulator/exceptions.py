@@ -1,0 +1,94 @@
+"""One class per AWS error code the emulator answers with.
+
+Every error travels as ``x-amzn-ErrorType: <Name>Exception`` plus the JSON body
+``{"Code": "<Name>", "Message": "..."}`` (DESIGN.md, "error shape"): botocore
+maps the header to the client's exception class, the body is for humans.
+"""
+
+from __future__ import annotations
+
+
+class ChimeError(Exception):
+    """An error the emulator answers with, rendered with its status and name."""
+
+    status: int = 500
+    error_type: str = "ServiceFailureException"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def code(self) -> str:
+        return self.error_type.removesuffix("Exception")
+
+    def body(self) -> dict[str, str]:
+        return {"Code": self.code, "Message": self.message}
+
+
+class BadRequestException(ChimeError):
+    status = 400
+    error_type = "BadRequestException"
+
+
+class ResourceLimitExceededException(ChimeError):
+    status = 400
+    error_type = "ResourceLimitExceededException"
+
+
+class UnauthorizedClientException(ChimeError):
+    status = 401
+    error_type = "UnauthorizedClientException"
+
+
+class ForbiddenException(ChimeError):
+    status = 403
+    error_type = "ForbiddenException"
+
+
+class NotFoundException(ChimeError):
+    status = 404
+    error_type = "NotFoundException"
+
+
+class ConflictException(ChimeError):
+    status = 409
+    error_type = "ConflictException"
+
+
+class RequestEntityTooLargeException(ChimeError):
+    """Not modeled by botocore: the front door's answer to a body over the cap."""
+
+    status = 413
+    error_type = "RequestEntityTooLargeException"
+
+
+class UnprocessableEntityException(ChimeError):
+    status = 422
+    error_type = "UnprocessableEntityException"
+
+
+class ServiceFailureException(ChimeError):
+    status = 500
+    error_type = "ServiceFailureException"
+
+
+# SigV4 failures: the names AWS's front door uses for every SigV4 service.
+class MissingAuthenticationTokenException(ChimeError):
+    status = 403
+    error_type = "MissingAuthenticationTokenException"
+
+
+class InvalidSignatureException(ChimeError):
+    status = 403
+    error_type = "InvalidSignatureException"
+
+
+class UnrecognizedClientException(ChimeError):
+    status = 403
+    error_type = "UnrecognizedClientException"
+
+
+class IncompleteSignatureException(ChimeError):
+    status = 403
+    error_type = "IncompleteSignatureException"
