@@ -192,6 +192,8 @@ def _add_botocore_input(sheet: FactSheet, shapes: Mapping[str, Any], shape_name:
         location = member.get("location")
         if location in LOCATION_PREFIXES:
             where = f"{LOCATION_PREFIXES[location]}.{member['locationName']}"
+            if location == "header":  # header names are case-insensitive; the spec side lowers them
+                where = where.lower()
             sheet.add(where, "member", member_name)
             _add_botocore_member(sheet, shapes, where, member, member_name in required)
         else:
