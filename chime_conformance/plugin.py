@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chime_conformance.client import ChimeClient
     from chime_conformance.coverage import ConstraintCoverage
     from chime_conformance.ledger import Ledger
+    from chime_conformance.results import ResultLog
     from chime_conformance.target import SuiteConfig
 
 GROUP = "chime-conformance"
@@ -60,6 +61,7 @@ CONFIG_KEY = pytest.StashKey["SuiteConfig"]()
 EMULATOR_KEY = pytest.StashKey[Any]()
 COVERAGE_KEY = pytest.StashKey["ConstraintCoverage"]()
 LEFTOVERS_KEY = pytest.StashKey[list[str]]()
+RESULTS_KEY = pytest.StashKey["ResultLog"]()
 PROFILES_REGISTERED = False
 
 
@@ -152,9 +154,11 @@ def _controller_target_url(config: pytest.Config) -> str:
 
 def _embedded_emulator(config: pytest.Config) -> Any:
     if EMULATOR_KEY not in config.stash:
+        from chime_conformance.emulator.app import EmulatorConfig
         from chime_conformance.emulator.server import start_emulator
 
-        emulator = start_emulator(host="127.0.0.1", port=0)
+        region = config.stash[CONFIG_KEY].region
+        emulator = start_emulator(EmulatorConfig(host="127.0.0.1", port=0, region=region))
         config.stash[EMULATOR_KEY] = emulator
         config.add_cleanup(emulator.stop)
     return config.stash[EMULATOR_KEY]
@@ -222,6 +226,16 @@ def chime_coverage(request: pytest.FixtureRequest) -> ConstraintCoverage:
     return request.config.stash[COVERAGE_KEY]
 
 
+@pytest.fixture(scope="session")
+def chime_results(request: pytest.FixtureRequest) -> ResultLog:
+    """Every check this process applied; merged into the report at the end."""
+    from chime_conformance.results import ResultLog
+
+    if RESULTS_KEY not in request.config.stash:
+        request.config.stash[RESULTS_KEY] = ResultLog()
+    return request.config.stash[RESULTS_KEY]
+
+
 # --------------------------------------------------------------------------
 # End of the run: merge workers' coverage, print it
 
@@ -239,6 +253,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     worker = config.workerinput["workerid"]
     if COVERAGE_KEY in config.stash:
         config.stash[COVERAGE_KEY].dump(_parts_dir(config) / f"coverage-{worker}.json")
+    if RESULTS_KEY in config.stash:
+        config.stash[RESULTS_KEY].dump(_parts_dir(config) / f"results-{worker}.jsonl")
     leftovers = config.stash.get(LEFTOVERS_KEY, [])
     if leftovers:
         (_parts_dir(config) / f"leftovers-{worker}.txt").write_text(
