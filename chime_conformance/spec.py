@@ -254,6 +254,8 @@ def _response_schema(document: Mapping[str, Any], response: Any) -> dict[str, An
 _ECMA_SPACE = (
     "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 )
+# ECMA's . excludes every line terminator; Python's only excludes \n.
+_ECMA_DOT = "[^\\n\\r\\u2028\\u2029]"
 _ECMA_CLASS_ESCAPES = {
     "d": "0-9",
     "w": "A-Za-z0-9_",
@@ -264,8 +266,8 @@ _ECMA_CLASS_ESCAPES = {
 @functools.cache
 def ecma_regex(pattern: str) -> re.Pattern[str]:
     """``pattern`` compiled for Python's ``re`` with the meaning ECMA-262 gives it:
-    ``\\d``, ``\\w``, ``\\s`` are the ECMA sets and ``$`` never matches before a
-    trailing newline (both differ in Python)."""
+    ``\\d``, ``\\w``, ``\\s`` and ``.`` are the ECMA sets and ``$`` never matches
+    before a trailing newline (all differ in Python)."""
     return re.compile(_translate(pattern))
 
 
@@ -285,6 +287,8 @@ def _translate(pattern: str) -> str:
             in_class = False
         elif char == "$" and not in_class:
             char = r"\Z"  # ECMA's $ (no multiline flag) is Python's \Z
+        elif char == "." and not in_class:
+            char = _ECMA_DOT
         out.append(char)
         i += 1
     return "".join(out)

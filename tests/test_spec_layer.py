@@ -288,7 +288,11 @@ def test_the_message_names_member_and_rule_as_aws_does():
         (r"^.*\S.*$", "\u00a0\u2003", False),  # ECMA \s covers these
         (r"^.*\S.*$", "\x1c", True),  # Python's \s includes \x1c, ECMA's does not
         (r"^[\s]+$", "\ufeff", True),
-        (r".*", "any\nthing", True),
+        (r".*", "any\nthing", True),  # a search: the empty match suffices
+        (r"^.*\S.*$", "a\rb", False),  # ECMA's . excludes \r, \u2028, \u2029
+        (r"^a.b$", "a\u2028b", False),
+        (r"^a[.]b$", "a.b", True),
+        (r"^a\.b$", "a.b", True),
         (NAME_CLASS, "emoji \U0001f600 ok", True),
         (NAME_CLASS, "bell \x07", False),
         (r"^a\$b$", "a$b", True),
