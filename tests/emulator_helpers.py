@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import boto3
 from botocore.auth import SigV4Auth
@@ -140,21 +140,29 @@ def signed_request(
     secret_key: str = "testing",
     signed_at: datetime | None = None,
     extra_headers: dict[str, str] | None = None,
+    sent_body: bytes | None = None,
+    sign_normalised_query: bool = False,
 ) -> RawResponse:
-    """Signs ``target`` as botocore would (its SigV4Auth), then sends it verbatim."""
+    """Signs ``target`` as botocore would (its SigV4Auth), then sends it verbatim
+    (with ``sent_body`` instead of ``body`` if given: a tampered request)."""
     parts = urlsplit(url)
     timestamp = (signed_at or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     headers = {"X-Amz-Date": timestamp, "Host": parts.netloc, **(extra_headers or {})}
     if content_type and body:
         headers["Content-Type"] = content_type
-    request = AWSRequest(method=method, url=f"{url}{target}", data=body, headers=headers)
+    if sign_normalised_query:  # as SigV4 clients other than botocore do
+        path, _, query = target.partition("?")
+        pairs = parse_qsl(query, keep_blank_values=True)
+        request = AWSRequest(method, f"{url}{path}", headers, body, params=pairs)
+    else:
+        request = AWSRequest(method=method, url=f"{url}{target}", data=body, headers=headers)
     request.context["timestamp"] = timestamp
     signer = SigV4Auth(Credentials(access_key, secret_key), service, region)
     canonical = signer.canonical_request(request)
     signature = signer.signature(signer.string_to_sign(request, canonical), request)
     signer._inject_signature_to_request(request, signature)
     sent = {k: v for k, v in request.headers.items() if k.lower() != "host"}
-    return plain_request(url, method, target, body, sent)
+    return plain_request(url, method, target, body if sent_body is None else sent_body, sent)
 
 
 def wait_until_listening(url: str, timeout: float = 10) -> None:
