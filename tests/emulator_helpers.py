@@ -114,7 +114,8 @@ def plain_request(
         connection.putrequest(method, target, skip_accept_encoding=True)
         for name, value in (headers or {}).items():
             connection.putheader(name, value)
-        if body or method in ("POST", "PUT"):
+        announced = any(name.lower() == "content-length" for name in headers or {})
+        if not announced and (body or method in ("POST", "PUT")):
             connection.putheader("Content-Length", str(len(body)))
         connection.endheaders(body or None)
         response = connection.getresponse()

@@ -33,6 +33,11 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         reason = message or http.HTTPStatus(code).phrase
         body = json.dumps({"Code": "BadRequest", "Message": f"{code} {reason}"}).encode()
         self.log_error("rejected before routing: %d %s", code, reason)
+        # a request line too broken to name its HTTP version still gets a status line
+        self.request_version = (
+            "HTTP/1.0" if self.request_version == "HTTP/0.9" else self.request_version
+        )
+        self.close_connection = True
         self.send_response(400, "Bad Request")
         self.send_header("Connection", "close")
         self.send_header("Content-Type", "application/json")
