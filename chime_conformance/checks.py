@@ -1,0 +1,718 @@
+"""Named response oracles: what a correct endpoint's answer must look like.
+
+Each check is a small function ``(ctx, exchange, expectation) -> bool``
+registered with :func:`check` under its own name in :data:`CHECKS`, as
+schemathesis' checks are. It returns True when it applied and the exchange
+keeps the contract, False when it does not apply to this exchange (e.g. a
+schema check on an error answer), and raises :class:`CheckFailure` when the
+contract is broken, with a message that names the spec fact and says
+"Received: … Documented: …".
+
+Lenient by default: where DESIGN.md marks a behaviour *unverified* against the
+real service, the listed alternatives pass unless ``ctx.strict`` is set.
+Nothing here knows about pytest.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from chime_conformance import spec
+from chime_conformance.client import Exchange, Signing
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "CheckContext",
+    "CheckFailure",
+    "CheckResult",
+    "Expectation",
+    "check",
+    "run_checks",
+]
+
+Resource = Literal["present", "absent"]
+
+# Plausible time: nothing in these APIs predates 2015 (the identity API is
+# from 2021); an epoch-seconds value above this is really milliseconds.
+EARLIEST_PLAUSIBLE = datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC).timestamp()
+MILLISECONDS_THRESHOLD = 1e11  # year 5138 in seconds, 1973 in milliseconds
+DEFAULT_CLOCK_SKEW = 300.0  # seconds; SigV4 itself tolerates 5 minutes
+
+# botocore's ChimeArn, used if the spec document does not (yet) define one.
+FALLBACK_CHIME_ARN = (
+    r"^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$"
+)
+# Response members holding Chime ARNs, and the resource kinds each may name.
+ARN_KINDS: Mapping[str, frozenset[str]] = {
+    "AppInstanceArn": frozenset({"app-instance"}),
+    "AppInstanceUserArn": frozenset({"user"}),
+    "AppInstanceBotArn": frozenset({"bot"}),
+    "AppInstanceAdminArn": frozenset({"user", "bot"}),
+    "Arn": frozenset({"user", "bot"}),  # Identity: a user or a bot
+    "ResourceArn": frozenset({"user", "bot"}),  # an endpoint's owner
+}
+_ARN = re.compile(
+    r"^arn:(?P<partition>[^:]+):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):"
+    r"(?P<resource>.+)$",
+    re.DOTALL,
+)
+_RESOURCE = re.compile(
+    r"^app-instance/(?P<instance>[^/]+)(?:/(?P<child>user|bot)/(?P<child_id>[^/]+))?$",
+    re.DOTALL,
+)
+
+# The gateway's authentication errors, exactly (DESIGN.md "auth", --strict).
+STRICT_AUTH_ERRORS: Mapping[Signing, str] = {
+    Signing.UNSIGNED: "MissingAuthenticationTokenException",
+    Signing.TAMPERED: "InvalidSignatureException",
+    Signing.UNKNOWN_KEY: "UnrecognizedClientException",
+    Signing.OTHER_REGION: "InvalidSignatureException",
+    Signing.OTHER_SERVICE: "InvalidSignatureException",
+    Signing.STALE_DATE: "InvalidSignatureException",
+}
+AUTHENTICATION_ERRORS = frozenset(
+    {
+        *STRICT_AUTH_ERRORS.values(),
+        "IncompleteSignatureException",
+        "SignatureDoesNotMatchException",
+        "ExpiredTokenException",
+    }
+)
+# Codes botocore's ErrorCode enum allows besides "<Name>" for "<Name>Exception";
+# accepted unless strict, as the real service may use them.
+ALTERNATIVE_CODES: Mapping[str, frozenset[str]] = {
+    "ThrottledClientException": frozenset({"Throttled", "Throttling"}),
+    "UnauthorizedClientException": frozenset({"Unauthorized", "AccessDenied"}),
+    "ForbiddenException": frozenset({"AccessDenied"}),
+    "UnprocessableEntityException": frozenset({"Unprocessable"}),
+}
+# Lenient alternatives for a missing resource (DESIGN.md: *unverified*).
+MISSING_RESOURCE_ALTERNATIVES: Mapping[int, str] = {
+    404: "NotFoundException",
+    403: "ForbiddenException",
+    400: "BadRequestException",
+}
+
+
+# --------------------------------------------------------------------------
+# Inputs and outputs of a check
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check knows besides the exchange: the operation as the spec
+    documents it, the run's settings, and the members that were sent."""
+
+    operation: spec.Operation
+    strict: bool = False
+    account_id: str | None = None  # None: not known, ARNs' accounts are not compared
+    region: str = "us-east-1"
+    members: Mapping[str, Any] = field(default_factory=dict)
+    clock_skew: float = DEFAULT_CLOCK_SKEW
+    clock: Callable[[], float] = time.time
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the request was meant to provoke: the constraints its input breaks
+    (none: valid input) and whether the resource it names exists."""
+
+    violations: tuple[spec.Violation, ...] = ()
+    resource: Resource | None = None  # None: not known or not applicable
+
+    @property
+    def input_is_valid(self) -> bool:
+        return not self.violations
+
+    @classmethod
+    def valid_input(cls, *, resource: Resource | None = None) -> Expectation:
+        return cls((), resource)
+
+    @classmethod
+    def invalid_input(cls, *violations: spec.Violation) -> Expectation:
+        if not violations:
+            raise ValueError("invalid_input() needs at least one violated constraint")
+        return cls(tuple(violations), None)
+
+    @classmethod
+    def from_members(
+        cls, op: spec.Operation, members: Mapping[str, Any], *, resource: Resource | None = None
+    ) -> Expectation:
+        """The expectation the spec implies for ``members``."""
+        violations = tuple(spec.violations_of(op, members))
+        return cls(violations, None if violations else resource)
+
+    def describe_violations(self) -> str:
+        return ", ".join(f"{v.member} {v.rule}" for v in self.violations) or "none"
+
+
+class CheckFailure(AssertionError):
+    """A broken contract: which check, which spec fact, what was received."""
+
+    def __init__(self, *, operation: str, spec_fact: str, received: str, documented: str) -> None:
+        self.check = ""  # set by the registry wrapper
+        self.operation = operation
+        self.spec_fact = spec_fact
+        self.received = received
+        self.documented = documented
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.operation}: {self.spec_fact}\n"
+            f"Received: {self.received}\n"
+            f"Documented: {self.documented}"
+        )
+
+    def __str__(self) -> str:
+        prefix = f"[{self.check}] " if self.check else ""
+        return prefix + self.message
+
+
+Check = Callable[[CheckContext, Exchange, Expectation], bool]
+CHECKS: dict[str, Check] = {}
+
+
+def check(function: Check) -> Check:
+    """Register ``function`` under its name; its failures carry that name."""
+    name = function.__name__
+    if name in CHECKS:
+        raise ValueError(f"a check named {name!r} is already registered")
+
+    @functools.wraps(function)
+    def named(ctx: CheckContext, exchange: Exchange, expectation: Expectation) -> bool:
+        try:
+            return function(ctx, exchange, expectation)
+        except CheckFailure as failure:
+            failure.check = name
+            raise
+
+    CHECKS[name] = named
+    return named
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check applied to one exchange: did it apply, and did it fail."""
+
+    check: str
+    applied: bool
+    failure: CheckFailure | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+
+def run_checks(
+    ctx: CheckContext,
+    exchange: Exchange,
+    expectation: Expectation,
+    names: tuple[str, ...] | None = None,
+) -> list[CheckResult]:
+    """Apply every registered check (or the named ones) and collect the outcomes."""
+    results = []
+    for name in names if names is not None else tuple(CHECKS):
+        try:
+            applied = CHECKS[name](ctx, exchange, expectation)
+        except CheckFailure as failure:
+            results.append(CheckResult(name, True, failure))
+        else:
+            results.append(CheckResult(name, applied))
+    return results
+
+
+# --------------------------------------------------------------------------
+# Reading an answer
+
+
+def error_type(exchange: Exchange) -> str | None:
+    """The exception named by ``x-amzn-ErrorType`` (AWS may append ``:<url>``)."""
+    value = exchange.response.header("x-amzn-ErrorType")
+    return value.split(":", 1)[0].strip() if value else None
+
+
+def _received(exchange: Exchange) -> str:
+    """The answer in a few words: status, exception, and the server's message."""
+    parts = [str(exchange.status)]
+    name = error_type(exchange)
+    if name:
+        parts.append(name)
+    message = _message_of(exchange.json)
+    if message:
+        parts.append(f"({_short(message)})")
+    if exchange.retries:
+        parts.append(f"after {len(exchange.retries)} retries")
+    return " ".join(parts)
+
+
+def _message_of(body: Any) -> str | None:
+    if not isinstance(body, Mapping):
+        return None
+    message = body.get("Message", body.get("message"))
+    return message if isinstance(message, str) else None
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_success(exchange: Exchange) -> bool:
+    return 200 <= exchange.status < 300
+
+
+def _walk(value: Any, path: str = "") -> Iterator[tuple[str, str, Any, Mapping[str, Any]]]:
+    """Every ``(path, key, value, containing object)`` in a JSON document."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = f"{path}/{key}"
+            yield where, str(key), item, value
+            yield from _walk(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}/{index}")
+
+
+def _fail(ctx: CheckContext, fact: str, received: str, documented: str) -> CheckFailure:
+    return CheckFailure(
+        operation=ctx.operation.name, spec_fact=fact, received=received, documented=documented
+    )
+
+
+# --------------------------------------------------------------------------
+# Status codes and shapes
+
+
+@check
+def status_code_matches_spec(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """A 2xx is the operation's one success status; any other status is documented."""
+    op, status = ctx.operation, exchange.status
+    if _is_success(exchange):
+        if status != op.success_status:
+            raise _fail(
+                ctx,
+                f"success status (spec responses: {op.success_status})",
+                _received(exchange),
+                str(op.success_status),
+            )
+        return True
+    allowed = _allowed_error_statuses(ctx, exchange, exp)
+    if status not in allowed:
+        documented = sorted(s for s in op.documented_statuses if s >= 300)
+        raise _fail(
+            ctx,
+            f"error statuses (spec responses: {', '.join(map(str, documented))})",
+            _received(exchange),
+            ", ".join(map(str, sorted(allowed))),
+        )
+    return True
+
+
+def _allowed_error_statuses(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> set[int]:
+    allowed = {s for s in ctx.operation.documented_statuses if s >= 300}
+    if exchange.signing is not Signing.SIGNED:
+        allowed |= {401, 403}  # the gateway's, for every operation
+    if exp.resource == "absent" and exp.input_is_valid:
+        allowed |= {404} if ctx.strict else set(MISSING_RESOURCE_ALTERNATIVES)
+    return allowed
+
+
+@check
+def response_matches_schema(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """The success answer's body validates against the operation's response schema."""
+    schema = ctx.operation.response_schema
+    # another 2xx is status_code_matches_spec's to report, against another schema
+    if exchange.status != ctx.operation.success_status or schema is None:
+        return False
+    fact = f"success response body (spec components/schemas/{ctx.operation.name}Response)"
+    body = exchange.json
+    if body is None:
+        raw = _short(exchange.response.body.decode("utf-8", "replace")) or "an empty body"
+        raise _fail(ctx, fact, f"a body that is not JSON: {raw}", "a JSON object")
+    errors = sorted(
+        spec.validator(schema).iter_errors(body), key=lambda e: list(map(str, e.absolute_path))
+    )
+    if errors:
+        raise _fail(
+            ctx,
+            fact,
+            "; ".join(f"{_json_pointer(e)}: {_short(e.message)}" for e in errors[:3]),
+            "; ".join(f"{_json_pointer(e)}: {_schema_rule(e)}" for e in errors[:3]),
+        )
+    return True
+
+
+def _json_pointer(error: Any) -> str:
+    return "/" + "/".join(str(part) for part in error.absolute_path)
+
+
+def _schema_rule(error: Any) -> str:
+    return f"{error.validator} {_short(repr(error.validator_value), 100)}"
+
+
+@check
+def content_type_is_json(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """A non-empty body is JSON and says so in Content-Type."""
+    if not exchange.response.body.strip():
+        return False
+    allowed = ("application/json",) if ctx.strict else spec.JSON_CONTENT_TYPES
+    content_type = exchange.response.header("Content-Type") or ""
+    media_type = content_type.split(";")[0].strip().lower()
+    fact = "response media type (spec content: application/json)"
+    if media_type not in allowed:
+        raise _fail(ctx, fact, f"Content-Type: {content_type or '(none)'}", " or ".join(allowed))
+    if exchange.json is None:
+        body = _short(exchange.response.body.decode("utf-8", "replace"))
+        raise _fail(ctx, fact, f"a body that does not parse as JSON: {body}", "a JSON document")
+    return True
+
+
+@check
+def error_shape_is_aws(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """An error names its exception in ``x-amzn-ErrorType``, consistent with the
+    status, and carries ``{"Code": "<Name>", "Message": "…"}``."""
+    if exchange.status < 400:
+        return False
+    fact = f"error shape (spec components/responses/Error{exchange.status}; DESIGN.md error shape)"
+    name = _checked_error_name(ctx, exchange, fact)
+    body = exchange.json
+    if not isinstance(body, Mapping):
+        received = _short(exchange.response.body.decode("utf-8", "replace")) or "an empty body"
+        raise _fail(ctx, fact, f"body {received}", '{"Code": "…", "Message": "…"}')
+    _check_error_message(ctx, body, fact)
+    _check_error_code(ctx, body, name, fact)
+    return True
+
+
+def _checked_error_name(ctx: CheckContext, exchange: Exchange, fact: str) -> str:
+    name = error_type(exchange)
+    if not name:
+        raise _fail(
+            ctx,
+            fact,
+            f"{exchange.status} without x-amzn-ErrorType",
+            "x-amzn-ErrorType: <Name>Exception",
+        )
+    known_status = spec.ERROR_STATUS.get(name)
+    if known_status is None and (ctx.strict or not name.endswith("Exception")):
+        documented = ", ".join(sorted(spec.ERROR_STATUS))
+        raise _fail(ctx, fact, f"x-amzn-ErrorType: {name}", f"one of {documented}")
+    if known_status is not None and known_status != exchange.status:
+        raise _fail(
+            ctx,
+            fact,
+            f"{exchange.status} with x-amzn-ErrorType: {name}",
+            f"{name} is {known_status}",
+        )
+    return name
+
+
+def _check_error_message(ctx: CheckContext, body: Mapping[str, Any], fact: str) -> None:
+    keys = ("Message",) if ctx.strict else ("Message", "message")
+    if not any(isinstance(body.get(key), str) for key in keys):
+        raise _fail(ctx, fact, f"body members {sorted(body)}", "Message: a string")
+
+
+def _check_error_code(ctx: CheckContext, body: Mapping[str, Any], name: str, fact: str) -> None:
+    code = body.get("Code")
+    if code is None and not ctx.strict:
+        return  # botocore names the error from the header alone
+    expected = name.removesuffix("Exception")
+    allowed = {expected}
+    if not ctx.strict:
+        allowed |= {name, *ALTERNATIVE_CODES.get(name, ())}
+    if code not in allowed:
+        raise _fail(
+            ctx,
+            fact,
+            f"Code {code!r} with x-amzn-ErrorType: {name}",
+            f"Code {' or '.join(sorted(map(repr, allowed)))}",
+        )
+
+
+# --------------------------------------------------------------------------
+# Values in successful answers
+
+
+@check
+def arns_match_pattern(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """Every returned Chime ARN matches ChimeArn, names this account and region,
+    and the kind of resource its member is about."""
+    if not _is_success(exchange):
+        return False
+    arns = [(path, key, value) for path, key, value, _ in _walk(exchange.json) if key in ARN_KINDS]
+    for path, key, value in arns:
+        _check_arn(ctx, path, key, value)
+    return bool(arns)
+
+
+def _chime_arn_pattern(api: str) -> str:
+    schemas = spec.load_document(api).get("components", {}).get("schemas", {})
+    pattern: str = schemas.get("ChimeArn", {}).get("pattern", FALLBACK_CHIME_ARN)
+    return pattern
+
+
+def _check_arn(ctx: CheckContext, path: str, key: str, value: Any) -> None:
+    fact = f"{path} is a ChimeArn (spec components/schemas/ChimeArn; DESIGN.md ARNs)"
+    pattern = _chime_arn_pattern(ctx.operation.api)
+    if not isinstance(value, str) or not spec.pattern_matches(pattern, value):
+        raise _fail(ctx, fact, repr(value), f"a string matching {pattern}")
+    parts = _ARN.match(value)
+    if parts is None:
+        raise _fail(ctx, fact, repr(value), "arn:partition:service:region:account:resource")
+    expected = {"service": "chime", "region": ctx.region, "account": ctx.account_id}
+    for part, wanted in expected.items():
+        if wanted is not None and parts[part] != wanted:
+            raise _fail(ctx, fact, f"{value} ({part} {parts[part]!r})", f"{part} {wanted!r}")
+    _check_arn_resource(ctx, fact, key, value, parts["resource"])
+
+
+def _check_arn_resource(ctx: CheckContext, fact: str, key: str, arn: str, resource: str) -> None:
+    kinds = ARN_KINDS[key]
+    shape = " or ".join(sorted(_RESOURCE_SHAPES[k] for k in kinds))
+    match = _RESOURCE.match(resource)
+    kind = (match["child"] or "app-instance") if match else None
+    if match is None or kind not in kinds:
+        raise _fail(ctx, fact, arn, f"a {key} ending in {shape}")
+    if ctx.strict and not _ids_are_uuids(match):
+        raise _fail(ctx, fact, arn, "app-instance and bot ids are UUIDs")
+    parent = ctx.members.get("AppInstanceArn")
+    if kind != "app-instance" and isinstance(parent, str) and not arn.startswith(parent + "/"):
+        raise _fail(ctx, fact, arn, f"a {kind} of the requested AppInstance {parent}")
+    user_id = ctx.members.get("AppInstanceUserId")
+    if key == "AppInstanceUserArn" and isinstance(user_id, str) and match["child_id"] != user_id:
+        raise _fail(ctx, fact, arn, f"the ARN of the requested AppInstanceUserId {user_id!r}")
+
+
+_RESOURCE_SHAPES = {
+    "app-instance": "app-instance/{id}",
+    "user": "app-instance/{id}/user/{AppInstanceUserId}",
+    "bot": "app-instance/{id}/bot/{id}",
+}
+
+
+def _ids_are_uuids(match: re.Match[str]) -> bool:
+    ids = [match["instance"]] + ([match["child_id"]] if match["child"] == "bot" else [])
+    try:
+        for value in ids:
+            uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@check
+def timestamps_are_plausible(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """Timestamps have the wire type of their API (identity: epoch seconds as
+    numbers; accounts: ISO-8601 strings), lie between 2015 and now (plus the
+    allowed skew), and an object is never updated before it was created."""
+    if not _is_success(exchange):
+        return False
+    found = False
+    for path, key, value, parent in _walk(exchange.json):
+        if key.endswith("Timestamp"):
+            found = True
+            _check_timestamp(ctx, path, value)
+            if key == "LastUpdatedTimestamp" and "CreatedTimestamp" in parent:
+                _check_order(ctx, path, parent["CreatedTimestamp"], value)
+    return found
+
+
+def _timestamp_fact(ctx: CheckContext, path: str) -> tuple[str, str]:
+    if ctx.operation.api == spec.ACCOUNTS:
+        return f"{path} (spec x-aws-timestamp: iso8601)", "an ISO-8601 date-time string"
+    return f"{path} (spec x-aws-timestamp: epoch-seconds)", "epoch seconds as a JSON number"
+
+
+def _epoch_seconds(ctx: CheckContext, value: Any) -> float | None:
+    """The value as epoch seconds, or None if it is not of the API's wire type."""
+    if ctx.operation.api == spec.ACCOUNTS:
+        if not isinstance(value, str):
+            return None
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            if ctx.strict:
+                return None
+            moment = moment.replace(tzinfo=datetime.UTC)  # botocore reads it as UTC
+        return moment.timestamp()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _check_timestamp(ctx: CheckContext, path: str, value: Any) -> None:
+    fact, wire_type = _timestamp_fact(ctx, path)
+    seconds = _epoch_seconds(ctx, value)
+    if seconds is None:
+        raise _fail(ctx, fact, repr(value), wire_type)
+    latest = ctx.clock() + ctx.clock_skew
+    if seconds > MILLISECONDS_THRESHOLD:
+        raise _fail(ctx, fact, f"{value!r} (epoch milliseconds?)", wire_type)
+    if not EARLIEST_PLAUSIBLE <= seconds <= latest:
+        raise _fail(
+            ctx,
+            fact,
+            f"{value!r} ({_iso(seconds)})",
+            f"a time between {_iso(EARLIEST_PLAUSIBLE)} and now + {ctx.clock_skew:g} s "
+            f"({_iso(latest)})",
+        )
+
+
+def _iso(seconds: float) -> str:
+    try:
+        return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return "out of range"
+
+
+def _check_order(ctx: CheckContext, path: str, created: Any, updated: Any) -> None:
+    created_at, updated_at = _epoch_seconds(ctx, created), _epoch_seconds(ctx, updated)
+    if created_at is None or updated_at is None:
+        return  # reported by _check_timestamp
+    if updated_at < created_at:
+        raise _fail(
+            ctx,
+            f"{path} (DESIGN.md timestamps: CreatedTimestamp ≤ LastUpdatedTimestamp)",
+            f"LastUpdatedTimestamp {updated!r} before CreatedTimestamp {created!r}",
+            "CreatedTimestamp ≤ LastUpdatedTimestamp",
+        )
+
+
+# --------------------------------------------------------------------------
+# What the request was meant to provoke
+
+
+@check
+def invalid_input_rejected(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """Input that breaks a constraint is refused with 400 BadRequestException,
+    never accepted and never a server error."""
+    if exp.input_is_valid:
+        return False
+    name = error_type(exchange)
+    fact = (
+        f"invalid input ({exp.describe_violations()}) is refused "
+        "(DESIGN.md validation: 400 BadRequestException)"
+    )
+    if exchange.status == 400 and (name == "BadRequestException" or not ctx.strict):
+        return True
+    if not ctx.strict and exchange.status in (403, 404) and _violates_path(ctx, exp):
+        return True  # an unroutable path may be refused before validation
+    raise _fail(ctx, fact, _received(exchange), "400 BadRequestException")
+
+
+def _violates_path(ctx: CheckContext, exp: Expectation) -> bool:
+    for violation in exp.violations:
+        try:
+            location, _ = ctx.operation.location_of(violation.member.split(".")[0])
+        except KeyError:
+            continue  # "(body)" and the like
+        if location == "path":
+            return True
+    return False
+
+
+@check
+def valid_input_accepted(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """Input that keeps every constraint is not refused as invalid (nor, when
+    the resource exists, as missing)."""
+    if not exp.input_is_valid or exp.resource == "absent":
+        return False
+    name = error_type(exchange)
+    rejected_as_invalid = exchange.status == 422 or (
+        exchange.status == 400 and name != "ResourceLimitExceededException"
+    )
+    missing = exp.resource == "present" and exchange.status == 404
+    if rejected_as_invalid or missing:
+        raise _fail(
+            ctx,
+            f"valid input is accepted (spec: the members satisfy every constraint of "
+            f"{ctx.operation.name}'s input)",
+            _received(exchange),
+            f"{ctx.operation.success_status}",
+        )
+    return True
+
+
+@check
+def not_a_server_error(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """No input makes the server fail."""
+    if exchange.status >= 500:
+        raise _fail(
+            ctx,
+            "no server error for any input (DESIGN.md validation: never 5xx)",
+            _received(exchange),
+            f"{ctx.operation.success_status} or a 4xx",
+        )
+    return True
+
+
+@check
+def auth_enforced(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """A request that is unsigned or signed wrongly is refused with 401/403 and
+    the error shape (strict: 403 and the exact exception of DESIGN.md)."""
+    if exchange.signing is Signing.SIGNED:
+        return False
+    name = error_type(exchange)
+    strict_name = STRICT_AUTH_ERRORS[exchange.signing]
+    fact = f"a request with {exchange.signing.value} is refused (DESIGN.md auth)"
+    if ctx.strict:
+        refused = exchange.status == 403 and name == strict_name
+        documented = f"403 {strict_name}"
+    else:
+        refused = (
+            exchange.status in (401, 403) and bool(name) and _message_of(exchange.json) is not None
+        )
+        documented = "401 or 403 with x-amzn-ErrorType and a Message"
+    if not refused:
+        raise _fail(ctx, fact, _received(exchange), documented)
+    return True
+
+
+@check
+def signed_request_authenticated(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """A request signed as botocore signs it is not refused as unauthenticated."""
+    if exchange.signing is not Signing.SIGNED:
+        return False
+    name = error_type(exchange)
+    if name in AUTHENTICATION_ERRORS:
+        raise _fail(
+            ctx,
+            "a correctly signed request is authenticated (DESIGN.md SigV4 details)",
+            _received(exchange),
+            "no authentication error for botocore's SigV4 signature",
+        )
+    return True
+
+
+@check
+def missing_resource_reported(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """A request about a resource that does not exist gets 404 NotFoundException
+    (lenient: also 403 Forbidden or 400 BadRequest)."""
+    if exp.resource != "absent" or not exp.input_is_valid:
+        return False
+    name = error_type(exchange)
+    allowed = {404: "NotFoundException"} if ctx.strict else MISSING_RESOURCE_ALTERNATIVES
+    expected_name = allowed.get(exchange.status)
+    # lenient: an answer without x-amzn-ErrorType is error_shape_is_aws's to report
+    wrong_name = name != expected_name and (ctx.strict or name is not None)
+    if expected_name is None or wrong_name:
+        raise _fail(
+            ctx,
+            "a missing resource is reported (DESIGN.md missing resource)",
+            _received(exchange),
+            " or ".join(f"{status} {exception}" for status, exception in allowed.items()),
+        )
+    return True
