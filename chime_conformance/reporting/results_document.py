@@ -1,0 +1,119 @@
+"""results.json: everything the report shows, machine-readable.
+
+The document is the one data model of a report: the HTML is rendered from it
+and ``diff`` compares two of them. Its shape is documented, and checked, by
+``results.schema.json`` next to this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from chime_conformance.coverage import ConstraintCoverage
+from chime_conformance.reporting import constraint_table, matrix
+from chime_conformance.reporting.run_info import RunInfo
+from chime_conformance.results import CheckRecord
+
+SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
+FORMAT_VERSION = 1
+
+
+class UnreadableResults(ValueError):
+    """A results.json that cannot be read or does not match the schema, in one sentence."""
+
+
+def build_results_document(
+    run: RunInfo, records: Sequence[CheckRecord], coverage: ConstraintCoverage
+) -> dict[str, Any]:
+    """The results.json document of one run."""
+    rows = matrix.operation_rows(records)
+    cells = matrix.cells(records)
+    score = matrix.score(cells)
+    coverage_rows = constraint_table.constraint_rows(coverage)
+    return {
+        "format_version": FORMAT_VERSION,
+        "tool": {"name": "chime-conformance", "version": _tool_version()},
+        "run": run.to_json(),
+        "score": {
+            "value": score.value,
+            "passing_cells": score.passing_cells,
+            "failing_cells": score.failing_cells,
+            "definition": matrix.SCORE_DEFINITION,
+        },
+        "operations": [{"name": r.name, "api": r.api, "family": r.family} for r in rows],
+        "checks": matrix.check_names(records),
+        "matrix": [_cell_json(cell) for cell in cells],
+        "families": [_family_json(rate) for rate in matrix.family_pass_rates(rows, cells)],
+        "constraint_coverage": {
+            "covered": sum(row.covered for row in coverage_rows if row.in_catalogue),
+            "total": sum(row.in_catalogue for row in coverage_rows),
+            "constraints": [row.to_json() for row in coverage_rows],
+        },
+        "records": [record.to_json() for record in records],
+    }
+
+
+def _cell_json(cell: matrix.Cell) -> dict[str, Any]:
+    return {
+        "operation": cell.operation,
+        "check": cell.check,
+        "state": cell.state,
+        "passed": cell.passed,
+        "failed": cell.failed,
+        "not_applicable": cell.not_applicable,
+    }
+
+
+def _family_json(rate: matrix.FamilyPassRate) -> dict[str, Any]:
+    return {
+        "family": rate.family,
+        "passing_cells": rate.passing_cells,
+        "cells_run": rate.cells_run,
+        "pass_rate": rate.pass_rate,
+    }
+
+
+def _tool_version() -> str:
+    try:
+        return metadata.version("chime-conformance")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@functools.cache
+def results_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def validate_results_document(document: Any) -> None:
+    """Raise :class:`UnreadableResults` naming the first place ``document``
+    departs from the schema."""
+    validator = jsonschema.Draft202012Validator(results_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise UnreadableResults(f"does not match results.schema.json at {where}: {error.message}")
+
+
+def write_results_document(document: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def load_results_document(path: Path) -> dict[str, Any]:
+    """A results.json, checked against the schema; :class:`UnreadableResults` if it is not one."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UnreadableResults(f"cannot read it: {error.strerror or error}") from error
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UnreadableResults(f"is not JSON: {error}") from error
+    validate_results_document(document)
+    return dict(document)

@@ -1,0 +1,45 @@
+"""The entry point the plugin calls at session end, on the controller."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from chime_conformance.coverage import ConstraintCoverage
+from chime_conformance.reporting.html_report import render_compliance_html
+from chime_conformance.reporting.results_document import (
+    build_results_document,
+    validate_results_document,
+    write_results_document,
+)
+from chime_conformance.reporting.run_info import RunInfo
+from chime_conformance.results import CheckRecord
+
+COMPLIANCE_HTML = "compliance.html"
+RESULTS_JSON = "results.json"
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where :func:`write_reports` wrote the run's reports."""
+
+    compliance_html: Path
+    results_json: Path
+
+
+def write_reports(
+    report_dir: Path,
+    run: RunInfo,
+    records: Sequence[CheckRecord],
+    coverage: ConstraintCoverage,
+) -> ReportPaths:
+    """Write ``results.json`` and ``compliance.html`` of one run into
+    ``report_dir`` (created if needed), replacing earlier ones."""
+    document = build_results_document(run, records, coverage)
+    validate_results_document(document)  # a schema drift is our bug: fail loudly
+    report_dir.mkdir(parents=True, exist_ok=True)
+    paths = ReportPaths(report_dir / COMPLIANCE_HTML, report_dir / RESULTS_JSON)
+    write_results_document(document, paths.results_json)
+    paths.compliance_html.write_text(render_compliance_html(document), encoding="utf-8")
+    return paths
