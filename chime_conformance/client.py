@@ -756,13 +756,7 @@ def _curl_command(exchange: Exchange) -> str:
     request = exchange.request
     lines = [f"curl --globoff --request {request.method} {shlex.quote(request.url)}"]
     if exchange.signing is not Signing.UNSIGNED:
-        region, service = _signing_scope(exchange)
-        user = '"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"'
-        if exchange.signing is Signing.UNKNOWN_KEY:
-            user = shlex.quote(":".join(UNKNOWN_ACCESS_KEY))
-        lines.append(f"--aws-sigv4 {shlex.quote(f'aws:amz:{region}:{service}')} --user {user}")
-        if _had_session_token(exchange):
-            lines.append('--header "X-Amz-Security-Token: $AWS_SESSION_TOKEN"')
+        lines.extend(_curl_signing_options(exchange))
     for name, value in _replayed_headers(exchange).items():
         lines.append(f"--header {shlex.quote(f'{name}: {value}')}")
     prefix = ""
@@ -773,11 +767,35 @@ def _curl_command(exchange: Exchange) -> str:
         else:
             prefix = f"printf {shlex.quote(_printf_escaped(request.body))} | "
             lines.append("--data-binary @-")
-    note = _VARIANT_NOTES.get(exchange.signing)
-    comment = (
-        f"# {exchange.operation or 'request'} ({exchange.signing.value}): {note}\n" if note else ""
-    )
-    return comment + prefix + " \\\n  ".join(lines)
+    return _curl_comments(exchange) + prefix + " \\\n  ".join(lines)
+
+
+def _curl_signing_options(exchange: Exchange) -> list[str]:
+    region, service = _signing_scope(exchange)
+    if exchange.signing is Signing.UNKNOWN_KEY:
+        user = shlex.quote(":".join(UNKNOWN_ACCESS_KEY))
+    elif is_loopback(exchange.request.url):
+        user = '"${AWS_ACCESS_KEY_ID:-testing}:${AWS_SECRET_ACCESS_KEY:-testing}"'
+    else:
+        user = '"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"'
+    options = [f"--aws-sigv4 {shlex.quote(f'aws:amz:{region}:{service}')} --user {user}"]
+    if _had_session_token(exchange):
+        options.append('--header "X-Amz-Security-Token: $AWS_SESSION_TOKEN"')
+    return options
+
+
+def _curl_comments(exchange: Exchange) -> str:
+    subject = f"# {exchange.operation or 'request'} ({exchange.signing.value})"
+    notes = []
+    if exchange.signing in _VARIANT_NOTES:
+        notes.append(f"{subject}: {_VARIANT_NOTES[exchange.signing]}")
+    if exchange.signing is not Signing.UNSIGNED and "%" in urlsplit(exchange.request.url).path:
+        # curl (at least to 7.88) signs the path as sent; botocore encodes it again
+        notes.append(
+            f"{subject}: curl signs percent-encoded paths unlike botocore; if the answer is "
+            "InvalidSignatureException, run the Python reproducer instead"
+        )
+    return "".join(note + "\n" for note in notes)
 
 
 def _printable(body: bytes) -> str | None:
@@ -809,15 +827,18 @@ def _python_script(exchange: Exchange) -> str:
         credentials = "botocore.session.Session().get_credentials()"
     lines = [
         f"# Reproduces {exchange.operation or 'a request'} (signing: {exchange.signing.value}).",
-        "import datetime",
-        "from unittest import mock",
-        "",
+        *_python_imports(exchange),
         "import botocore.session",
         "import requests",
         "from botocore.auth import SigV4Auth",
         "from botocore.awsrequest import AWSRequest",
         "from botocore.credentials import Credentials",
         "",
+        *(
+            ['os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")  # a local target']
+            if is_loopback(request.url)
+            else []
+        ),
         f"credentials = {credentials}",
         f"request = AWSRequest(method={request.method!r}, url={request.url!r},",
         f"                     data={request.body!r}, headers={headers!r})",
@@ -828,6 +849,13 @@ def _python_script(exchange: Exchange) -> str:
         "print(response.text)",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _python_imports(exchange: Exchange) -> list[str]:
+    imports = ["import os"] if is_loopback(exchange.request.url) else []
+    if exchange.signing is Signing.STALE_DATE:
+        imports += ["import datetime", "from unittest import mock"]
+    return [*imports, ""] if imports else []
 
 
 def _python_signing_lines(signing: Signing, region: str, service: str) -> list[str]:

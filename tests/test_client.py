@@ -637,3 +637,26 @@ def test_loopback_hosts() -> None:
     assert client_module.is_loopback("http://[::1]:80")
     assert not client_module.is_loopback("https://identity-chime.us-east-1.amazonaws.com")
     assert urlsplit("http://[::1]:80").hostname == "::1"
+
+
+def test_curl_reproducer_warns_about_encoded_paths(server: ScriptedServer) -> None:
+    exchange = make_client(server.url).call(
+        "DescribeAppInstance", {"AppInstanceArn": APP_INSTANCE_ARN}
+    )
+    first_line = exchange.as_curl().splitlines()[0]
+    assert first_line.startswith("# DescribeAppInstance (signed): curl signs percent-encoded paths")
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="no curl")
+def test_curl_reproducer_defaults_to_test_keys_for_loopback(server: ScriptedServer) -> None:
+    exchange = make_client(server.url).call("ListAppInstances", {"MaxResults": 2})
+    result = subprocess.run(
+        ["sh", "-c", exchange.as_curl()],
+        env={"PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _scope(server.received[1])[0] == "testing"
+    assert server.received[1].target == "/app-instances?max-results=2"
