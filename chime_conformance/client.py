@@ -34,6 +34,7 @@ import requests.adapters
 import urllib3.exceptions
 from botocore.utils import normalize_url_path
 from requests.structures import CaseInsensitiveDict
+from requests.utils import requote_uri
 from requests_aws4auth import AWS4Auth
 
 from chime_conformance import spec
@@ -356,13 +357,14 @@ def _location(op: spec.Operation, member: str) -> tuple[str, str]:
 class BotocoreSigV4Auth(AWS4Auth):
     """requests-aws4auth with botocore's canonicalisation, so signatures agree.
 
-    requests-aws4auth differs from botocore in three ways that matter here: it
-    parses the path with ``urlparse`` (which cuts ``;params``) and
-    ``posixpath.normpath``; it re-parses the query with ``parse_qs`` (which
-    turns ``+`` into a space); and it signs ``x-amz-content-sha256``, which
-    botocore does not send for non-S3 services. botocore instead takes the path
-    as sent, removes dot segments and doubled slashes, and percent-encodes it
-    again (``%3A`` → ``%253A``); it keeps the query as sent, only sorted.
+    requests-aws4auth already percent-encodes the path as sent once more
+    (``%3A`` → ``%253A``), as botocore does for non-S3 services. It differs
+    from botocore elsewhere: it reads the path with ``urlparse``, which cuts a
+    ``;params`` tail off the last segment, and ``posixpath.normpath``; it
+    re-parses the query with ``parse_qs``, which turns ``+`` into ``%20``; and
+    it signs ``x-amz-content-sha256``, which botocore neither sends nor signs
+    for non-S3 services. Here the canonical request is built as botocore's
+    ``SigV4Auth.canonical_request`` builds it, over the headers botocore signs.
     """
 
     def __init__(self, *args: Any, sign_also: Sequence[str] = (), **kwargs: Any) -> None:
@@ -475,7 +477,7 @@ class ChimeClient:
         timeouts: Timeouts = Timeouts(),  # frozen, so a shared default is harmless
         retry: RetryPolicy = RetryPolicy(),
         observer: Observer | None = None,
-        clock: Callable[[], datetime.datetime] | None = None,
+        clock: Callable[[], datetime.datetime] | None = None,  # UTC; tests fix it
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.target_url = target_url.rstrip("/")
@@ -571,7 +573,7 @@ class ChimeClient:
         retries: list[Retry] = []
         while True:
             prepared = self._prepare(wire.method, url, headers, wire.body, signing)
-            reason, response = self._attempt(prepared, url, retries)
+            reason, response = self._attempt(prepared, url)
             if reason is None or len(retries) >= self.retry.max_retries:
                 break
             retry_after = response.headers.get("Retry-After") if response is not None else None
@@ -596,7 +598,7 @@ class ChimeClient:
         )
 
     def _attempt(
-        self, prepared: requests.PreparedRequest, url: str, retries: list[Retry]
+        self, prepared: requests.PreparedRequest, url: str
     ) -> tuple[str | None, requests.Response | None]:
         """One attempt: (why to retry or None, the answer or None if the connection dropped)."""
         try:
@@ -632,6 +634,10 @@ class ChimeClient:
             headers["X-Amz-Date"] = now.strftime(AMZ_DATE_FORMAT)
         request = requests.Request(method, url, headers=headers, data=body)
         prepared = self._session().prepare_request(request)
+        # requests removes dot segments ("/app-instances/.." → "/"), which would
+        # send a generated ".." label to another operation; only quote what
+        # HTTP cannot carry.
+        prepared.url = requote_uri(url)
         auth = self._signer(signing, sign_also=[h for h in headers if h.lower() != "x-amz-date"])
         if auth is not None:
             prepared.prepare_auth(auth)

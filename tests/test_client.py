@@ -660,3 +660,25 @@ def test_curl_reproducer_defaults_to_test_keys_for_loopback(server: ScriptedServ
     assert result.returncode == 0, result.stderr
     assert _scope(server.received[1])[0] == "testing"
     assert server.received[1].target == "/app-instances?max-results=2"
+
+
+def test_raw_paths_and_queries_are_signed_as_botocore_signs_them(server: ScriptedServer) -> None:
+    # requests-aws4auth alone would cut ";v" off the path and sign "+" as "%20"
+    make_client(server.url).send("GET", "/app-instances/a;v/../b//c?next-token=a+b&x=%2F")
+    received = server.received[0]
+    assert received.target == "/app-instances/a;v/../b//c?next-token=a+b&x=%2F"
+    assert received.headers["authorization"] == recomputed_authorization(received, server.url)
+
+
+@pytest.mark.parametrize("label", [".", "..", "a/../.."])
+def test_dot_segment_labels_reach_the_server(server: ScriptedServer, label: str) -> None:
+    make_client(server.url).call("DescribeAppInstance", {"AppInstanceArn": label})
+    received = server.received[0]
+    assert received.target == "/app-instances/" + encode_path_label(label)
+    assert received.headers["authorization"] == recomputed_authorization(received, server.url)
+
+
+def test_raw_path_with_a_space_is_quoted(server: ScriptedServer) -> None:
+    exchange = make_client(server.url).send("GET", "/app-instances/a b")
+    assert server.received[0].target == "/app-instances/a%20b"
+    assert exchange.request.url.endswith("/app-instances/a%20b")
