@@ -177,6 +177,22 @@ class CheckFailure(AssertionError):
         prefix = f"[{self.check}] " if self.check else ""
         return prefix + self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # keyword-only __init__: pickle (multiprocessing, caches) needs help
+        fields = {
+            "operation": self.operation,
+            "spec_fact": self.spec_fact,
+            "received": self.received,
+            "documented": self.documented,
+        }
+        return _rebuild_failure, (self.check, fields)
+
+
+def _rebuild_failure(check_name: str, fields: dict[str, str]) -> CheckFailure:
+    failure = CheckFailure(**fields)
+    failure.check = check_name
+    return failure
+
 
 Check = Callable[[CheckContext, Exchange, Expectation], bool]
 CHECKS: dict[str, Check] = {}

@@ -5,6 +5,7 @@ registry, so a new check without both cases fails this module."""
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -726,3 +727,14 @@ def test_a_check_name_is_registered_once() -> None:
 def test_checks_module_does_not_import_pytest() -> None:
     with open(checks.__file__, encoding="utf-8") as module:
         assert "import pytest" not in module.read()
+
+
+def test_failures_survive_pickling() -> None:
+    with pytest.raises(CheckFailure) as caught:
+        BAD[0].run()
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert (str(copy), copy.check, copy.spec_fact) == (
+        str(caught.value),
+        caught.value.check,
+        caught.value.spec_fact,
+    )
