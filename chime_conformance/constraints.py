@@ -175,7 +175,9 @@ def _walk_object(op: spec.Operation, schema: Mapping[str, Any], path: str) -> It
 
 def _walk(op: spec.Operation, schema: Mapping[str, Any], path: str) -> Iterator[Constraint]:
     if "type" in schema and _has_wire_type(op, schema, path):
-        yield Constraint(op.name, path, "type", schema["type"])
+        # a value of another type is never one of the enum's either
+        shadow = "enum" if "enum" in schema else None
+        yield Constraint(op.name, path, "type", schema["type"], shadow)
     yield from _string_constraints(op.name, schema, path)
     yield from _number_constraints(op.name, schema, path)
     if schema.get("type") == "array" or "items" in schema:

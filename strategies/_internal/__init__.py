@@ -1,0 +1,1 @@
+"""The implementation behind ``strategies``; import from ``strategies``."""
