@@ -35,6 +35,7 @@ __all__ = [
     "CheckResult",
     "Expectation",
     "check",
+    "error_type",
     "run_checks",
 ]
 

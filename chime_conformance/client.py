@@ -40,7 +40,9 @@ from requests_aws4auth import AWS4Auth
 from chime_conformance import spec
 
 __all__ = [
+    "REDACTED",
     "SERVICE",
+    "BotocoreSigV4Auth",
     "ChimeClient",
     "ClientError",
     "ConnectionLost",
@@ -57,6 +59,8 @@ __all__ = [
     "build_request",
     "encode_path_label",
     "is_loopback",
+    "other_region",
+    "redact_headers",
     "resolve_credentials",
 ]
 
