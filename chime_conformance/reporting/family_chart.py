@@ -16,7 +16,7 @@ BAR_WIDTH = 420
 BAR_HEIGHT = 14
 ROW_HEIGHT = 40
 TOP = 34
-WIDTH = LABEL_WIDTH + BAR_WIDTH + 150
+WIDTH = LABEL_WIDTH + BAR_WIDTH + 290
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,12 @@ def family_bars(document: Mapping[str, Any]) -> list[FamilyBars]:
             FamilyBars(
                 family=family["family"],
                 label_y=y + BAR_HEIGHT + 2,
-                cells=_bar(y, family["passing_cells"], family["cells_run"], "cells pass"),
-                constraints=_bar(y + BAR_HEIGHT + 2, covered, total, "constraints covered"),
+                cells=_bar(
+                    y, family["passing_cells"], family["cells_run"], "cells pass", "no cell ran"
+                ),
+                constraints=_bar(
+                    y + BAR_HEIGHT + 2, covered, total, "constraints covered", "no constraints"
+                ),
             )
         )
     return rows
@@ -56,9 +60,9 @@ def chart_height(rows: Iterable[FamilyBars]) -> int:
     return TOP + len(list(rows)) * ROW_HEIGHT + 4
 
 
-def _bar(y: int, part: int, whole: int, what: str) -> Bar:
+def _bar(y: int, part: int, whole: int, what: str, when_none: str) -> Bar:
     if not whole:
-        return Bar(y, 0.0, f"none run ({what.split()[0]})")
+        return Bar(y, 0.0, when_none)
     return Bar(y, BAR_WIDTH * part / whole, f"{100 * part / whole:.0f}% ({part} of {whole} {what})")
 
 

@@ -1,0 +1,73 @@
+"""results.json: written for every run, valid against its shipped schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from chime_conformance.reporting import write_reports
+from chime_conformance.reporting.results_document import (
+    SCHEMA_PATH,
+    UnreadableResults,
+    load_results_document,
+    results_schema,
+    validate_results_document,
+)
+from chime_conformance.results import FAIL, CheckRecord
+from tests.test_report_runs import full_run, small_run
+
+
+@pytest.fixture
+def small_document(tmp_path: Path) -> dict:
+    run = small_run()
+    paths = write_reports(tmp_path, run.info, run.records, run.coverage)
+    return json.loads(paths.results_json.read_text(encoding="utf-8"))
+
+
+def test_the_schema_ships_inside_the_package_and_is_a_valid_2020_12_schema() -> None:
+    assert SCHEMA_PATH.parent.name == "reporting"
+    jsonschema.Draft202012Validator.check_schema(results_schema())
+
+
+def test_results_json_of_a_run_with_failures_validates_against_the_schema(small_document) -> None:
+    jsonschema.Draft202012Validator(results_schema()).validate(small_document)
+
+
+def test_results_json_of_a_full_run_validates_against_the_schema(tmp_path: Path) -> None:
+    run = full_run()
+    paths = write_reports(tmp_path, run.info, run.records, run.coverage)
+    validate_results_document(load_results_document(paths.results_json))
+
+
+def test_results_json_carries_the_run_the_score_and_every_record(small_document) -> None:
+    run = small_run()
+    assert small_document["run"]["run_id"] == run.info.run_id
+    assert small_document["run"]["seed"] == 20250601
+    assert small_document["run"]["duration_seconds"] == 727.0
+    assert small_document["run"]["spec_versions"] == {
+        "chime-sdk-identity": "2021-04-20",
+        "chime-accounts": "2018-05-01",
+    }
+    records = [CheckRecord.from_json(r) for r in small_document["records"]]
+    assert records == run.records
+    failing_cells = [c for c in small_document["matrix"] if c["state"] == FAIL]
+    assert small_document["score"]["failing_cells"] == len(failing_cells) == 5
+
+
+def test_constraint_coverage_lists_every_constraint_with_the_gaps(small_document) -> None:
+    table = {row["id"]: row for row in small_document["constraint_coverage"]["constraints"]}
+    assert table["CreateAppInstance:Name:maxLength"]["outside"] == "broken"
+    assert table["CreateAppInstance:Name:maxLength"]["covered"] is False
+    assert table["CreateAppInstance:Name:required"]["covered"] is True
+    assert table["CreateAppInstanceUser:AppInstanceUserId:required"]["outside"] == "not_probed"
+    assert table["DeleteAccount:AccountId:required"]["inside"] == "not_probed"
+    assert small_document["constraint_coverage"]["total"] == len(table)
+
+
+def test_a_document_off_the_schema_is_refused_with_where_it_departs(small_document) -> None:
+    small_document["matrix"][0]["state"] = "maybe"
+    with pytest.raises(UnreadableResults, match=r"matrix/0/state"):
+        validate_results_document(small_document)
