@@ -1,0 +1,454 @@
+"""Schemathesis wired into the suite: SigV4 signing, the ledger, the checks.
+
+schemathesis generates the requests (positive and negative, from both spec
+files) and judges the answers with its own checks; this module supplies what
+it cannot know: how to sign for the target (SigV4, service ``chime``, signed
+exactly as botocore signs), which statuses the contract allows where the
+checks' defaults are looser or stricter than DESIGN.md, which generated
+inputs are not what they claim to be, what each call created (for the ledger)
+and how a failure reads (operation, check, reproducers). It knows nothing of
+pytest: the test modules are the thin adapters.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import botocore.credentials
+import requests
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.specs.openapi import checks as openapi_checks
+
+from chime_conformance import spec
+from chime_conformance.client import (
+    SERVICE,
+    BotocoreSigV4Auth,
+    Exchange,
+    ReceivedResponse,
+    SentRequest,
+    Signing,
+)
+from chime_conformance.results import FAIL, PASS, CheckRecord
+
+__all__ = [
+    "CHECKS",
+    "ContractChecks",
+    "SigV4Target",
+    "load_schema",
+    "schemathesis_config",
+]
+
+# The checks this suite runs, in the order their failures are reported.
+# `response_headers_conformance` applies where the spec documents headers:
+# every error response requires `x-amzn-ErrorType` (botocore maps errors by it).
+CHECKS: tuple[Callable[..., Any], ...] = (
+    not_a_server_error,
+    openapi_checks.status_code_conformance,
+    openapi_checks.content_type_conformance,
+    openapi_checks.response_headers_conformance,
+    openapi_checks.response_schema_conformance,
+    openapi_checks.negative_data_rejection,
+    openapi_checks.positive_data_acceptance,
+)
+
+# DESIGN.md, "validation": any broken constraint of the spec is a 400
+# BadRequestException. schemathesis' default also accepts 401/403/404/405/
+# 406/409/415/422/428/429/5xx, which would let "invalid ARN → 404" pass.
+NEGATIVE_STATUSES = ("400",)
+# A valid request may still be refused for the state it meets: 404 for an
+# absent resource (schemathesis' ARNs almost never name an existing one) and
+# 409 for a taken one (CreateAppInstanceUser with a used AppInstanceUserId, a
+# ClientRequestToken reused with other parameters). Everything else is a
+# rejection of valid data: 400 above all, and 401/403 (we always sign
+# correctly), which schemathesis' default would accept.
+POSITIVE_STATUSES = ("2xx", "404", "409")
+# DESIGN.md, "missing or deleted resource": the real service is *unverified*
+# to answer 404; without --strict the suite also accepts 403 and 400 there.
+# Only for operations that address an existing resource: for the others
+# (CreateAppInstance, ListAppInstances, CreateAccount, ListAccounts) a valid
+# request has no resource to miss, so 400/403 stay failures even then.
+MISSING_RESOURCE_ALTERNATIVES = frozenset({400, 403})
+# Members whose value names an existing resource (DESIGN.md's addressable kinds).
+RESOURCE_MEMBERS = frozenset(
+    {
+        "AppInstanceArn",
+        "AppInstanceUserArn",
+        "AppInstanceBotArn",
+        "AppInstanceAdminArn",
+        "ResourceARN",
+        "EndpointId",
+        "AccountId",
+    }
+)
+
+
+def addresses_resource(op: spec.Operation) -> bool:
+    """Whether ``op`` has an input member naming an existing resource."""
+    members = {p.member for p in op.parameters} | set(op.body_members)
+    return bool(members & RESOURCE_MEMBERS)
+
+
+def schemathesis_config() -> SchemathesisConfig:
+    """schemathesis' configuration: modes, phases, the checks' statuses."""
+    return SchemathesisConfig.from_dict(
+        {
+            "generation": {
+                "mode": "all",  # positive and negative
+                # The spec's one security scheme is SigV4 in `Authorization`;
+                # generating (or negating) that header as an API key means
+                # nothing: every request is signed at send time instead.
+                "with-security-parameters": False,
+            },
+            "checks": {
+                "negative_data_rejection": {"expected-statuses": list(NEGATIVE_STATUSES)},
+                "positive_data_acceptance": {"expected-statuses": list(POSITIVE_STATUSES)},
+            },
+            "phases": {
+                # Other methods on our paths (PATCH /app-instances…) are outside
+                # the contract: DESIGN.md says nothing about 405, and the checks
+                # we run skip such cases anyway. Not sending them saves time.
+                "coverage": {"unexpected-methods": []},
+            },
+        }
+    )
+
+
+# Query parameters whose valid values only the service can make: a NextToken
+# is valid when the service issued it, and DESIGN.md requires a forged one to
+# be refused with 400. The spec types it as free text (`.*`, up to 2048), so
+# schemathesis' positive cases carry invented tokens that must be refused.
+def _issued_token_parameters() -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (op.name, p.wire_name)
+        for op in spec.operations()
+        for p in op.query_parameters
+        if p.member == "NextToken"
+    )
+
+
+ISSUED_TOKEN_PARAMETERS = _issued_token_parameters()
+
+
+def operation_name(case: schemathesis.Case) -> str:
+    """The AWS operation name (the spec's operationId) of ``case``."""
+    return str(case.operation.definition.raw["operationId"])
+
+
+def _without_invented_tokens(context: Any, case: schemathesis.Case) -> schemathesis.Case:
+    # Positive cases only: a negative case's token may be the invalid part
+    # (over 2048 characters), and a 400 is what it must get anyway.
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or not isinstance(case.query, dict):
+        return case
+    name = operation_name(case)
+    for key in list(case.query):
+        if (name, key) in ISSUED_TOKEN_PARAMETERS:
+            del case.query[key]
+    return case
+
+
+# --------------------------------------------------------------------------
+# Patterns, as schemathesis must read them
+#
+# The spec's patterns mean what ECMA-262 says (spec/README.md). schemathesis
+# generates from them with Python's `re` and validates with Rust's regex
+# (jsonschema_rs), which differ from ECMA where our patterns use `.` (ECMA
+# excludes \r, \u2028 and \u2029 too), `\S`, `\s`, `\d`, `\w` (ECMA's
+# sets are ASCII or a fixed list) — e.g. an ARN ending in "\r" would be
+# generated as *valid*, and rightly refused. And Rust's regex refuses the
+# surrogate range `\uD800-\uDFFF` of ResourceName's class, so schemathesis
+# drops the whole pattern: it sent Names with C0/C1 controls as valid data.
+# schemathesis therefore gets each pattern spelled out with ECMA's sets, which
+# all three engines read alike, and without the surrogate range: it generates
+# UTF-8 text, which cannot hold a lone surrogate, so nothing is lost (the
+# suite's own strategies send lone surrogates).
+_ECMA_DOT = "[^\\n\\r\\u2028\\u2029]"
+_ECMA_SETS = {
+    "d": "0-9",
+    "w": "A-Za-z0-9_",
+    "s": "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff",
+}
+_SURROGATES = "\\uD800-\\uDFFF"
+
+
+def portable_pattern(pattern: str) -> str:
+    """``pattern`` (ECMA-262) spelled so that Python's ``re`` and Rust's regex
+    give it ECMA's meaning, lone surrogates left out."""
+    out: list[str] = []
+    in_class, i = False, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            out.append(_portable_escape(pattern[i + 1], in_class))
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        elif char == "." and not in_class:
+            char = _ECMA_DOT
+        out.append(char)
+        i += 1
+    return "".join(out).replace(_SURROGATES, "")
+
+
+def _portable_escape(letter: str, in_class: bool) -> str:
+    chars = _ECMA_SETS.get(letter.lower())
+    if chars is None:
+        return "\\" + letter
+    if letter.islower():
+        return chars if in_class else f"[{chars}]"
+    if in_class:
+        raise ValueError(f"\\{letter} inside a character class has no portable spelling")
+    return f"[^{chars}]"
+
+
+def _with_portable_patterns(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_with_portable_patterns(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: portable_pattern(value)
+        if key == "pattern" and isinstance(value, str)
+        else _with_portable_patterns(value)
+        for key, value in node.items()
+    }
+
+
+def load_schema(api: str) -> Any:
+    """The spec of ``api`` as a schemathesis schema, configured for the suite."""
+    document = _with_portable_patterns(spec.load_document(api))
+    schema = schemathesis.openapi.from_dict(document, config=schemathesis_config())
+    schema.location = spec.spec_path(api).as_uri()
+    schema.hook("map_case")(_without_invented_tokens)
+    return schema
+
+
+# --------------------------------------------------------------------------
+# Calls
+
+
+def members_of(case: schemathesis.Case) -> dict[str, Any]:
+    """The AWS input members of ``case`` (path, query and body), by member name,
+    as the ledger and the reproducers name them."""
+    op = spec.operation(operation_name(case))
+    by_wire = {(p.location, p.wire_name): p.member for p in op.parameters}
+    members: dict[str, Any] = {}
+    for location, values in (("path", case.path_parameters), ("query", case.query)):
+        for wire_name, value in (values or {}).items():
+            member = by_wire.get((location, wire_name))
+            if member is not None:
+                # schemathesis keeps path labels percent-encoded, as sent
+                members[member] = (
+                    unquote(value) if location == "path" and isinstance(value, str) else value
+                )
+    if isinstance(case.body, Mapping):
+        members.update({k: v for k, v in case.body.items() if k in op.body_members})
+    return members
+
+
+@dataclass(frozen=True)
+class SigV4Target:
+    """An endpoint (and the accounts API's endpoint) that schemathesis' cases are sent to,
+    signed with SigV4 as botocore signs, every call reported to ``observer``."""
+
+    target_url: str
+    accounts_url: str
+    region: str
+    credentials: botocore.credentials.Credentials
+    observer: Callable[[str, Mapping[str, Any], int, Any], None] | None = None
+    session: requests.Session | None = None
+
+    def base_url(self, case: schemathesis.Case) -> str:
+        op = spec.operation(operation_name(case))
+        return self.accounts_url if op.api == spec.ACCOUNTS else self.target_url
+
+    def auth(self) -> BotocoreSigV4Auth:
+        # A fresh signer per request: AWS4Auth keeps per-request state.
+        return BotocoreSigV4Auth(
+            refreshable_credentials=self.credentials, region=self.region, service=SERVICE
+        )
+
+    def call(self, case: schemathesis.Case) -> schemathesis.Response:
+        """Send ``case`` signed; tell the observer what it did."""
+        response = case.call(
+            base_url=self.base_url(case), session=self.session, auth=self.auth(), timeout=30
+        )
+        if self.observer is not None:
+            self.observer(
+                operation_name(case), members_of(case), response.status_code, _json(response)
+            )
+        return response
+
+    def reproduce(self, case: schemathesis.Case, response: schemathesis.Response) -> Exchange:
+        """The exchange as the suite's client records it, for signed reproducers."""
+        request = response.request
+        body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+        return Exchange(
+            request=SentRequest(
+                str(request.method), str(request.url), dict(request.headers), body or None
+            ),
+            response=ReceivedResponse(
+                response.status_code, _flat_headers(response.headers), response.content or b""
+            ),
+            elapsed=response.elapsed,
+            operation=operation_name(case),
+            members=members_of(case),
+            signing=Signing.SIGNED,
+            region=self.region,
+        )
+
+
+def _flat_headers(headers: Mapping[str, Any]) -> dict[str, str]:
+    # schemathesis keeps every value of a header in a list
+    return {
+        name: ", ".join(value) if isinstance(value, list) else str(value)
+        for name, value in headers.items()
+    }
+
+
+def _json(response: schemathesis.Response) -> Any:
+    try:
+        return response.json()
+    except Exception:  # an empty or non-JSON body: the checks report it
+        return None
+
+
+# --------------------------------------------------------------------------
+# Checks
+
+
+Recorder = Callable[[CheckRecord], None]
+
+
+def current_test_id() -> str:
+    """The running pytest node id ("" outside pytest). Read from the
+    environment because Hypothesis tests cannot take function-scoped fixtures."""
+    return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+
+
+@dataclass(frozen=True)
+class ContractChecks:
+    """Runs :data:`CHECKS` on a call, one at a time, so each failure is
+    recorded and reported under the check that found it."""
+
+    target: SigV4Target
+    strict: bool = False  # --strict: no unverified alternatives (DESIGN.md)
+    record: Recorder | None = None
+    checks: tuple[Callable[..., Any], ...] = CHECKS
+
+    def call_and_check(self, case: schemathesis.Case) -> schemathesis.Response:
+        """Send ``case``; raise one :class:`FailureGroup` naming the operation,
+        each failed check and the reproducers if any check fails."""
+        __tracebackhide__ = True
+        response = self.target.call(case)
+        failed: dict[str, FailureGroup] = {}
+        for check in self.checks:
+            try:
+                case.validate_response(
+                    response,
+                    checks=[check],
+                    transport_kwargs={"base_url": self.target.base_url(case)},
+                )
+            except FailureGroup as group:
+                if not self._unverified_alternative(check, case, response):
+                    failed[check.__name__] = group
+        self._record(case, response, failed)
+        if failed:
+            raise self._failure(case, response, failed)
+        return response
+
+    def _unverified_alternative(
+        self, check: Callable[..., Any], case: schemathesis.Case, response: schemathesis.Response
+    ) -> bool:
+        # A valid request that names a resource may meet "missing" as 400 or
+        # 403 on a real service (DESIGN.md, unverified); --strict refuses it.
+        return (
+            not self.strict
+            and check is openapi_checks.positive_data_acceptance
+            and response.status_code in MISSING_RESOURCE_ALTERNATIVES
+            and addresses_resource(spec.operation(operation_name(case)))
+        )
+
+    def _record(
+        self,
+        case: schemathesis.Case,
+        response: schemathesis.Response,
+        failed: Mapping[str, FailureGroup],
+    ) -> None:
+        if self.record is None:
+            return
+        test_id, name = current_test_id(), operation_name(case)
+        exchange = self.target.reproduce(case, response) if failed else None
+        for check in self.checks:
+            group = failed.get(check.__name__)
+            if group is None:
+                self.record(CheckRecord(test_id, name, check.__name__, PASS))
+                continue
+            assert exchange is not None
+            self.record(
+                CheckRecord(
+                    test_id,
+                    name,
+                    check.__name__,
+                    FAIL,
+                    message=_failure_text(group.exceptions),
+                    spec_fact=f"schemathesis {check.__name__} on {case.operation.label}",
+                    request={
+                        "method": exchange.request.method,
+                        "url": exchange.request.url,
+                        "headers": dict(exchange.request.headers),
+                        "body": _text(exchange.request.body),
+                    },
+                    response={
+                        "status": response.status_code,
+                        "headers": _flat_headers(response.headers),
+                        "body": _text(response.content),
+                    },
+                    reproducer_curl=exchange.as_curl(),
+                    reproducer_python=exchange.as_python(),
+                )
+            )
+
+    def _failure(
+        self,
+        case: schemathesis.Case,
+        response: schemathesis.Response,
+        failed: Mapping[str, FailureGroup],
+    ) -> FailureGroup:
+        name = operation_name(case)
+        exchange = self.target.reproduce(case, response)
+        mode = case.meta.generation.mode.value if case.meta is not None else "explicit"
+        lines = [
+            f"{name} ({case.operation.label}, {mode} data) failed "
+            f"{len(failed)} check(s): {', '.join(failed)}",
+            "",
+        ]
+        for check, group in failed.items():
+            lines.append(f"== {check} ==")
+            lines.append(str(group.message).strip())  # schemathesis' report and curl
+            lines.append("")
+        lines.append("Reproduce, signed with your AWS credentials (curl ≥ 7.75):")
+        lines.append("")
+        lines.append(exchange.as_curl())
+        exceptions: list[Failure] = [f for group in failed.values() for f in group.exceptions]
+        return FailureGroup(exceptions, "\n".join(lines))
+
+
+def _failure_text(failures: Iterable[Failure]) -> str:
+    return "\n".join(f"{f.title}: {f.message}".strip() for f in failures)
+
+
+def _text(body: bytes | str | None) -> str | None:
+    if body is None or isinstance(body, str):
+        return body
+    return body.decode("utf-8", errors="replace")
