@@ -71,3 +71,26 @@ def test_a_document_off_the_schema_is_refused_with_where_it_departs(small_docume
     small_document["matrix"][0]["state"] = "maybe"
     with pytest.raises(UnreadableResults, match=r"matrix/0/state"):
         validate_results_document(small_document)
+
+
+def test_raw_bytes_in_a_record_are_written_as_text(tmp_path: Path) -> None:
+    run = small_run()
+    raw = CheckRecord(
+        "t::raw",
+        "CreateAppInstance",
+        "content_type_is_json",
+        FAIL,
+        message="Received: text/html. Documented: application/json",
+        request={
+            "method": "POST",
+            "url": "http://127.0.0.1:8642/app-instances",
+            "body": b'{"Name": "a"}',
+        },
+        response={"status": 502, "headers": {}, "body": b"<html>\xff bad gateway</html>"},
+    )
+    paths = write_reports(tmp_path, run.info, [*run.records, raw], run.coverage)
+    document = load_results_document(paths.results_json)
+    written = document["records"][-1]
+    assert written["request"]["body"] == '{"Name": "a"}'
+    assert written["response"]["body"] == "<html>\ufffd bad gateway</html>"
+    assert "&lt;html&gt;\ufffd bad gateway" in paths.compliance_html.read_text(encoding="utf-8")

@@ -56,8 +56,22 @@ def build_results_document(
             "total": sum(row.in_catalogue for row in coverage_rows),
             "constraints": [row.to_json() for row in coverage_rows],
         },
-        "records": [record.to_json() for record in records],
+        "records": [_json_ready(record.to_json()) for record in records],
     }
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` as JSON will hold it: bytes (a body the client kept raw)
+    become text, anything else unknown its ``str``."""
+    return json.loads(json.dumps(value, default=_as_json_value))
+
+
+def _as_json_value(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    return str(value)
 
 
 def _cell_json(cell: matrix.Cell) -> dict[str, Any]:
