@@ -34,15 +34,18 @@ from chime_conformance.client import (
     ReceivedResponse,
     SentRequest,
     Signing,
+    is_loopback,
 )
 from chime_conformance.results import FAIL, PASS, CheckRecord
 
 __all__ = [
     "CHECKS",
+    "STATEFUL_CHECKS",
     "ContractChecks",
     "SigV4Target",
     "load_schema",
     "schemathesis_config",
+    "signed_state_machine",
 ]
 
 # The checks this suite runs, in the order their failures are reported.
@@ -56,6 +59,15 @@ CHECKS: tuple[Callable[..., Any], ...] = (
     openapi_checks.response_schema_conformance,
     openapi_checks.negative_data_rejection,
     openapi_checks.positive_data_acceptance,
+)
+
+# In a linked scenario, also: a deleted resource must stay gone
+# (use_after_free) and a created one must be there for the next call
+# (ensure_resource_availability) — lost writes, in DESIGN.md's words.
+STATEFUL_CHECKS = (
+    *CHECKS,
+    openapi_checks.use_after_free,
+    openapi_checks.ensure_resource_availability,
 )
 
 # DESIGN.md, "validation": any broken constraint of the spec is a 400
@@ -268,6 +280,16 @@ class SigV4Target:
     observer: Callable[[str, Mapping[str, Any], int, Any], None] | None = None
     session: requests.Session | None = None
 
+    def __post_init__(self) -> None:
+        if self.session is None:
+            # One keep-alive connection instead of one per case (schemathesis
+            # opens a fresh session per call otherwise). Tests call from one
+            # thread per process. Proxies and .netrc from the environment must
+            # not reroute or re-authenticate requests to a local target.
+            session = requests.Session()
+            session.trust_env = not is_loopback(self.target_url)
+            object.__setattr__(self, "session", session)
+
     def base_url(self, case: schemathesis.Case) -> str:
         op = spec.operation(operation_name(case))
         return self.accounts_url if op.api == spec.ACCOUNTS else self.target_url
@@ -306,6 +328,29 @@ class SigV4Target:
             signing=Signing.SIGNED,
             region=self.region,
         )
+
+
+def signed_state_machine(schema: Any, checks: ContractChecks) -> Any:
+    """schemathesis' state machine over ``schema``'s links, each step sent by
+    ``checks.target`` and judged by ``checks`` (with the scenario's history)."""
+    base = schema.as_state_machine()
+
+    class SignedStateMachine(base):  # type: ignore[misc, valid-type]
+        def call(self, case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
+            return checks.target.call(case)
+
+        def validate_response(
+            self,
+            response: schemathesis.Response,
+            case: schemathesis.Case,
+            *args: Any,
+            **kwargs: Any,
+        ) -> None:
+            __tracebackhide__ = True
+            checks.check(case, response, recorder=self.recorder)
+
+    SignedStateMachine.__name__ = SignedStateMachine.__qualname__ = f"Signed{base.__name__}"
+    return SignedStateMachine
 
 
 def _flat_headers(headers: Mapping[str, Any]) -> dict[str, str]:
@@ -347,17 +392,39 @@ class ContractChecks:
     checks: tuple[Callable[..., Any], ...] = CHECKS
 
     def call_and_check(self, case: schemathesis.Case) -> schemathesis.Response:
-        """Send ``case``; raise one :class:`FailureGroup` naming the operation,
-        each failed check and the reproducers if any check fails."""
+        """Send ``case``, then :meth:`check` the answer."""
         __tracebackhide__ = True
         response = self.target.call(case)
+        self.check(case, response)
+        return response
+
+    def check(
+        self, case: schemathesis.Case, response: schemathesis.Response, *, recorder: Any = None
+    ) -> None:
+        """Raise one :class:`FailureGroup` naming the operation, each failed
+        check and the reproducers, if any check fails. ``recorder`` (a stateful
+        scenario's) lets the checks that look back at earlier steps do so."""
+        __tracebackhide__ = True
+        try:  # all at once first: the common case, and each call has a cost
+            case.validate_response(
+                response,
+                checks=list(self.checks),
+                transport_kwargs={"base_url": self.target.base_url(case)},
+                recorder=recorder,
+            )
+        except FailureGroup:
+            pass
+        else:
+            self._record(case, response, {})
+            return
         failed: dict[str, FailureGroup] = {}
-        for check in self.checks:
+        for check in self.checks:  # again one by one, to name each failed check
             try:
                 case.validate_response(
                     response,
                     checks=[check],
                     transport_kwargs={"base_url": self.target.base_url(case)},
+                    recorder=recorder,
                 )
             except FailureGroup as group:
                 if not self._unverified_alternative(check, case, response):
@@ -365,7 +432,6 @@ class ContractChecks:
         self._record(case, response, failed)
         if failed:
             raise self._failure(case, response, failed)
-        return response
 
     def _unverified_alternative(
         self, check: Callable[..., Any], case: schemathesis.Case, response: schemathesis.Response

@@ -1,11 +1,12 @@
 """schemathesis' checks on every operation of both APIs, SigV4-signed.
 
-One test item per operation (``test_identity_operation[POST /app-instances]``),
-with positive and negative inputs from the spec's examples and schemathesis'
-coverage and fuzzing phases; the Hypothesis profile (``--hypothesis-profile
-ci|default|nightly``) bounds the fuzzing phase. A second test runs
-schemathesis' state machine over the spec's ``links`` (create → describe,
-update, list, delete …).
+``test_*_operation``: one test item per operation
+(``test_identity_operation[POST /app-instances]``), positive and negative
+inputs from the spec's examples and schemathesis' coverage and fuzzing phases;
+the Hypothesis profile (``--hypothesis-profile ci|default|nightly``) bounds
+the fuzzing phase. ``test_linked_operations``: schemathesis' state machine
+over the spec's ``links`` (create → describe, update, list, delete …), as
+many scenarios and steps as the profile allows.
 
 Every call is written in the ledger, so whatever schemathesis creates is
 deleted at the end of the session. ``_schemathesis_harness`` says which checks
@@ -17,27 +18,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from chime_conformance import spec
 from chime_conformance.client import ChimeClient
 from chime_conformance.ledger import Ledger
 from chime_conformance.results import ResultLog
 from chime_conformance.target import SuiteConfig
-from conformance._schemathesis_harness import ContractChecks, SigV4Target, load_schema
+from conformance._schemathesis_harness import (
+    STATEFUL_CHECKS,
+    ContractChecks,
+    SigV4Target,
+    load_schema,
+    signed_state_machine,
+)
 
 # Loaded at import: the spec files do not change during a run.
-identity = load_schema(spec.IDENTITY)
-accounts = load_schema(spec.ACCOUNTS)
-
-
-@pytest.fixture(scope="session")
-def schemathesis_results(request: pytest.FixtureRequest) -> Any:
-    """Where check records go: the plugin's ``chime_results`` when it has one,
-    else a log kept by this session only."""
-    try:
-        return request.getfixturevalue("chime_results")
-    except pytest.FixtureLookupError:
-        return ResultLog()
+SCHEMAS = {api: load_schema(api) for api in spec.APIS}
 
 
 @pytest.fixture(scope="session")
@@ -59,11 +56,10 @@ def signed_target(
 
 @pytest.fixture(scope="session")
 def contract_checks(
-    signed_target: SigV4Target, chime_config: SuiteConfig, schemathesis_results: Any
+    signed_target: SigV4Target, chime_config: SuiteConfig, chime_results: ResultLog
 ) -> ContractChecks:
-    return ContractChecks(
-        signed_target, strict=chime_config.strict, record=schemathesis_results.record
-    )
+    """schemathesis' checks, recorded in the run's results."""
+    return ContractChecks(signed_target, strict=chime_config.strict, record=chime_results.record)
 
 
 def operation_keeps_contract(case: Any, contract_checks: ContractChecks) -> None:
@@ -72,5 +68,22 @@ def operation_keeps_contract(case: Any, contract_checks: ContractChecks) -> None
     contract_checks.call_and_check(case)
 
 
-test_identity_operation = identity.parametrize()(operation_keeps_contract)
-test_accounts_operation = accounts.parametrize()(operation_keeps_contract)
+test_identity_operation = SCHEMAS[spec.IDENTITY].parametrize()(operation_keeps_contract)
+test_accounts_operation = SCHEMAS[spec.ACCOUNTS].parametrize()(operation_keeps_contract)
+
+
+@pytest.mark.parametrize("api", spec.APIS)
+def test_linked_operations(
+    api: str, signed_target: SigV4Target, chime_config: SuiteConfig, chime_results: ResultLog
+) -> None:
+    """Chains of calls along the spec's links keep every check, and what one
+    step created or deleted is seen so by the next."""
+    checks = ContractChecks(
+        signed_target,
+        strict=chime_config.strict,
+        record=chime_results.record,
+        checks=STATEFUL_CHECKS,
+    )
+    machine = signed_state_machine(SCHEMAS[api], checks)
+    # The loaded profile (--hypothesis-profile) bounds scenarios and steps.
+    machine.run(settings=settings(settings.default))
