@@ -506,6 +506,10 @@ class ContractChecks:
         lines.append("Reproduce, signed with your AWS credentials (curl ≥ 7.75):")
         lines.append("")
         lines.append(exchange.as_curl())
+        lines.append("")
+        lines.append("or, signed by botocore exactly as the suite signs:")
+        lines.append("")
+        lines.append(exchange.as_python())
         exceptions: list[Failure] = [f for group in failed.values() for f in group.exceptions]
         return FailureGroup(exceptions, "\n".join(lines))
 
