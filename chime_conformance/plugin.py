@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,9 @@ EMULATOR_KEY = pytest.StashKey[Any]()
 COVERAGE_KEY = pytest.StashKey["ConstraintCoverage"]()
 LEFTOVERS_KEY = pytest.StashKey[list[str]]()
 RESULTS_KEY = pytest.StashKey["ResultLog"]()
+STARTED_KEY = pytest.StashKey[Any]()
+OUTCOMES_KEY = pytest.StashKey[dict[str, int]]()
+SUITE_DIR = Path(__file__).resolve().parent.parent / "conformance"
 PROFILES_REGISTERED = False
 
 
@@ -111,6 +115,20 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigurationError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[CONFIG_KEY] = suite
+    config.stash[STARTED_KEY] = datetime.now(UTC)
+    config.stash[OUTCOMES_KEY] = {}
+    if workerinput is None and runs_the_suite(config) and not config.option.xmlpath:
+        # pytest's own JUnit writer, pointed at the report directory
+        config.option.xmlpath = str(suite.report_dir / "junit.xml")
+
+
+def runs_the_suite(config: pytest.Config) -> bool:
+    """Whether this invocation runs (part of) the conformance suite."""
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if path == SUITE_DIR or SUITE_DIR in path.parents or path.name == "conformance":
+            return True
+    return False
 
 
 def register_hypothesis_profiles() -> None:
@@ -122,7 +140,14 @@ def register_hypothesis_profiles() -> None:
         return
     from hypothesis import HealthCheck, settings
 
-    relaxed = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+    # Tests talk to a server: examples are slow by nature, and the per-test
+    # fixtures they use (a verifier) hold no per-example state.
+    relaxed = [
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ]
     common: dict[str, Any] = {"deadline": None, "suppress_health_check": relaxed}
     settings.register_profile(
         "ci",
@@ -284,6 +309,61 @@ def merged_coverage(config: pytest.Config) -> ConstraintCoverage | None:
     return merged if found else None
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count tests by outcome for the report (on the controller, workers' reports included)."""
+    outcomes = _outcomes_of_current_config()
+    if outcomes is None:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        outcome = "error" if report.when == "setup" and report.failed else report.outcome
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+
+_CURRENT_CONFIG: list[pytest.Config] = []
+
+
+def _outcomes_of_current_config() -> dict[str, int] | None:
+    return _CURRENT_CONFIG[0].stash.get(OUTCOMES_KEY, None) if _CURRENT_CONFIG else None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CURRENT_CONFIG[:] = [session.config]
+
+
+def all_records(config: pytest.Config) -> list[Any]:
+    """Check records of this process and of every worker."""
+    from chime_conformance.results import load_records
+
+    records = list(config.stash[RESULTS_KEY].records()) if RESULTS_KEY in config.stash else []
+    records.extend(load_records(sorted(_parts_dir(config).glob("results-*.jsonl"))))
+    return records
+
+
+def write_run_reports(config: pytest.Config, coverage: ConstraintCoverage | None) -> Path | None:
+    """Write compliance.html and results.json if the run checked anything."""
+    from chime_conformance.coverage import ConstraintCoverage
+    from chime_conformance.reporting import RunInfo, write_reports
+
+    records = all_records(config)
+    if not records and coverage is None:
+        return None
+    suite = config.stash[CONFIG_KEY]
+    emulator = config.stash.get(EMULATOR_KEY, None)
+    run = RunInfo(
+        target_url=suite.target_url
+        or (emulator.url + " (embedded emulator)" if emulator else "embedded emulator"),
+        run_id=suite.run_id,
+        started=config.stash[STARTED_KEY],
+        finished=datetime.now(UTC),
+        seed=config.getoption("hypothesis_seed", None),
+        hypothesis_profile=config.getoption("hypothesis_profile", None) or "default",
+        strict=suite.strict,
+        pytest_outcomes=dict(config.stash.get(OUTCOMES_KEY, {})),
+    )
+    paths = write_reports(suite.report_dir, run, records, coverage or ConstraintCoverage())
+    return paths.compliance_html
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or CONFIG_KEY not in config.stash:
         return
@@ -295,14 +375,23 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         for line in leftovers:
             terminalreporter.write_line(line)
     coverage = merged_coverage(config)
+    _write_reports_and_say_where(terminalreporter, config, coverage)
     if coverage is None:
         return
-    from chime_conformance.constraints import all_constraint_ids
+    from chime_conformance.constraints import all_constraints
 
-    covered, total = coverage.summary(all_constraint_ids())
+    probeable = [c.id for c in all_constraints() if c.probeable]
+    covered, total = coverage.summary(probeable)
     percent = 100.0 * covered / total if total else 100.0
     terminalreporter.write_sep("-", "chime-conformance constraint coverage")
     terminalreporter.write_line(
         f"constraints probed from both sides: {covered}/{total} ({percent:.1f}%)"
     )
-    coverage.dump(config.stash[CONFIG_KEY].report_dir / "constraint-coverage.json")
+
+
+def _write_reports_and_say_where(
+    terminalreporter: Any, config: pytest.Config, coverage: ConstraintCoverage | None
+) -> None:
+    report = write_run_reports(config, coverage)
+    if report is not None:
+        terminalreporter.write_line(f"compliance report: {report}")

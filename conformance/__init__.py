@@ -1,0 +1,1 @@
+"""The conformance suite: the Chime SDK Identity contract stated as tests."""

@@ -1,0 +1,53 @@
+"""Fixtures of the conformance suite: resources on the target and a verifier.
+
+Options live in chime_conformance.plugin (never in a nested conftest); the
+session-wide layers (config, client, ledger, results) come from there too.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from chime_conformance.client import ChimeClient
+from chime_conformance.results import ResultLog
+from chime_conformance.target import SuiteConfig
+from chime_conformance.verdicts import Verifier
+from conformance.resources import Resources, World, build_world
+
+
+@pytest.fixture(scope="session")
+def resources(chime_client: ChimeClient, chime_config: SuiteConfig) -> Resources:
+    """Creates run-tagged resources on the target (this worker's own)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return Resources(chime_client, chime_config.run_id, worker)
+
+
+@pytest.fixture(scope="session")
+def world(resources: Resources) -> World:
+    """One shared resource of each kind, for requests that only read."""
+    return build_world(resources)
+
+
+@pytest.fixture(scope="session")
+def account_id(world: World) -> str:
+    """The AWS account of the target, read off an ARN it returned."""
+    return world.app_instance_arn.split(":")[4]
+
+
+@pytest.fixture
+def verifier(
+    request: pytest.FixtureRequest,
+    chime_results: ResultLog,
+    chime_config: SuiteConfig,
+    account_id: str,
+) -> Verifier:
+    """Applies checks to exchanges and records them under this test's id."""
+    return Verifier(
+        results=chime_results,
+        test_id=request.node.nodeid,
+        strict=chime_config.strict,
+        region=chime_config.region,
+        account_id=account_id,
+    )
