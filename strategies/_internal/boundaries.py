@@ -23,10 +23,11 @@ from chime_conformance.constraints import Constraint
 from strategies._internal.patterns import (
     ANY_CHARACTER,
     ASTRAL_CHARACTER,
+    integers,
     strings_of_length,
     texts_of_length,
 )
-from strategies._internal.values import lists_of, values_for
+from strategies._internal.values import lists_of, schema_key, validator_for, values_for
 
 ASTRAL_SAMPLE = "\U0001f600"
 
@@ -44,7 +45,7 @@ def _schema(op: spec.Operation, c: Constraint) -> Mapping[str, Any]:
 
 
 def _only_breaks(schema: Mapping[str, Any], rule: str) -> Callable[[Any], bool]:
-    validator = spec.validator(schema)
+    validator = validator_for(schema_key(schema))
     return lambda value: [e.validator for e in validator.iter_errors(value)] == [rule]
 
 
@@ -146,18 +147,18 @@ def near_misses(draw: Any, schema: Mapping[str, Any], *, member: str | None = No
     broken ARN (wrong partition, a segment missing, a resource starting
     with ``/``)."""
     base = draw(values_for(schema, member=member))
-    char = draw(st.sampled_from(BAD_CHARACTERS))
-    where = draw(st.integers(0, len(base)))
+    where = draw(integers(0, len(base)))
     space = draw(st.sampled_from(WHITESPACE))
     keeps_the_rest = _only_breaks(schema, "pattern")
-    candidates = [m for m in _edits(base, char, where, space) if keeps_the_rest(m)]
+    candidates = [m for m in _edits(base, where, space) if keeps_the_rest(m)]
     assume(candidates)
     return draw(st.sampled_from(candidates))
 
 
-def _edits(base: str, char: str, where: int, space: str) -> Iterator[str]:
-    yield base[:where] + char + base[where + 1 :]
-    yield base[:where] + char + base[where:]
+def _edits(base: str, where: int, space: str) -> Iterator[str]:
+    for char in BAD_CHARACTERS:
+        yield base[:where] + char + base[where + 1 :]
+        yield base[:where] + char + base[where:]
     yield from (space + base, base + space, base + "\n", "\n" + base)
     yield from (space * max(len(base), 1), space, base.swapcase())
     yield from _arn_edits(base)

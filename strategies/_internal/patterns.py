@@ -29,6 +29,9 @@ except ImportError:  # pragma: no cover
     import sre_constants as sre_c  # type: ignore[no-redef]
     import sre_parse as sre  # type: ignore[no-redef]
 
+# Strategies built inside draws are validated each time; reuse them instead.
+integers = functools.cache(st.integers)
+
 LINE_TERMINATORS = "\n\r\u2028\u2029\u0085"
 _SAFE_DOT = "[^\\n\\r\\u2028\\u2029\\u0085]"
 
@@ -71,6 +74,7 @@ def length_range(pattern: str) -> tuple[int, float]:
 _LONG = 512
 
 
+@functools.cache
 def texts_of_length(alphabet: Any, length: int) -> Any:
     """Text of exactly ``length`` characters drawn from ``alphabet``.
 
@@ -83,6 +87,7 @@ def texts_of_length(alphabet: Any, length: int) -> Any:
     return stretch.map(lambda s: (s * (length // len(s) + 1))[:length])
 
 
+@functools.cache
 def strings_matching(pattern: str, *, min_size: int = 0, max_size: int | None = None) -> Any:
     """Strings of ``min_size`` to ``max_size`` characters that satisfy ``pattern``
     (anchored or not, with the spec's ECMA meaning).
@@ -107,6 +112,7 @@ def strings_matching(pattern: str, *, min_size: int = 0, max_size: int | None = 
     return st.one_of(sized, typical)
 
 
+@functools.cache
 def strings_of_length(pattern: str, length: int) -> Any:
     """Strings of exactly ``length`` characters that satisfy ``pattern``."""
     low, high = length_range(pattern)
@@ -133,7 +139,7 @@ def _sequence(draw: Any, items: list[Any], length: int) -> str:
     parts = []
     for item, (low, high) in zip(items, widths, strict=True):
         rest_low, rest_high = rest_low - low, rest_high - high
-        size = draw(st.integers(max(low, length - rest_high), min(high, length - rest_low)))
+        size = draw(integers(max(low, length - rest_high), min(high, length - rest_low)))
         parts.append(_item(draw, item, size))
         length -= size
     return "".join(parts)
@@ -193,13 +199,24 @@ def _repeated_block(draw: Any, sub: list[Any], count: int, length: int) -> str:
     plus the rest: a long repetition with a small smallest example."""
     bounds = _block_bounds(count, length, *_width(sub))
     times, rest = divmod(count, _BLOCK)
-    block_length = draw(st.integers(bounds.start, bounds.stop - 1))
+    block_length = draw(integers(bounds.start, bounds.stop - 1))
     block = _sequence(draw, sub * _BLOCK, block_length)
     return block * times + _sequence(draw, sub * rest, length - times * block_length)
 
 
+_CHARACTERS: dict[str, Any] = {}
+
+
 def character_strategy(item: Any) -> Any:
     """Single characters matching one parsed regex atom (literal, class, ``.``)."""
+    # cached by the atom's repr: building strategies inside draws is slow
+    key = repr(item)
+    if key not in _CHARACTERS:
+        _CHARACTERS[key] = _character_strategy(item)
+    return _CHARACTERS[key]
+
+
+def _character_strategy(item: Any) -> Any:
     op, arg = item
     if op is sre_c.LITERAL:
         return st.just(chr(arg))

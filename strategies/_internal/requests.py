@@ -18,7 +18,8 @@ from chime_conformance import constraints as catalogue
 from chime_conformance import spec
 from chime_conformance.constraints import INSIDE, OUTSIDE, Constraint
 from strategies._internal.boundaries import values_inside, values_outside
-from strategies._internal.values import values_for
+from strategies._internal.patterns import integers
+from strategies._internal.values import schema_key, validator_for, values_for
 
 # The rule each fault kind breaks.
 FAULT_RULES: Mapping[str, str] = {
@@ -100,7 +101,7 @@ def _pins(op: spec.Operation, pinned: Mapping[str, Any] | None) -> dict[str, Any
             raise InvalidArgument(f"{op.name} has no member {name!r} to pin")
         if isinstance(value, st.SearchStrategy):
             raise InvalidArgument(f"pinned[{name!r}] must be a value, not a strategy")
-        if not spec.validator(properties[name]).is_valid(value):
+        if not validator_for(schema_key(properties[name])).is_valid(value):
             raise InvalidArgument(f"pinned[{name!r}]={value!r} breaks the spec of {op.name}")
     return dict(pinned)
 
@@ -233,7 +234,7 @@ def _place(
     if step == "[]":
         if not container:
             container.append(draw(values_for(schema["items"])))
-        child_schema, key = schema["items"], draw(st.integers(0, len(container) - 1))
+        child_schema, key = schema["items"], draw(integers(0, len(container) - 1))
     else:
         child_schema, key = schema["properties"][step], step
     if rest:

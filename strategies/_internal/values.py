@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -52,10 +54,27 @@ def values_for(schema: Mapping[str, Any], *, member: str | None = None) -> Any:
         raise InvalidArgument(f"schema must be a mapping, got {type(schema).__name__}")
     if member is not None and not isinstance(member, str):
         raise InvalidArgument(f"member must be a str path or None, got {member!r}")
+    return _values_for(schema_key(schema), member)
+
+
+def schema_key(schema: Mapping[str, Any]) -> str:
+    """``schema`` as canonical JSON: a cache key (the spec's schemas are plain data)."""
+    return json.dumps(schema, sort_keys=True)
+
+
+@functools.cache
+def validator_for(key: str) -> Any:
+    """The spec's validator of the schema whose :func:`schema_key` is ``key``."""
+    return spec.validator(json.loads(key))
+
+
+@functools.cache
+def _values_for(key: str, member: str | None) -> Any:
+    # cached: requests draw values_for per member, and new strategies cost a validation
+    schema = json.loads(key)
     kind = _kind_for(member)
     if kind is not None:
-        validator = spec.validator(schema)
-        return kind().filter(validator.is_valid)
+        return kind().filter(validator_for(key).is_valid)
     return _generic_values(schema, member or "")
 
 
