@@ -29,14 +29,10 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from re import _parser as _sre_parse  # type: ignore[attr-defined]  # Python 3.11+
 from typing import Any
 
 from chime_conformance import spec
-
-try:  # Python 3.11+: the regex parser moved
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 RULES = (
     "required",
