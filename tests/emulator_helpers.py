@@ -8,6 +8,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,10 +31,12 @@ class EmulatorProcess:
     """``chime-emulator`` started as a subprocess on a free port (``--port 0``)."""
 
     def __init__(self, *extra_arguments: str) -> None:
+        # the log goes to a file: a pipe nobody reads until the end fills up and stalls it
+        self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (lives as long as the process)
         self.process = subprocess.Popen(
             [EMULATOR_COMMAND, "--host", "127.0.0.1", "--port", "0", *extra_arguments],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
         )
         self.url = self._read_url(timeout=20)
@@ -44,8 +47,8 @@ class EmulatorProcess:
         line = self.process.stdout.readline() if ready else ""
         if "listening on " not in line:
             self.process.kill()
-            _, errors = self.process.communicate(timeout=10)
-            raise RuntimeError(f"chime-emulator did not start: {line!r} {errors}")
+            self.process.wait(timeout=10)
+            raise RuntimeError(f"chime-emulator did not start: {line!r} {self._log_text()}")
         return line.split("listening on ", 1)[1].split()[0]
 
     def reset(self) -> None:
@@ -56,11 +59,15 @@ class EmulatorProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            _, errors = self.process.communicate(timeout=20)
+            self.process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, errors = self.process.communicate()
-        return self.process.returncode, errors
+            self.process.communicate()
+        return self.process.returncode, self._log_text()
+
+    def _log_text(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
 
 
 def run_emulator_expecting_failure(*arguments: str) -> subprocess.CompletedProcess[str]:

@@ -40,7 +40,9 @@ def emulator() -> Iterator[EmulatorProcess]:
     yield process
     code, log = process.stop()
     assert code == 0, log
-    assert "Authorization" not in log and "AWS4-HMAC-SHA256" not in log
+    # one line per request: method, path, status, operation, milliseconds; never credentials
+    assert " POST /app-instances 201 CreateAppInstance " in log
+    assert "Authorization" not in log and "AWS4-HMAC-SHA256" not in log and "Credential=" not in log
 
 
 @pytest.fixture(scope="session")

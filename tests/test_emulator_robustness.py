@@ -180,3 +180,14 @@ def test_concurrent_tagging_merges_every_tag(emulator: RunningEmulator) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(tag, range(8)))
     assert len(identity.list_tags_for_resource(ResourceARN=instance)["Tags"]) == 40
+
+
+def test_known_path_with_undefined_method_is_405(emulator: RunningEmulator) -> None:
+    response = signed_request(emulator.url, "TRACE", INSTANCES)
+    assert_error(response, 405, "MethodNotAllowedException")
+    assert response.headers["allow"] == "GET, POST"
+
+
+def test_tags_post_without_operation_literal_is_400(emulator: RunningEmulator) -> None:
+    response = signed_request(emulator.url, "POST", "/tags", b'{"ResourceARN": "arn:a:b:c:d:e"}')
+    assert "operation=tag-resource" in assert_error(response, 400, "BadRequestException")["Message"]

@@ -92,7 +92,9 @@ class Answer:
 
     @classmethod
     def error(cls, error: ChimeError) -> Answer:
-        return cls.json(error.status, error.body(), ("x-amzn-ErrorType", error.error_type))
+        return cls.json(
+            error.status, error.body(), ("x-amzn-ErrorType", error.error_type), *error.headers()
+        )
 
 
 class EmulatorApp:
@@ -158,12 +160,7 @@ class EmulatorApp:
             )
         )
         query = parse_query(exchange.raw_query)
-        resolved = self.routes.resolve(exchange.method, exchange.raw_path, query)
-        if resolved is None:
-            raise NotFoundException(
-                f"No operation of this service is {exchange.method} {exchange.raw_path[:200]}."
-            )
-        operation, labels = resolved
+        operation, labels = self.routes.resolve(exchange.method, exchange.raw_path, query)
         exchange.operation = operation.name
         members, violations = spec.parse_request(
             operation, labels, query, body, headers.get("content-type")

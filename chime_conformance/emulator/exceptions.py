@@ -25,6 +25,10 @@ class ChimeError(Exception):
     def body(self) -> dict[str, str]:
         return {"Code": self.code, "Message": self.message}
 
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """Headers the error adds to the answer, beyond the error type."""
+        return ()
+
 
 class BadRequestException(ChimeError):
     status = 400
@@ -49,6 +53,20 @@ class ForbiddenException(ChimeError):
 class NotFoundException(ChimeError):
     status = 404
     error_type = "NotFoundException"
+
+
+class MethodNotAllowedException(ChimeError):
+    """Not modeled by botocore: a path of the API with a method it does not define."""
+
+    status = 405
+    error_type = "MethodNotAllowedException"
+
+    def __init__(self, message: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        return (("Allow", ", ".join(self.allowed)),)
 
 
 class ConflictException(ChimeError):

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from chime_conformance import spec
-from chime_conformance.emulator.exceptions import BadRequestException
+from chime_conformance.emulator.exceptions import (
+    BadRequestException,
+    MethodNotAllowedException,
+    NotFoundException,
+)
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,11 @@ class Route:
         return literals * 10 + len(self.operation.query_literals)
 
     def match(
-        self, method: str, segments: list[str], query: Mapping[str, list[str]]
+        self, method: str | None, segments: list[str], query: Mapping[str, list[str]] | None
     ) -> dict[str, str] | None:
-        """The path labels' values if the request is this operation, else None."""
-        if method != self.operation.method or len(segments) != len(self.segments):
+        """The path labels' values if the request is this operation, else None.
+        ``method`` None matches any method; ``query`` None skips the query literals."""
+        if method not in (None, self.operation.method) or len(segments) != len(self.segments):
             return None
         labels: dict[str, str] = {}
         for template, value in zip(self.segments, segments, strict=True):
@@ -44,7 +49,7 @@ class Route:
             elif template != value:
                 return None
         for name, literal in self.operation.query_literals.items():
-            if query.get(name) != [literal]:
+            if query is not None and query.get(name) != [literal]:
                 return None
         return labels
 
@@ -58,13 +63,26 @@ class RouteTable:
 
     def resolve(
         self, method: str, raw_path: str, query: Mapping[str, list[str]]
-    ) -> tuple[spec.Operation, dict[str, str]] | None:
+    ) -> tuple[spec.Operation, dict[str, str]]:
+        """The operation and its path labels; 404 for an unknown path, 405 for
+        a known path with a method it does not have."""
         segments = decoded_segments(raw_path)
         for route in self._routes:
             labels = route.match(method, segments, query)
             if labels is not None:
                 return route.operation, labels
-        return None
+        same_path = [r for r in self._routes if r.match(None, segments, None) is not None]
+        literals = [r.operation.query_literals for r in same_path if r.operation.method == method]
+        if literals:  # POST /tags without ?operation=tag-resource|untag-resource
+            choices = " or ".join(f"?{k}={v}" for lit in literals for k, v in lit.items())
+            raise BadRequestException(f"{method} {raw_path[:200]} needs the query {choices}.")
+        allowed = sorted({r.operation.method for r in same_path})
+        if allowed:
+            raise MethodNotAllowedException(
+                f"{raw_path[:200]} does not accept {method}; it accepts {', '.join(allowed)}.",
+                tuple(allowed),
+            )
+        raise NotFoundException(f"No operation of this service is {method} {raw_path[:200]}.")
 
 
 def decoded_segments(raw_path: str) -> list[str]:
