@@ -58,8 +58,10 @@ ARN_KINDS: Mapping[str, frozenset[str]] = {
     "AppInstanceBotArn": frozenset({"bot"}),
     "AppInstanceAdminArn": frozenset({"user", "bot"}),
     "Arn": frozenset({"user", "bot"}),  # Identity: a user or a bot
-    "ResourceArn": frozenset({"user", "bot"}),  # an endpoint's owner
 }
+# Not here: an endpoint's ResourceArn names the Amazon Pinpoint application it
+# delivers through (arn:aws:mobiletargeting:…), and a bot's LexBotAliasArn a
+# Lex alias; neither is a Chime resource.
 _ARN = re.compile(
     r"^arn:(?P<partition>[^:]+):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):"
     r"(?P<resource>.+)$",

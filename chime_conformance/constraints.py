@@ -19,11 +19,13 @@ Some constraints exist but cannot be broken alone: a ``maxLength`` of 1600 on
 an ARN whose pattern never matches more than 1284 characters, or the
 ``minLength`` of 1 on a pattern that needs a character. Their
 :attr:`Constraint.shadowed_by` names the keyword that always breaks with them
-(``"pattern"``); the suite cannot cover them and the report says why.
+(``"pattern"``), or ``"server-issued"`` for a NextToken, whose bounds no
+forged value can show; the suite cannot cover them and the report says why.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
@@ -154,10 +156,22 @@ def split_path(member: str) -> list[str]:
     return [step for step in re.split(r"\.|(\[\])", member) if step]
 
 
+# Members whose only valid values are ones the server issued: a forged
+# NextToken is refused (DESIGN.md pagination) whatever its length, so no
+# request can show its length bound at work from either side.
+SERVER_ISSUED = frozenset({"NextToken"})
+
+
 @functools.cache
 def _catalogue(op_name: str) -> tuple[Constraint, ...]:
     op = spec.operation(op_name)
-    return tuple(_walk_object(op, op.input_schema, ""))
+    return tuple(_unobservable_if_issued(c) for c in _walk_object(op, op.input_schema, ""))
+
+
+def _unobservable_if_issued(c: Constraint) -> Constraint:
+    if split_path(c.member)[0] in SERVER_ISSUED and c.rule != "required":
+        return dataclasses.replace(c, shadowed_by="server-issued")
+    return c
 
 
 def _walk_object(op: spec.Operation, schema: Mapping[str, Any], path: str) -> Iterator[Constraint]:

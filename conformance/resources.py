@@ -60,17 +60,15 @@ class Resources:
             raise PrerequisiteFailed(what, exchange)
         return exchange.json
 
-    def app_instance(self) -> str:
-        body = self._create(
-            "AppInstance",
-            "CreateAppInstance",
-            {
-                "Name": self.unique("app"),
-                "ClientRequestToken": self.unique("t"),
-                "Tags": self.run_tags(),
-            },
-        )
-        return str(body["AppInstanceArn"])
+    def app_instance(self, *, tagged: bool = True) -> str:
+        """A new AppInstance; ``tagged=False`` leaves all 50 tag slots free."""
+        members: dict[str, Any] = {
+            "Name": self.unique("app"),
+            "ClientRequestToken": self.unique("t"),
+        }
+        if tagged:
+            members["Tags"] = self.run_tags()
+        return str(self._create("AppInstance", "CreateAppInstance", members)["AppInstanceArn"])
 
     def user(self, app_instance_arn: str) -> str:
         user_id = self.unique("user")
@@ -189,9 +187,23 @@ FRESH: Mapping[str, Callable[[Resources, World], dict[str, str]]] = {
         "AppInstanceArn": w.app_instance_arn,
         "AppInstanceAdminArn": r.admin(w.app_instance_arn),
     },
-    "TagResource": lambda r, w: {"ResourceARN": r.app_instance()},
+    "TagResource": lambda r, w: {"ResourceARN": r.app_instance(tagged=False)},
     "DeleteAccount": lambda r, w: {"AccountId": r.account()},
 }
+
+
+# Members whose value names an existing resource.
+RESOURCE_MEMBERS = frozenset(
+    {
+        "AppInstanceArn",
+        "AppInstanceUserArn",
+        "AppInstanceBotArn",
+        "AppInstanceAdminArn",
+        "EndpointId",
+        "ResourceARN",
+        "AccountId",
+    }
+)
 
 
 def shared_members(world: World) -> dict[str, str]:
@@ -234,7 +246,9 @@ def _minimal_members(operation: str) -> dict[str, Any]:
     # Hypothesis tries the simplest example first; with shrinking off it is
     # returned at once (shrinking Unicode-heavy values takes seconds).
     first_only = settings(max_examples=1, phases=[Phase.generate], database=None, derandomize=True)
-    return find(strategies.requests_for(operation), lambda request: True, settings=first_only).members
+    return find(
+        strategies.requests_for(operation), lambda request: True, settings=first_only
+    ).members
 
 
 def minimal_members(operation: str) -> dict[str, Any]:
