@@ -191,3 +191,27 @@ def test_known_path_with_undefined_method_is_405(emulator: RunningEmulator) -> N
 def test_tags_post_without_operation_literal_is_400(emulator: RunningEmulator) -> None:
     response = signed_request(emulator.url, "POST", "/tags", b'{"ResourceARN": "arn:a:b:c:d:e"}')
     assert "operation=tag-resource" in assert_error(response, 400, "BadRequestException")["Message"]
+
+
+def test_chunked_body_over_one_mebibyte_is_413(emulator: RunningEmulator) -> None:
+    parts = urlsplit(emulator.url)
+    chunk = b"x" * 65536
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /app-instances HTTP/1.1\r\nHost: " + parts.netloc.encode()
+            + b"\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+        )  # fmt: skip
+        try:
+            for _ in range(20):
+                connection.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+            connection.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server may answer and close before reading it all
+        status_line = connection.makefile("rb").readline()
+    assert b" 413 " in status_line
+
+
+def test_double_slash_path_is_answered_not_crashed(emulator: RunningEmulator) -> None:
+    # http.server collapses leading slashes (gh-87389); the emulator must not misread "//x" as a host
+    assert signed_request(emulator.url, "GET", "//app-instances").status == 200
+    assert signed_request(emulator.url, "GET", "/app-instances//x").status == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,16 @@ def test_a_failed_write_keeps_the_previous_snapshot(
         save_state(EmulatorBackend(), state_file)
     assert state_file.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_sigint_stops_cleanly_and_saves(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    process = EmulatorProcess("--state-file", str(state_file))
+    identity, _ = clients(process.url)
+    identity.create_app_instance(Name="saved on ctrl-c")
+    process.process.send_signal(signal.SIGINT)
+    code, log = process.stop()
+    assert code == 0, log
+    assert "Traceback" not in log
+    snapshot = json.loads(state_file.read_text())
+    assert snapshot["identity"][0]["state"]["app_instances"][0]["name"] == "saved on ctrl-c"

@@ -73,8 +73,11 @@ class Exchange:
     def of(cls, environ: dict[str, Any]) -> Exchange:
         # RAW_URI keeps the percent-encoding that PATH_INFO has already undone
         target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ["PATH_INFO"]
-        parts = urlsplit(target)
-        return cls(environ, environ["REQUEST_METHOD"].upper(), parts.path or "/", parts.query)
+        if not target.startswith("/"):  # absolute form: http://host/path?query
+            parts = urlsplit(target)
+            target = f"{parts.path or '/'}?{parts.query}"
+        path, _, query = target.partition("?")
+        return cls(environ, environ["REQUEST_METHOD"].upper(), path, query)
 
 
 @dataclass(frozen=True)
