@@ -418,8 +418,10 @@ def parse_request(
         problems.extend(body_problems)
         members.update({k: v for k, v in body_members.items() if k in op.body_members})
     for parameter in op.parameters:
-        if parameter.location == "path" and parameter.wire_name in path_params:
-            members[parameter.member] = path_params[parameter.wire_name]
+        if parameter.location == "path":
+            # an empty label is how a missing path member looks on the wire
+            if path_params.get(parameter.wire_name):
+                members[parameter.member] = path_params[parameter.wire_name]
         elif parameter.location == "query" and parameter.wire_name in query:
             value, problem = _query_value(parameter, query[parameter.wire_name])
             if problem:

@@ -322,3 +322,8 @@ def test_every_spec_operation_loads_with_one_success_status():
     for op in spec.operations():
         assert 200 <= op.success_status < 300
         assert op.name == spec.operation(op.name).name
+
+
+def test_an_empty_path_label_is_a_missing_member():
+    _, problems = parse({"Name": "a"}, path="")
+    assert rules(problems) == [("ThingArn", "required")]
