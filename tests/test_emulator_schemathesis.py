@@ -24,6 +24,7 @@ import pytest
 from hypothesis import settings
 
 from chime_conformance import spec
+from chime_conformance.client import ChimeClient
 from chime_conformance.plugin import register_hypothesis_profiles
 from conformance._schemathesis_harness import (
     STATEFUL_CHECKS,
@@ -108,4 +109,8 @@ test_accounts_operation = SCHEMAS[spec.ACCOUNTS].parametrize()(emulator_keeps_co
 @pytest.mark.parametrize("api", spec.APIS)
 def test_linked_operations(api: str, target: SigV4Target) -> None:
     checks = ContractChecks(target, strict=True, checks=STATEFUL_CHECKS)
-    signed_state_machine(SCHEMAS[api], checks).run(settings=settings(CI))
+    with ChimeClient(target.target_url, region=REGION, credentials=target.credentials) as client:
+        machine = signed_state_machine(
+            SCHEMAS[api], checks, delete=lambda op, members: client.call(op, members).status
+        )
+        machine.run(settings=settings(CI))
