@@ -1,0 +1,161 @@
+"""Multi-step contract tests: call, verify every answer, compare across calls.
+
+A read-after-write or idempotency failure is a comparison of two answers, so
+it cannot live in the per-exchange check registry; :class:`Scenario` records
+it as a named check all the same ("Received: … Documented: …"), so the
+report and the fault-injection proofs treat it like any other check.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from chime_conformance import checks, spec
+from chime_conformance.client import ChimeClient, Exchange
+from chime_conformance.verdicts import Verifier
+
+# How long a deletion may take to show (the real service cascades asynchronously).
+EVENTUAL_SECONDS = 20.0
+POLL_SECONDS = 0.25
+
+
+class Scenario:
+    """One test's conversation with the target."""
+
+    def __init__(self, client: ChimeClient, verifier: Verifier, *, strict: bool = False) -> None:
+        self.client = client
+        self.verifier = verifier
+        self.strict = strict
+
+    def call(
+        self, operation: str, members: Mapping[str, Any], *, resource: str = "present"
+    ) -> Exchange:
+        """Send a valid request and verify the answer with every check."""
+        exchange = self.client.call(operation, dict(members))
+        self.verifier.verify(exchange, checks.Expectation.valid_input(resource=resource))  # type: ignore[arg-type]
+        return exchange
+
+    def ok(self, operation: str, members: Mapping[str, Any]) -> dict[str, Any]:
+        """Call, verify, and return the body of a 2xx answer."""
+        exchange = self.call(operation, members)
+        if not 200 <= exchange.status < 300:
+            self.expect(
+                exchange,
+                False,
+                check="valid_input_accepted",
+                fact=f"{operation} succeeds on a valid request naming live resources",
+                received=f"{exchange.status} {exchange.response.body[:200]!r}",
+                documented=str(spec.operation(operation).success_status),
+            )
+        return exchange.json if isinstance(exchange.json, dict) else {}
+
+    def expect(
+        self,
+        exchange: Exchange,
+        held: bool,
+        *,
+        check: str,
+        fact: str,
+        received: Any,
+        documented: Any,
+    ) -> None:
+        """Record ``check`` on ``exchange``: passed if ``held``, else fail the test."""
+        if held:
+            self.verifier.passed(exchange, check=check)
+            return
+        failure = checks.CheckFailure(
+            operation=exchange.operation or "?",
+            spec_fact=fact,
+            received=str(received),
+            documented=str(documented),
+        )
+        self.verifier.fail(exchange, failure, check=check)
+
+    def expect_fields(
+        self,
+        exchange: Exchange,
+        actual: Mapping[str, Any],
+        wanted: Mapping[str, Any],
+        *,
+        check: str,
+        what: str,
+    ) -> None:
+        """Every field of ``wanted`` reads back as written."""
+        for name, value in wanted.items():
+            self.expect(
+                exchange,
+                actual.get(name) == value,
+                check=check,
+                fact=f"{what}.{name} reads back as written",
+                received=repr(actual.get(name)),
+                documented=repr(value),
+            )
+
+    def gone(
+        self, operation: str, members: Mapping[str, Any], *, check: str, what: str
+    ) -> Exchange:
+        """Poll ``operation`` (bounded) until it reports the resource missing."""
+        deadline = time.monotonic() + EVENTUAL_SECONDS
+        while True:
+            exchange = self.client.call(operation, dict(members))
+            missing = exchange.status in ((404,) if self.strict else (400, 403, 404))
+            if missing or time.monotonic() >= deadline:
+                break
+            time.sleep(POLL_SECONDS)
+        self.verifier.verify(exchange, checks.Expectation.valid_input(resource="absent"))
+        self.expect(
+            exchange,
+            missing,
+            check=check,
+            fact=f"{what} is unreadable after its deletion (DESIGN.md cascade/missing resource)",
+            received=exchange.status,
+            documented=f"404 within {EVENTUAL_SECONDS:.0f} s",
+        )
+        return exchange
+
+    def pages(
+        self, operation: str, members: Mapping[str, Any], items_key: str, max_results: int
+    ) -> Iterator[tuple[Exchange, list[Any]]]:
+        """Walk a List through NextToken, checking each page's contract."""
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        while True:
+            request = {
+                **members,
+                "MaxResults": max_results,
+                **({"NextToken": token} if token else {}),
+            }
+            exchange = self.call(operation, request)
+            body = exchange.json if isinstance(exchange.json, dict) else {}
+            items = list(body.get(items_key) or [])
+            self.expect(
+                exchange,
+                len(items) <= max_results,
+                check="pagination",
+                fact=f"a {operation} page holds at most MaxResults items",
+                received=len(items),
+                documented=f"<= {max_results}",
+            )
+            token = body.get("NextToken")
+            yield exchange, items
+            if not token:
+                return
+            self.expect(
+                exchange,
+                bool(items) and token not in seen_tokens,
+                check="pagination",
+                fact=f"{operation}: a NextToken comes with items and never repeats",
+                received=f"{len(items)} items, token seen before: {token in seen_tokens}",
+                documented="a new token after a non-empty page",
+            )
+            seen_tokens.add(token)
+
+
+def field_of(body: Mapping[str, Any], *path: str) -> Any:
+    """``body[path[0]][path[1]]…`` or None."""
+    value: Any = body
+    for step in path:
+        value = value.get(step) if isinstance(value, Mapping) else None
+    return value
