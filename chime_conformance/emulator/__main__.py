@@ -6,7 +6,7 @@ import argparse
 import logging
 import signal
 import sys
-import threading
+import time
 from collections.abc import Sequence
 from types import FrameType
 
@@ -68,10 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    stop_requested = threading.Event()
+    # The handler only appends to a list: taking a lock (Event.set) inside a
+    # signal handler deadlocks when a second signal lands while the main thread
+    # holds that same lock.
+    stop_signals: list[int] = []
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop_requested.set()
+        stop_signals.append(signum)
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
@@ -81,8 +84,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"region {config.region})",
         flush=True,
     )
-    stop_requested.wait()
-    emulator.stop()
+    while not stop_signals:
+        time.sleep(0.1)
+    try:
+        emulator.stop()
+    except OSError as error:
+        print(
+            f"chime-emulator: error: could not save {config.state_file}: {error}", file=sys.stderr
+        )
+        return 1
     print("chime-emulator stopped", file=sys.stderr, flush=True)
     return 0
 
