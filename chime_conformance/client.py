@@ -43,6 +43,7 @@ __all__ = [
     "REDACTED",
     "SERVICE",
     "BotocoreSigV4Auth",
+    "BotocoreSigV4Auth",
     "ChimeClient",
     "ClientError",
     "ConnectionLost",
