@@ -43,7 +43,6 @@ __all__ = [
     "REDACTED",
     "SERVICE",
     "BotocoreSigV4Auth",
-    "BotocoreSigV4Auth",
     "ChimeClient",
     "ClientError",
     "ConnectionLost",
