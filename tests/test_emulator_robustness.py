@@ -215,3 +215,14 @@ def test_double_slash_path_is_answered_not_crashed(emulator: RunningEmulator) ->
     # http.server collapses leading slashes (gh-87389); the emulator must not misread "//x" as a host
     assert signed_request(emulator.url, "GET", "//app-instances").status == 200
     assert signed_request(emulator.url, "GET", "/app-instances//x").status == 404
+
+
+def test_broken_chunked_encoding_is_400(emulator: RunningEmulator) -> None:
+    parts = urlsplit(emulator.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /app-instances HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"ZZZ\r\nabc\r\n0\r\n\r\n"
+        )
+        status_line = connection.makefile("rb").readline()
+    assert b" 400 " in status_line

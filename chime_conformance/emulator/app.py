@@ -247,6 +247,13 @@ class EmulatorApp:
 
 def read_body(environ: dict[str, Any]) -> bytes:
     """The request body, refusing more than MAX_BODY_BYTES before reading it."""
+    try:
+        return _read_capped_body(environ)
+    except OSError as error:  # a client that stalls past the socket timeout, or breaks chunking
+        raise BadRequestException(f"The request body could not be read: {error}") from None
+
+
+def _read_capped_body(environ: dict[str, Any]) -> bytes:
     stream = environ["wsgi.input"]
     declared = environ.get("CONTENT_LENGTH", "").strip()
     if declared:
