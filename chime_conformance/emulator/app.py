@@ -149,31 +149,39 @@ class EmulatorApp:
 
     def _api(self, exchange: Exchange) -> Answer:
         body = read_body(exchange.environ)
-        if len(exchange.raw_query) > MAX_QUERY_BYTES:
-            raise BadRequestException(f"The query string is longer than {MAX_QUERY_BYTES} bytes.")
-        headers = {name.lower(): value for name, value in EnvironHeaders(exchange.environ).items()}
-        self.verifier.verify(
-            ReceivedRequest(
-                exchange.method,
-                headers.get("host", ""),
-                exchange.raw_path,
-                exchange.raw_query,
-                headers,
-                body,
-            )
-        )
-        query = parse_query(exchange.raw_query)
-        operation, labels = self.routes.resolve(exchange.method, exchange.raw_path, query)
-        exchange.operation = operation.name
-        members, violations = spec.parse_request(
-            operation, labels, query, body, headers.get("content-type")
-        )
-        if violations:
-            raise BadRequestException(spec.format_violations(violations))
+        headers = self._authenticate(exchange, body)
+        operation, members = self._members(exchange, headers, body)
         result = self.dispatch(operation, members)
         if operation.success_status == 204:
             return Answer(204, b"")
         return Answer.json(operation.success_status, result or {})
+
+    def _authenticate(self, exchange: Exchange, body: bytes) -> dict[str, str]:
+        """The request's headers (lower-case names), once its signature holds."""
+        if len(exchange.raw_query) > MAX_QUERY_BYTES:
+            raise BadRequestException(f"The query string is longer than {MAX_QUERY_BYTES} bytes.")
+        headers = {name.lower(): value for name, value in EnvironHeaders(exchange.environ).items()}
+        host = headers.get("host", "")
+        self.verifier.verify(
+            ReceivedRequest(
+                exchange.method, host, exchange.raw_path, exchange.raw_query, headers, body
+            )
+        )
+        return headers
+
+    def _members(
+        self, exchange: Exchange, headers: dict[str, str], body: bytes
+    ) -> tuple[spec.Operation, dict[str, Any]]:
+        """Which operation this is and its validated ``{member: value}``; 400 if invalid.
+        Validation precedes any lookup: a malformed ARN is a 400, never a 404."""
+        query = parse_query(exchange.raw_query)
+        operation, labels = self.routes.resolve(exchange.method, exchange.raw_path, query)
+        exchange.operation = operation.name
+        content_type = headers.get("content-type")
+        members, violations = spec.parse_request(operation, labels, query, body, content_type)
+        if violations:
+            raise BadRequestException(spec.format_violations(violations))
+        return operation, members
 
     def dispatch(self, operation: spec.Operation, members: dict[str, Any]) -> responses.Body:
         """Runs the operation's handler atomically on the caller's account and region."""
