@@ -117,9 +117,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[CONFIG_KEY] = suite
     config.stash[STARTED_KEY] = datetime.now(UTC)
     config.stash[OUTCOMES_KEY] = {}
-    if workerinput is None and runs_the_suite(config) and not config.option.xmlpath:
-        # pytest's own JUnit writer, pointed at the report directory
-        config.option.xmlpath = str(suite.report_dir / "junit.xml")
+    if workerinput is None and runs_the_suite(config):
+        stop_unless_reachable(suite)
+        if not config.option.xmlpath:
+            # pytest's own JUnit writer, pointed at the report directory
+            config.option.xmlpath = str(suite.report_dir / "junit.xml")
+
+
+def stop_unless_reachable(suite: SuiteConfig) -> None:
+    """Stop the run at once, in one sentence, if a given target does not
+    answer HTTP: before collection, not after a thousand failed tests."""
+    if suite.target_url is None:
+        return
+    from chime_conformance.client import ChimeClient, TargetUnreachable
+
+    client = ChimeClient(suite.target_url, accounts_url=suite.accounts_url, region=suite.region)
+    try:
+        client.probe()
+    except TargetUnreachable as error:
+        pytest.exit(f"chime-conformance: {error}", returncode=3)
+    finally:
+        client.close()
 
 
 def runs_the_suite(config: pytest.Config) -> bool:
