@@ -192,7 +192,8 @@ def _controller_target_url(config: pytest.Config) -> str:
     suite = config.stash[CONFIG_KEY]
     if suite.target_url:
         return suite.target_url
-    return _embedded_emulator(config).url  # type: ignore[no-any-return]
+    url: str = _embedded_emulator(config).url
+    return url
 
 
 def _embedded_emulator(config: pytest.Config) -> Any:
@@ -220,7 +221,8 @@ def chime_config(request: pytest.FixtureRequest) -> SuiteConfig:
 @pytest.fixture(scope="session")
 def chime_target_url(request: pytest.FixtureRequest, chime_config: SuiteConfig) -> str:
     """The URL under test: ``--target-url``, or the embedded emulator, started on first use."""
-    return chime_config.target_url or _embedded_emulator(request.config).url  # type: ignore[no-any-return]
+    url: str = chime_config.target_url or _embedded_emulator(request.config).url
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -307,7 +309,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def all_leftovers(config: pytest.Config) -> list[str]:
     """Resources this run could not delete, from this process and every worker."""
-    lines = list(config.stash.get(LEFTOVERS_KEY, []))
+    stored: list[str] = config.stash.get(LEFTOVERS_KEY, [])
+    lines = list(stored)
     for part in sorted(_parts_dir(config).glob("leftovers-*.txt")):
         lines.extend(part.read_text(encoding="utf-8").splitlines())
     return lines
@@ -367,6 +370,7 @@ def write_run_reports(config: pytest.Config, coverage: ConstraintCoverage | None
         return None
     suite = config.stash[CONFIG_KEY]
     emulator = config.stash.get(EMULATOR_KEY, None)
+    outcomes: dict[str, int] = config.stash.get(OUTCOMES_KEY, {})
     run = RunInfo(
         target_url=suite.target_url
         or (emulator.url + " (embedded emulator)" if emulator else "embedded emulator"),
@@ -376,7 +380,7 @@ def write_run_reports(config: pytest.Config, coverage: ConstraintCoverage | None
         seed=config.getoption("hypothesis_seed", None),
         hypothesis_profile=config.getoption("hypothesis_profile", None) or "default",
         strict=suite.strict,
-        pytest_outcomes=dict(config.stash.get(OUTCOMES_KEY, {})),
+        pytest_outcomes=outcomes,
     )
     paths = write_reports(suite.report_dir, run, records, coverage or ConstraintCoverage())
     return paths.compliance_html
