@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import time
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from chime_conformance.emulator.app import EmulatorConfig
+from chime_conformance.emulator.faults import ALLOW_FAULTS_ENV, FAULTS, FaultError, fault_table
 from chime_conformance.emulator.server import start_emulator
 from chime_conformance.emulator.state import StateFileError
 
@@ -42,7 +44,41 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
         default=None,
         help="JSON snapshot loaded at start and written (atomically) at shutdown",
     )
+    faults = parser.add_argument_group(
+        "fault injection",
+        "Break one contract fact on purpose, to prove a conformance suite catches it. "
+        "Off by default; refused unless --allow-faults (or "
+        f"{ALLOW_FAULTS_ENV}=1) is also given.",
+    )
+    faults.add_argument(
+        "--fault",
+        dest="faults",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="inject this fault (repeatable); --list-faults names them",
+    )
+    faults.add_argument(
+        "--allow-faults",
+        action="store_true",
+        help="consent to --fault: this emulator will break the contract",
+    )
+    faults.add_argument(
+        "--list-faults", action="store_true", help="print the known faults and exit"
+    )
     arguments = parser.parse_args(argv)
+    if arguments.list_faults:
+        print(fault_table())
+        parser.exit(0)
+    unknown = [name for name in arguments.faults if name not in FAULTS]
+    if unknown:
+        parser.error(f"unknown fault {unknown[0]!r}; known faults: {', '.join(sorted(FAULTS))}")
+    allow_faults = arguments.allow_faults or os.environ.get(ALLOW_FAULTS_ENV) == "1"
+    if arguments.faults and not allow_faults:
+        parser.error(
+            f"--fault {arguments.faults[0]} breaks the contract on purpose; "
+            f"add --allow-faults (or set {ALLOW_FAULTS_ENV}=1) to mean it"
+        )
     return EmulatorConfig(
         host=arguments.host,
         port=arguments.port,
@@ -51,6 +87,8 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
         access_key=arguments.access_key,
         secret_key=arguments.secret_key,
         state_file=arguments.state_file,
+        faults=tuple(arguments.faults),
+        allow_faults=allow_faults,
     )
 
 
@@ -59,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     try:
         emulator = start_emulator(config)
-    except StateFileError as error:
+    except (StateFileError, FaultError) as error:
         print(f"chime-emulator: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
@@ -79,9 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     # the first stdout line says where it listens: harnesses started with --port 0 read it
+    faults = f", FAULTS {','.join(config.faults)}" if config.faults else ""
     print(
         f"chime-emulator listening on {emulator.url} (account {config.account_id}, "
-        f"region {config.region})",
+        f"region {config.region}{faults})",
         flush=True,
     )
     while not stop_signals:

@@ -32,6 +32,7 @@ from chime_conformance.emulator.exceptions import (
     RequestEntityTooLargeException,
     ServiceFailureException,
 )
+from chime_conformance.emulator.faults import FAULTS_HEADER, install_faults
 from chime_conformance.emulator.models import EmulatorBackend
 from chime_conformance.emulator.urls import RouteTable, route_table
 
@@ -56,6 +57,10 @@ class EmulatorConfig:
     access_key: str = "testing"
     secret_key: str = "testing"
     state_file: str | None = None
+    # Deliberate contract breaks (chime_conformance.emulator.faults), for proving
+    # that a suite catches them. Refused unless allow_faults is also True.
+    faults: tuple[str, ...] = ()
+    allow_faults: bool = False
 
 
 @dataclass
@@ -116,9 +121,13 @@ class EmulatorApp:
         self.verifier = SigV4Verifier(
             {config.access_key: config.secret_key}, config.region, clock=clock
         )
-        # the seams a fault hook will wrap: one entry per operation
+        # the seams a fault wraps: one entry per operation
         self.identity_handlers = dict(responses.IDENTITY_HANDLERS)
         self.accounts_handlers = dict(responses.ACCOUNTS_HANDLERS)
+        # last: a fault wraps the seams above (FaultsNotAllowed without consent)
+        self.faults: tuple[str, ...] = install_faults(
+            self, config.faults, allowed=config.allow_faults
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         exchange = Exchange.of(environ)
@@ -128,6 +137,8 @@ class EmulatorApp:
             ("x-amzn-RequestId", str(uuid.uuid4())),
             ("Content-Length", str(len(answer.body))),
         ]
+        if self.faults:  # nobody mistakes a broken emulator for a good one
+            headers.append((FAULTS_HEADER, ",".join(self.faults)))
         start_response(f"{answer.status} {http.HTTPStatus(answer.status).phrase}", headers)
         self._log(exchange, answer.status)
         return [answer.body]
@@ -178,10 +189,21 @@ class EmulatorApp:
         operation, labels = self.routes.resolve(exchange.method, exchange.raw_path, query)
         exchange.operation = operation.name
         content_type = headers.get("content-type")
-        members, violations = spec.parse_request(operation, labels, query, body, content_type)
+        members, violations = self.validate(operation, labels, query, body, content_type)
         if violations:
             raise BadRequestException(spec.format_violations(violations))
         return operation, members
+
+    def validate(
+        self,
+        operation: spec.Operation,
+        labels: dict[str, str],
+        query: dict[str, list[str]],
+        body: bytes,
+        content_type: str | None,
+    ) -> tuple[dict[str, Any], list[spec.Violation]]:
+        """The request's members and the constraints they break (the spec decides)."""
+        return spec.parse_request(operation, labels, query, body, content_type)
 
     def dispatch(self, operation: spec.Operation, members: dict[str, Any]) -> responses.Body:
         """Runs the operation's handler atomically on the caller's account and region."""
@@ -205,10 +227,12 @@ class EmulatorApp:
             self.backend.reset()
             return Answer.json(200, {"Reset": True})
         if action == ("GET", "health"):
-            return Answer.json(
-                200,
-                {"Status": "ok", "Region": self.config.region, "AccountId": self.config.account_id},
-            )
+            health = {
+                "Status": "ok",
+                "Region": self.config.region,
+                "AccountId": self.config.account_id,
+            }
+            return Answer.json(200, health | ({"Faults": list(self.faults)} if self.faults else {}))
         if action == ("POST", "accounts"):
             return self._seed_account(read_body(exchange.environ))
         raise NotFoundException(

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from chime_conformance.emulator.exceptions import (
     BadRequestException,
@@ -31,6 +31,8 @@ DEFAULT_IDENTITY_PAGE_SIZE = 50  # the modeled maximum: callers who omit MaxResu
 DEFAULT_ACCOUNTS_PAGE_SIZE = 200
 
 Clock = Callable[[], float]
+# (the backend, its real rule as a bound method) -> what answers in its place
+RuleWrapper = Callable[[Any, Callable[..., Any]], Callable[..., Any]]
 Tags = dict[str, str]  # insertion-ordered: ListTagsForResource answers in tagging order
 
 
@@ -765,6 +767,8 @@ class AccountsBackend:
 # --------------------------------------------------------------------------
 # All state of one emulator
 
+BackendT = TypeVar("BackendT", IdentityBackend, AccountsBackend)
+
 
 class EmulatorBackend:
     """Every account's and region's state, behind one lock.
@@ -779,18 +783,40 @@ class EmulatorBackend:
         self.page_tokens = PageTokens(page_secret)
         self._identity: dict[tuple[str, str], IdentityBackend] = {}
         self._accounts: dict[tuple[str, str], AccountsBackend] = {}
+        self._rule_wrappers: list[tuple[type, str, RuleWrapper]] = []
 
     def identity(self, account_id: str, region: str) -> IdentityBackend:
         key = (account_id, region)
         if key not in self._identity:
-            self._identity[key] = IdentityBackend(account_id, region, self.page_tokens, self._clock)
+            backend = IdentityBackend(account_id, region, self.page_tokens, self._clock)
+            self._identity[key] = self._with_wrapped_rules(backend)
         return self._identity[key]
 
     def accounts(self, account_id: str, region: str) -> AccountsBackend:
         key = (account_id, region)
         if key not in self._accounts:
-            self._accounts[key] = AccountsBackend(account_id, region, self.page_tokens, self._clock)
+            backend = AccountsBackend(account_id, region, self.page_tokens, self._clock)
+            self._accounts[key] = self._with_wrapped_rules(backend)
         return self._accounts[key]
+
+    def wrap_rule(self, kind: type, rule: str, wrapper: RuleWrapper) -> None:
+        """Replace rule ``rule`` (a method of ``kind``: IdentityBackend or
+        AccountsBackend) with ``wrapper(backend, original)`` on every backend of
+        this emulator, present and future; the class itself is left alone, so
+        other emulators in the same process keep the real rule. The fault seam."""
+        if not callable(getattr(kind, rule, None)):
+            raise AttributeError(f"{kind.__name__} has no rule {rule!r}")
+        with self.lock:
+            self._rule_wrappers.append((kind, rule, wrapper))
+            for backend in [*self._identity.values(), *self._accounts.values()]:
+                if isinstance(backend, kind):
+                    setattr(backend, rule, wrapper(backend, getattr(backend, rule)))
+
+    def _with_wrapped_rules(self, backend: BackendT) -> BackendT:
+        for kind, rule, wrapper in self._rule_wrappers:
+            if isinstance(backend, kind):
+                setattr(backend, rule, wrapper(backend, getattr(backend, rule)))
+        return backend
 
     def reset(self) -> None:
         with self.lock:
