@@ -42,6 +42,11 @@ OPTIONS: dict[str, tuple[str, str, str]] = {
         "CHIME_CONFORMANCE_REGION",
         "signing region (default: $AWS_REGION or us-east-1)",
     ),
+    "reference_url": (
+        "--reference-url",
+        "CHIME_CONFORMANCE_REFERENCE_URL",
+        "differential mode: send every request to this endpoint too and report where the answers differ",
+    ),
     "report_dir": (
         "--report-dir",
         "CHIME_CONFORMANCE_REPORT_DIR",
@@ -127,17 +132,22 @@ def pytest_configure(config: pytest.Config) -> None:
 def stop_unless_reachable(suite: SuiteConfig) -> None:
     """Stop the run at once, in one sentence, if a given target does not
     answer HTTP: before collection, not after a thousand failed tests."""
-    if suite.target_url is None:
-        return
     from chime_conformance.client import ChimeClient, TargetUnreachable
 
-    client = ChimeClient(suite.target_url, accounts_url=suite.accounts_url, region=suite.region)
-    try:
-        client.probe()
-    except TargetUnreachable as error:
-        pytest.exit(f"chime-conformance: {error}", returncode=3)
-    finally:
-        client.close()
+    for url in (suite.target_url, suite.reference_url):
+        if url is None:
+            continue
+        client = ChimeClient(
+            url,
+            accounts_url=None if url == suite.reference_url else suite.accounts_url,
+            region=suite.region,
+        )
+        try:
+            client.probe()
+        except TargetUnreachable as error:
+            pytest.exit(f"chime-conformance: {error}", returncode=3)
+        finally:
+            client.close()
 
 
 def runs_the_suite(config: pytest.Config) -> bool:
@@ -262,6 +272,27 @@ def chime_client(
 
 
 @pytest.fixture(scope="session")
+def chime_reference_client(
+    request: pytest.FixtureRequest, chime_config: SuiteConfig
+) -> Iterator[ChimeClient | None]:
+    """The ``--reference-url`` endpoint's client (None without one); deletes
+    what the run created there when the session ends."""
+    if chime_config.reference_url is None:
+        yield None
+        return
+    from chime_conformance.client import ChimeClient
+    from chime_conformance.ledger import Ledger
+
+    ledger = Ledger()
+    client = ChimeClient(
+        chime_config.reference_url, region=chime_config.region, observer=ledger.observe
+    )
+    yield client
+    leftovers = ledger.clean_up(lambda operation, members: client.call(operation, members).status)
+    request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(f"(reference) {line}" for line in leftovers)
+
+
+@pytest.fixture(scope="session")
 def chime_coverage(request: pytest.FixtureRequest) -> ConstraintCoverage:
     """Constraint probes of this process; merged into the report at the end."""
     from chime_conformance.coverage import ConstraintCoverage
@@ -378,6 +409,7 @@ def write_run_reports(config: pytest.Config, coverage: ConstraintCoverage | None
         started=config.stash[STARTED_KEY],
         finished=datetime.now(UTC),
         seed=config.getoption("hypothesis_seed", None),
+        reference_url=suite.reference_url,
         hypothesis_profile=config.getoption("hypothesis_profile", None) or "default",
         strict=suite.strict,
         pytest_outcomes=outcomes,

@@ -33,6 +33,7 @@ class SuiteConfig:
     allow_live: bool
     report_dir: Path
     run_id: str
+    reference_url: str | None = None  # a second target answering the same requests
 
     @property
     def embedded(self) -> bool:
@@ -48,6 +49,7 @@ def build_config(values: Mapping[str, object], *, run_id: str | None = None) -> 
     """A checked :class:`SuiteConfig` from option values (already env-resolved)."""
     target = _url_or_none(values.get("target_url"), "--target-url")
     accounts = _url_or_none(values.get("accounts_url"), "--accounts-url")
+    reference = _url_or_none(values.get("reference_url"), "--reference-url")
     region = str(values.get("region") or DEFAULT_REGION)
     config = SuiteConfig(
         target_url=target,
@@ -57,6 +59,7 @@ def build_config(values: Mapping[str, object], *, run_id: str | None = None) -> 
         allow_live=bool(values.get("allow_live")),
         report_dir=Path(str(values.get("report_dir") or "reports")),
         run_id=run_id or new_run_id(),
+        reference_url=reference,
     )
     refuse_live_without_consent(config)
     return config
@@ -87,7 +90,7 @@ def is_local_host(url: str) -> bool:
 
 def refuse_live_without_consent(config: SuiteConfig) -> None:
     """Raise unless every target is local or the user passed ``--allow-live``."""
-    for url in (config.target_url, config.accounts_url):
+    for url in (config.target_url, config.accounts_url, config.reference_url):
         if url and not is_local_host(url) and not config.allow_live:
             raise ConfigurationError(
                 f"{url} is not a loopback or test host; pass --allow-live to run the "

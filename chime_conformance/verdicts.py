@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chime_conformance import checks, spec
+from chime_conformance import checks, differential, spec
 from chime_conformance.client import Exchange
 from chime_conformance.results import FAIL, NOT_APPLICABLE, PASS, CheckRecord, ResultLog
 
@@ -50,10 +50,14 @@ class Verifier:
         *,
         names: tuple[str, ...] | None = None,
         constraint: str | None = None,
+        reference: Exchange | None = None,
     ) -> None:
-        """Apply the checks (all registered ones by default); raise
-        :class:`ContractBroken` naming every one that failed."""
+        """Apply the checks (all registered ones by default) and, given the
+        reference's answer to the same request, compare the two; raise
+        :class:`ContractBroken` naming every check that failed."""
         outcomes = checks.run_checks(self.context(exchange), exchange, expectation, names)
+        if reference is not None:
+            outcomes.append(compared(exchange, reference))
         for outcome in outcomes:
             self.results.record(self._record(exchange, outcome, constraint))
         failures = [o.failure for o in outcomes if o.failure is not None]
@@ -96,6 +100,13 @@ class Verifier:
             reproducer_curl=exchange.as_curl(),
             reproducer_python=exchange.as_python(),
         )
+
+
+def compared(exchange: Exchange, reference: Exchange) -> checks.CheckResult:
+    """The differential check's outcome: does the target answer as the reference?"""
+    found = differential.disagreements(exchange, reference)
+    failure = differential.failure(exchange, reference, found) if found else None
+    return checks.CheckResult(differential.CHECK_NAME, True, failure)
 
 
 def describe(exchange: Exchange, failures: Iterable[checks.CheckFailure]) -> str:

@@ -14,7 +14,7 @@ from chime_conformance.client import ChimeClient
 from chime_conformance.results import ResultLog
 from chime_conformance.target import SuiteConfig
 from chime_conformance.verdicts import Verifier
-from conformance.resources import Resources, World, build_world
+from conformance.resources import Reference, Resources, Targets, World, build_world
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +51,22 @@ def verifier(
         region=chime_config.region,
         account_id=account_id,
     )
+
+
+@pytest.fixture(scope="session")
+def reference(
+    chime_reference_client: ChimeClient | None, chime_config: SuiteConfig
+) -> Reference | None:
+    """The --reference-url side of a differential run (None in a plain run):
+    its own resources, mirroring the target's."""
+    if chime_reference_client is None:
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    resources = Resources(chime_reference_client, chime_config.run_id, worker)
+    return Reference(chime_reference_client, resources, build_world(resources))
+
+
+@pytest.fixture(scope="session")
+def targets(chime_client: ChimeClient, reference: Reference | None) -> Targets:
+    """Sends each request to the target and, in a differential run, the reference."""
+    return Targets(chime_client, reference)

@@ -255,3 +255,50 @@ def minimal_members(operation: str) -> dict[str, Any]:
     """A simple valid request of ``operation`` (Hypothesis' first example:
     required members, short values), the same every time; a fresh copy."""
     return copy.deepcopy(_minimal_members(operation))
+
+
+@dataclass
+class Reference:
+    """The reference endpoint of a differential run, with its own resources.
+
+    The same generated request goes to both targets; only the members pinned
+    to real resources differ (each side names its own)."""
+
+    client: ChimeClient
+    resources: Resources
+    world: World
+
+    def mirror(
+        self, operation: str, members: Mapping[str, Any], pinned: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``members`` with each value pinned on the target replaced by the
+        reference's own resource of the same role."""
+        input_members = set(members) | set(pinned)
+        own = pinned_members(operation, input_members, self.resources, self.world)
+        return {
+            k: own[k] if k in pinned and k in own and v == pinned[k] else v
+            for k, v in members.items()
+        }
+
+    def call(
+        self, operation: Any, members: Mapping[str, Any], pinned: Mapping[str, Any], **options: Any
+    ) -> Exchange:
+        name = operation if isinstance(operation, str) else operation.name
+        return self.client.call(operation, self.mirror(name, members, pinned), **options)
+
+
+@dataclass
+class Targets:
+    """Where a request goes: the target, and the reference if there is one."""
+
+    client: ChimeClient
+    reference: Reference | None = None
+
+    def send(
+        self, operation: Any, members: Mapping[str, Any], pinned: Mapping[str, Any], **options: Any
+    ) -> tuple[Exchange, Exchange | None]:
+        """The target's answer and (in a differential run) the reference's."""
+        exchange = self.client.call(operation, members, **options)
+        if self.reference is None:
+            return exchange, None
+        return exchange, self.reference.call(operation, members, pinned, **options)

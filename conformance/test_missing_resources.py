@@ -12,9 +12,8 @@ import uuid
 import pytest
 
 from chime_conformance import checks, spec
-from chime_conformance.client import ChimeClient
 from chime_conformance.verdicts import Verifier
-from conformance.resources import Resources, World, minimal_members, pinned_members
+from conformance.resources import Resources, Targets, World, minimal_members, pinned_members
 
 # member → how to make a well-formed identifier of a resource that does not exist
 ABSENT = {
@@ -50,20 +49,14 @@ CASES = [
 def test_a_missing_resource_is_reported(
     operation: str,
     member: str,
-    chime_client: ChimeClient,
+    targets: Targets,
     resources: Resources,
     world: World,
     verifier: Verifier,
 ) -> None:
     op = spec.operation(operation)
-    members = valid_members(op, resources, world)
-    members[member] = ABSENT[member](world)
-    exchange = chime_client.call(op, members)
-    verifier.verify(exchange, checks.Expectation.valid_input(resource="absent"))
-
-
-def valid_members(op: spec.Operation, resources: Resources, world: World) -> dict[str, object]:
-    """The minimal valid request of ``op``, naming real resources."""
-    members = minimal_members(op.name)
-    members.update(pinned_members(op.name, set(op.input_schema["properties"]), resources, world))
-    return members
+    pinned = pinned_members(op.name, set(op.input_schema["properties"]), resources, world)
+    # the simplest valid request naming real resources, but one that is not there
+    members = {**minimal_members(op.name), **pinned, member: ABSENT[member](world)}
+    exchange, mirrored = targets.send(op, members, pinned)
+    verifier.verify(exchange, checks.Expectation.valid_input(resource="absent"), reference=mirrored)

@@ -15,13 +15,14 @@ from hypothesis.errors import InvalidArgument
 
 import strategies
 from chime_conformance import checks, spec
-from chime_conformance.client import ChimeClient, Exchange, Signing
+from chime_conformance.client import Exchange, Signing
 from chime_conformance.constraints import OUTSIDE
 from chime_conformance.coverage import ConstraintCoverage
 from chime_conformance.verdicts import Verifier
 from conformance.resources import (
     RESOURCE_MEMBERS,
     Resources,
+    Targets,
     World,
     minimal_members,
     pinned_members,
@@ -66,7 +67,7 @@ def identifies_resource(member: str) -> bool:
 def test_a_valid_request_is_accepted(
     operation: str,
     data: st.DataObject,
-    chime_client: ChimeClient,
+    targets: Targets,
     resources: Resources,
     world: World,
     verifier: Verifier,
@@ -74,8 +75,10 @@ def test_a_valid_request_is_accepted(
     op = spec.operation(operation)
     pinned = pinned_members(operation, members_of(op), resources, world)
     request = data.draw(strategies.requests_for(op, pinned=pinned), label="request")
-    exchange = chime_client.call(op, request.members)
-    verifier.verify(exchange, checks.Expectation.valid_input(resource="present"))
+    exchange, mirrored = targets.send(op, request.members, pinned)
+    verifier.verify(
+        exchange, checks.Expectation.valid_input(resource="present"), reference=mirrored
+    )
 
 
 @pytest.mark.parametrize(("operation", "fault"), FAULT_CASES)
@@ -85,7 +88,7 @@ def test_a_request_with_one_fault_is_rejected(
     operation: str,
     fault: str,
     data: st.DataObject,
-    chime_client: ChimeClient,
+    targets: Targets,
     resources: Resources,
     world: World,
     verifier: Verifier,
@@ -95,9 +98,9 @@ def test_a_request_with_one_fault_is_rejected(
     # wrongly accepts the request must not destroy what other tests share
     pinned = pinned_members(operation, members_of(op), resources, world)
     request = data.draw(strategies.requests_for(op, fault=fault, pinned=pinned), label="request")
-    exchange = chime_client.call(op, request.members)
+    exchange, mirrored = targets.send(op, request.members, pinned)
     violations = spec.violations_of(op, request.members)
-    verifier.verify(exchange, checks.Expectation.invalid_input(*violations))
+    verifier.verify(exchange, checks.Expectation.invalid_input(*violations), reference=mirrored)
 
 
 @pytest.mark.parametrize("probe", PROBES)
@@ -106,7 +109,7 @@ def test_a_request_with_one_fault_is_rejected(
 def test_each_constraint_holds_at_its_bound(
     probe: strategies.Probe,
     data: st.DataObject,
-    chime_client: ChimeClient,
+    targets: Targets,
     resources: Resources,
     world: World,
     verifier: Verifier,
@@ -116,7 +119,7 @@ def test_each_constraint_holds_at_its_bound(
     op = spec.operation(constraint.operation)
     pinned = pinned_members(op.name, members_of(op), resources, world)
     request = data.draw(strategies.probe_requests(probe, pinned=pinned), label="request")
-    exchange = chime_client.call(op, request.members)
+    exchange, mirrored = targets.send(op, request.members, pinned)
     if probe.side == OUTSIDE:
         expectation = checks.Expectation.invalid_input(*spec.violations_of(op, request.members))
     else:
@@ -125,7 +128,7 @@ def test_each_constraint_holds_at_its_bound(
         )  # a value on the bound names no real resource
         expectation = checks.Expectation.valid_input(resource="absent" if absent else "present")
     try:
-        verifier.verify(exchange, expectation, constraint=constraint.id)
+        verifier.verify(exchange, expectation, constraint=constraint.id, reference=mirrored)
     except AssertionError:
         chime_coverage.record(constraint.id, probe.side, False)
         raise
@@ -151,13 +154,15 @@ def probe_held(side: str, exchange: Exchange) -> bool:
 def test_a_request_not_signed_correctly_is_refused(
     operation: str,
     signing: Signing,
-    chime_client: ChimeClient,
+    targets: Targets,
     resources: Resources,
     world: World,
     verifier: Verifier,
 ) -> None:
     op = spec.operation(operation)
-    members = minimal_members(operation)
-    members.update(pinned_members(operation, members_of(op), resources, world))
-    exchange = chime_client.call(op, members, signing=signing)
-    verifier.verify(exchange, checks.Expectation.valid_input(resource="present"))
+    pinned = pinned_members(operation, members_of(op), resources, world)
+    members = {**minimal_members(operation), **pinned}
+    exchange, mirrored = targets.send(op, members, pinned, signing=signing)
+    verifier.verify(
+        exchange, checks.Expectation.valid_input(resource="present"), reference=mirrored
+    )
