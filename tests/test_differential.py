@@ -63,7 +63,7 @@ def test_answers_that_differ_only_in_values_agree():
         ),
         (
             exchange(200, {"AppInstances": []}),
-            exchange(200, {"AppInstances": [], "NextToken": "t"}),
+            exchange(200, {"AppInstances": [], "Extra": "t"}),
             "response shape",
         ),
         (exchange(200, {"Name": 1}), exchange(200, {"Name": "1"}), "response shape"),
