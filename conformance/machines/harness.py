@@ -1,0 +1,444 @@
+"""What every state machine shares: its context, its step log, its checks.
+
+A machine talks to the target only through a :class:`Scenario` whose client
+records every exchange in the machine's :class:`StepLog` and whose verifier
+(:class:`MachineVerifier`) stamps a failure's record with the steps that led
+to it and with a script replaying them; so the report shows the minimal step
+sequence Hypothesis ends on, and a user can rerun it against the target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine
+
+from chime_conformance import checks
+from chime_conformance.client import ChimeClient, Exchange
+from chime_conformance.results import CheckRecord
+from chime_conformance.verdicts import ContractBroken, Verifier
+from conformance import scenario
+from conformance.machines.reproducer import sequence_script
+from conformance.resources import RUN_TAG_KEY
+from conformance.scenario import Scenario, field_of
+
+# Global lists (every AppInstance of the account) may hold thousands of other
+# clients' items: their page size grows so that a walk takes about this many pages.
+GLOBAL_WALK_PAGES = 8
+
+
+@dataclass
+class MachineContext:
+    """What a machine needs from the suite: the client, the verifier whose
+    records reach the report, the run id and the strictness."""
+
+    client: ChimeClient
+    verifier: Verifier
+    run_id: str
+    strict: bool = False
+    names: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
+    # the size of each global list at its last walk, shared by the examples of a test
+    global_sizes: dict[str, int] = field(default_factory=dict)
+
+    def prefix(self) -> str:
+        """A fresh name prefix for one machine run: every id, token and account
+        name the run makes starts with it, so a replay can swap in a new one."""
+        return f"{self.run_id}-m{self.names()}"
+
+
+# --------------------------------------------------------------------------
+# The step log
+
+
+@dataclass
+class StepLog:
+    """The rules a machine ran and every exchange it sent, in order."""
+
+    prefix: str
+    steps: list[str] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+    current: str = ""  # the rule or invariant running now
+    current_started_at: int = 0  # index of its first exchange
+
+    def begin(self, line: str, *, is_rule: bool) -> None:
+        if is_rule:
+            self.steps.append(line)
+        self.current = line
+        self.current_started_at = len(self.exchanges)
+
+    def sent(self, exchange: Exchange) -> Exchange:
+        self.exchanges.append(exchange)
+        return exchange
+
+    def minimal_steps(self) -> tuple[str, ...]:
+        """The rules so far, then the rule or invariant that failed."""
+        failing = () if self.steps and self.steps[-1] == self.current else (self.current,)
+        return (*self.steps, *failing)
+
+    def replayed_exchanges(self) -> list[Exchange]:
+        """Every call so far, reads too (a broken target's answers may depend
+        on them), except that the failing step's polling shows only its last
+        answer."""
+        earlier = self.exchanges[: self.current_started_at]
+        return earlier + _without_repeats(self.exchanges[self.current_started_at :])
+
+
+def _without_repeats(exchanges: list[Exchange]) -> list[Exchange]:
+    # polling repeats one request; the last answer is the one that counts
+    kept: list[Exchange] = []
+    for exchange in exchanges:
+        if kept and _same_request(kept[-1], exchange):
+            kept[-1] = exchange
+        else:
+            kept.append(exchange)
+    return kept
+
+
+def _same_request(a: Exchange, b: Exchange) -> bool:
+    return (a.request.method, a.request.url, a.request.body) == (
+        b.request.method,
+        b.request.url,
+        b.request.body,
+    )
+
+
+def _step_line(name: str, arguments: Mapping[str, Any]) -> str:
+    shown = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
+    return f"state.{name}({shown})"
+
+
+def step(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Log a rule in the machine's step log (goes under ``@rule``)."""
+
+    @functools.wraps(function)
+    def logged(machine: Machine, **arguments: Any) -> Any:
+        machine.log.begin(_step_line(function.__name__, arguments), is_rule=True)
+        return function(machine, **arguments)
+
+    return logged
+
+
+def check(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark the start of an invariant in the step log (goes under ``@invariant``)."""
+
+    @functools.wraps(function)
+    def logged(machine: Machine) -> Any:
+        machine.log.begin(_step_line(function.__name__, {}), is_rule=False)
+        return function(machine)
+
+    return logged
+
+
+# --------------------------------------------------------------------------
+# Recording client and verifier
+
+
+@dataclass
+class RecordingClient:
+    """The suite's client, writing every exchange into a step log."""
+
+    client: ChimeClient
+    log: StepLog
+
+    def call(self, operation: str, members: Mapping[str, Any], **options: Any) -> Exchange:
+        return self.log.sent(self.client.call(operation, dict(members), **options))
+
+
+@dataclass
+class MachineVerifier(Verifier):
+    """A verifier whose failures carry the machine's steps and a script that
+    replays them, in the record and in the raised message."""
+
+    log: StepLog = field(default_factory=lambda: StepLog(""))
+    check_name: str = ""
+
+    def verify(self, exchange: Exchange, expectation: checks.Expectation, **options: Any) -> None:
+        try:
+            super().verify(exchange, expectation, **options)
+        except ContractBroken as broken:
+            raise self._with_steps(broken) from None
+
+    def fail(self, exchange: Exchange, failure: checks.CheckFailure, *, check: str) -> None:
+        try:
+            super().fail(exchange, failure, check=check)
+        except ContractBroken as broken:
+            raise self._with_steps(broken) from None
+
+    def _failure_record(
+        self, exchange: Exchange, failure: checks.CheckFailure, constraint: str | None = None
+    ) -> CheckRecord:
+        record = super()._failure_record(exchange, failure, constraint)
+        script = self.script(f"[{failure.check}] {failure.message}")
+        return dataclasses.replace(record, steps=self.log.minimal_steps(), reproducer_python=script)
+
+    def script(self, broken: str) -> str:
+        return sequence_script(
+            self.log.replayed_exchanges(),
+            prefix=self.log.prefix,
+            steps=self.log.minimal_steps(),
+            broken=broken,
+        )
+
+    def _with_steps(self, broken: ContractBroken) -> ContractBroken:
+        first_line = str(broken).split("\n\nReproduce with:", 1)[0]
+        steps = "\n".join(f"  {line}" for line in self.log.minimal_steps())
+        return ContractBroken(
+            f"{first_line}\n\nSteps:\n{steps}\n\n"
+            f"Replay the steps against the target with this script:\n{self.script(first_line)}"
+        )
+
+
+# --------------------------------------------------------------------------
+# The machine base
+
+
+def page_sizes(maximum: int = 50) -> Any:
+    """MaxResults for list walks: mostly tiny pages (they exercise NextToken
+    most), sometimes any size up to ``maximum``."""
+    return st.one_of(st.integers(1, 3), st.integers(1, maximum))
+
+
+class Machine(RuleBasedStateMachine):
+    """A state machine bound to a :class:`MachineContext` (``bind()``)."""
+
+    context: MachineContext
+
+    @classmethod
+    def bind(cls, context: MachineContext) -> type[Machine]:
+        """This machine class, talking to ``context``'s target."""
+        return type(cls.__name__, (cls,), {"context": context})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefix = self.context.prefix()
+        self.log = StepLog(self.prefix)
+        self._serial = itertools.count(1)
+        base = self.context.verifier
+        self.verifier = MachineVerifier(
+            results=base.results,
+            test_id=base.test_id,
+            strict=base.strict,
+            region=base.region,
+            account_id=base.account_id,
+            log=self.log,
+        )
+        client = RecordingClient(self.context.client, self.log)
+        self.scenario = Scenario(client, self.verifier, strict=self.context.strict)  # type: ignore[arg-type]
+        self.page_size = 1
+
+    # -- names -----------------------------------------------------------------
+
+    def unique(self, kind: str) -> str:
+        """A token or id no other call of this run uses (starts with the prefix)."""
+        return f"{self.prefix}-{kind}{next(self._serial)}"
+
+    def run_tag(self) -> dict[str, str]:
+        return {"Key": RUN_TAG_KEY, "Value": self.context.run_id}
+
+    # -- expectations ----------------------------------------------------------
+
+    def expect(self, exchange: Exchange, held: bool, **what: Any) -> None:
+        self.scenario.expect(exchange, held, **what)
+
+    def refused(
+        self, operation: str, members: Mapping[str, Any], *, check: str, fact: str
+    ) -> Exchange:
+        """Send a valid request the contract refuses (a conflict, a limit, a
+        rule of the API): any 4xx, never a success or a server error."""
+        exchange = self.scenario.client.call(operation, members)
+        self.verifier.verify(
+            exchange, checks.Expectation.valid_input(), names=("not_a_server_error",)
+        )
+        self.expect(
+            exchange,
+            400 <= exchange.status < 500,
+            check=check,
+            fact=fact,
+            received=f"{exchange.status} {exchange.response.body[:200]!r}",
+            documented="a 4xx",
+        )
+        return exchange
+
+    def conflict(
+        self, operation: str, members: Mapping[str, Any], *, check: str, fact: str
+    ) -> None:
+        """A request that must be a 409 ConflictException (lenient: any 4xx)."""
+        exchange = self.refused(operation, members, check=check, fact=fact)
+        if self.context.strict:
+            self.expect(
+                exchange,
+                exchange.status == 409,
+                check=check,
+                fact=fact,
+                received=exchange.status,
+                documented="409 ConflictException",
+            )
+
+    def missing(self, operation: str, members: Mapping[str, Any], *, check: str, what: str) -> None:
+        """A request about a resource seen gone before: reported missing at
+        once (nothing to wait for: it must stay gone)."""
+        exchange = self.scenario.client.call(operation, members)
+        self._reported_missing(exchange, check=check, what=f"{what} stays unreadable")
+
+    def gone_within_bound(
+        self, operation: str, members: Mapping[str, Any], *, check: str, what: str
+    ) -> None:
+        """Poll (bounded: the real service deletes asynchronously) until the
+        resource is reported missing."""
+        deadline = time.monotonic() + scenario.EVENTUAL_SECONDS
+        while True:
+            exchange = self.scenario.client.call(operation, members)
+            if exchange.status in self._missing_statuses() or time.monotonic() >= deadline:
+                break
+            time.sleep(scenario.POLL_SECONDS)
+        self._reported_missing(
+            exchange,
+            check=check,
+            what=f"{what} is unreadable within {scenario.EVENTUAL_SECONDS:g} s",
+        )
+
+    def _missing_statuses(self) -> tuple[int, ...]:
+        return (404,) if self.context.strict else (400, 403, 404)
+
+    def _reported_missing(self, exchange: Exchange, *, check: str, what: str) -> None:
+        # the sequence-level check first: it names the break the machine found
+        allowed = self._missing_statuses()
+        self.expect(
+            exchange,
+            exchange.status in allowed,
+            check=check,
+            fact=f"{what} (DESIGN.md cascade / missing resource)",
+            received=f"{exchange.status} {exchange.response.body[:200]!r}",
+            documented=" or ".join(map(str, allowed)),
+        )
+        self.verifier.verify(exchange, checks.Expectation.valid_input(resource="absent"))
+
+    def matches(
+        self, exchange: Exchange, actual: Mapping[str, Any], wanted: Mapping[str, Any], *, what: str
+    ) -> None:
+        """Every modelled field reads back as the model says."""
+        self.scenario.expect_fields(exchange, actual, wanted, check="read_after_write", what=what)
+
+    def timestamps_move_forward(
+        self, exchange: Exchange, actual: Mapping[str, Any], seen: dict[str, Any], *, what: str
+    ) -> None:
+        """CreatedTimestamp never changes, LastUpdatedTimestamp never goes back
+        and never precedes it; ``seen`` holds the values read last time."""
+        created, updated = actual.get("CreatedTimestamp"), actual.get("LastUpdatedTimestamp")
+        held = seen.get("created", created) == created
+        if updated is not None and isinstance(created, int | float):
+            held = held and created <= updated and seen.get("updated", updated) <= updated
+        self.expect(
+            exchange,
+            held,
+            check="timestamps_monotonic",
+            fact=f"{what}: CreatedTimestamp is fixed, LastUpdatedTimestamp never moves back",
+            received=f"created {created}, last updated {updated}",
+            documented=f"created {seen.get('created', created)}, last updated >= {seen.get('updated')}",
+        )
+        seen.update(created=created, **({"updated": updated} if updated is not None else {}))
+
+    # -- list walks --------------------------------------------------------------
+
+    def walk(
+        self,
+        operation: str,
+        members: Mapping[str, Any],
+        items_key: str,
+        key_of: Callable[[Mapping[str, Any]], Any],
+        *,
+        expected: Mapping[Any, Any],
+        gone: frozenset[Any] = frozenset(),
+        owned: bool = True,
+    ) -> dict[Any, Mapping[str, Any]]:
+        """Walk a List through every NextToken and check it shows exactly the
+        ``expected`` keys once each (and none of ``gone``). ``owned``: the list
+        holds only this machine's resources, so nothing else may show either.
+        Returns the listed items by key."""
+        page_size = self._page_size_for(operation, owned)
+        listed: dict[Any, Mapping[str, Any]] = {}
+        repeated: list[Any] = []
+        total, last = 0, None
+        for exchange, items in self.scenario.pages(operation, members, items_key, page_size):
+            last = (exchange, items)
+            for item in items:
+                key = key_of(item) if isinstance(item, Mapping) else None
+                total += 1
+                if key in listed:
+                    repeated.append(key)
+                if owned or key in expected or key in gone:
+                    listed[key] = item
+        if not owned:
+            self.context.global_sizes[operation] = total
+        assert last is not None
+        self._check_listing(operation, last, listed, repeated, expected, page_size, owned)
+        return listed
+
+    def _page_size_for(self, operation: str, owned: bool) -> int:
+        if owned:
+            return self.page_size
+        known = self.context.global_sizes.get(operation, 0)
+        return min(50, max(self.page_size, math.ceil(known / GLOBAL_WALK_PAGES)))
+
+    def _check_listing(
+        self,
+        operation: str,
+        last: tuple[Exchange, list[Any]],
+        listed: Mapping[Any, Any],
+        repeated: list[Any],
+        expected: Mapping[Any, Any],
+        page_size: int,
+        owned: bool,
+    ) -> None:
+        exchange, last_items = last
+        self.expect(
+            exchange,
+            not [key for key in repeated if key in listed],
+            check="pagination",
+            fact=f"{operation}: following NextToken visits every item exactly once",
+            received=f"listed more than once: {sorted(map(str, set(repeated)))}",
+            documented="each item once",
+        )
+        self.expect(
+            exchange,
+            set(listed) == set(expected),
+            check="list_matches_model",
+            fact=f"{operation} (MaxResults={page_size}, walked through every NextToken) "
+            "lists what was created and not deleted",
+            received=f"missing {sorted(map(str, set(expected) - set(listed)))}, "
+            f"unexpected {sorted(map(str, set(listed) - set(expected)))}",
+            documented=f"exactly the {len(expected)} item(s) of the model",
+        )
+        # An empty last page after a full one means the full one carried a
+        # NextToken with nothing left; only decidable on lists only we write.
+        empty_tail = bool((exchange.members or {}).get("NextToken")) and not last_items
+        self.expect(
+            exchange,
+            not (owned and empty_tail),
+            check="pagination",
+            fact=f"{operation}: the last page carries no NextToken (DESIGN.md pagination)",
+            received="a NextToken that led to an empty page",
+            documented="no NextToken once every item was listed",
+        )
+
+    def teardown(self) -> None:
+        """Delete what this run left alive (unchecked: the run is over; the
+        ledger would delete it at the end of the session anyway)."""
+        for operation, members in self.leftovers():
+            self.context.client.call(operation, members)
+
+    def leftovers(self) -> list[tuple[str, dict[str, Any]]]:
+        return []
+
+
+def body_of(exchange: Exchange, *path: str) -> Any:
+    """The answer's member at ``path``, or None."""
+    return field_of(exchange.json if isinstance(exchange.json, dict) else {}, *path)

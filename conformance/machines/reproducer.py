@@ -1,0 +1,152 @@
+"""One Python script that replays a state machine's steps against the target.
+
+Replaying the requests verbatim would not reproduce anything: the service
+issues ARNs, endpoint ids, account ids and NextTokens anew on every run, and a
+reused ClientRequestToken would return the first run's resources. So the
+script swaps the run's name prefix (in every token, id and account name) for a
+fresh one, learns each identifier the target issues from its answers, and
+substitutes it, raw and percent-encoded, into every later request before
+signing it as botocore does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from chime_conformance.client import DEFAULT_CREDENTIALS, Exchange, is_loopback
+
+# Answer members whose values the service issues (paths into the JSON body).
+ISSUED_MEMBERS: tuple[tuple[str, ...], ...] = (
+    ("AppInstanceArn",),
+    ("AppInstanceUserArn",),
+    ("AppInstanceBotArn",),
+    ("EndpointId",),
+    ("Account", "AccountId"),
+    ("NextToken",),
+)
+# Headers requests or the signer add by themselves.
+GENERATED_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-amz-date",
+        "host",
+        "content-length",
+        "user-agent",
+        "accept",
+        "accept-encoding",
+        "connection",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+    }
+)
+
+PRELUDE = '''\
+import json
+import os
+import secrets
+from urllib.parse import quote
+
+import botocore.session
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+{environment}credentials = {credentials}
+REGION = {region!r}
+PREFIX = {prefix!r}  # every id, token and account name of the run starts with it
+# old value -> value in this replay; the target's own ids are learnt as it answers
+replacements = {{PREFIX: ("r" + secrets.token_hex(len(PREFIX)))[: len(PREFIX)]}}
+
+
+def substituted(text):
+    for old in sorted(replacements, key=len, reverse=True):
+        new = replacements[old]
+        text = text.replace(quote(old, safe=""), quote(new, safe="")).replace(old, new)
+    return text
+
+
+def send(step, method, url, body=None, headers=None, issued=()):
+    """Send one request of the sequence; learn the ids its answer issues."""
+    url = substituted(url)
+    data = substituted(body.decode("utf-8")).encode("utf-8") if body else None
+    request = AWSRequest(method=method, url=url, data=data, headers=headers or {{}})
+    SigV4Auth(credentials, "chime", REGION).add_auth(request)
+    response = requests.request(method, url, data=data, headers=dict(request.headers.items()),
+                                timeout=30)
+    print(f"{{step}}: {{method}} {{url}} -> {{response.status_code}}")
+    print("    sent:", (data or b"").decode("utf-8"))
+    print("    got: ", response.text[:4000])
+    answer = response.json() if response.content.strip().startswith(b"{{") else {{}}
+    for path, old in issued:
+        new = answer
+        for key in path:
+            new = new.get(key) if isinstance(new, dict) else None
+        if isinstance(new, str):
+            replacements[old] = new
+    return response
+
+'''
+
+
+def sequence_script(
+    exchanges: Sequence[Exchange], *, prefix: str, steps: Sequence[str], broken: str
+) -> str:
+    """A standalone script replaying ``exchanges`` (the machine's writes and
+    the failing step's calls) with fresh names and the target's new ids."""
+    url = exchanges[-1].request.url if exchanges else ""
+    region = exchanges[-1].region if exchanges else "us-east-1"
+    lines = [
+        "# Replays a chime-conformance state machine run that broke the contract:",
+        *(f"#   {line}" for line in broken.splitlines()[:6]),
+        "# Steps (Hypothesis' minimal sequence):",
+        *(f"#   {line}" for line in steps),
+        "# The last request printed shows the broken answer.",
+        PRELUDE.format(
+            environment=_environment(url),
+            credentials=_credentials(url),
+            region=region,
+            prefix=prefix,
+        ),
+    ]
+    lines.extend(_send_line(index, exchange) for index, exchange in enumerate(exchanges, 1))
+    return "\n".join(lines) + "\n"
+
+
+def _environment(url: str) -> str:
+    if not is_loopback(url):
+        return ""
+    return 'os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")  # a local target\n'
+
+
+def _credentials(url: str) -> str:
+    chain = "botocore.session.Session().get_credentials()"
+    return f"{chain} or Credentials{DEFAULT_CREDENTIALS!r}" if is_loopback(url) else chain
+
+
+def _send_line(index: int, exchange: Exchange) -> str:
+    request = exchange.request
+    headers = {
+        name: value
+        for name, value in request.headers.items()
+        if name.lower() not in GENERATED_HEADERS
+    }
+    issued = tuple(_issued(exchange.json))
+    arguments = [f"{f'{index} {exchange.operation}'!r}", repr(request.method), repr(request.url)]
+    if request.body:
+        arguments.append(f"body={request.body!r}")
+    if headers:
+        arguments.append(f"headers={headers!r}")
+    if issued:
+        arguments.append(f"issued={issued!r}")
+    return f"send({', '.join(arguments)})"
+
+
+def _issued(body: Any) -> Iterator[tuple[tuple[str, ...], str]]:
+    for path in ISSUED_MEMBERS:
+        value = body
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            yield path, value
