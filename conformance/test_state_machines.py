@@ -7,6 +7,8 @@ resources they created themselves, so the target may be shared.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -28,6 +30,7 @@ def machine_context(
         verifier=verifier,
         run_id=chime_config.run_id,
         strict=chime_config.strict,
+        worker=os.environ.get("PYTEST_XDIST_WORKER", "main"),
     )
 
 

@@ -250,7 +250,7 @@ def run_machine(machine: type[Machine], url: str) -> tuple[ContractBroken, Resul
     verifier = Verifier(results=results, test_id="machine", account_id="123456789012")
     context = MachineContext(client=ChimeClient(url), verifier=verifier, run_id="cctest")
     quick = settings(
-        max_examples=60,
+        max_examples=40,
         stateful_step_count=10,
         derandomize=True,
         database=None,
@@ -315,10 +315,11 @@ def _json(text: str) -> Any:
 @pytest.fixture(autouse=True)
 def quick_polling(monkeypatch: pytest.MonkeyPatch) -> None:
     # a deletion the fault never performs must not be awaited 20 s per example
-    monkeypatch.setattr(scenario, "EVENTUAL_SECONDS", 0.3)
-    monkeypatch.setattr(scenario, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(scenario, "EVENTUAL_SECONDS", 0.1)
+    monkeypatch.setattr(scenario, "POLL_SECONDS", 0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_a_machine_catches_the_fault_and_its_script_replays_it(name: str) -> None:
     fault = FAULTS[name]

@@ -44,6 +44,7 @@ class MachineContext:
     verifier: Verifier
     run_id: str
     strict: bool = False
+    worker: str = "main"  # the xdist worker: workers share the run id
     names: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
     # the size of each global list at its last walk, shared by the examples of a test
     global_sizes: dict[str, int] = field(default_factory=dict)
@@ -51,7 +52,8 @@ class MachineContext:
     def prefix(self) -> str:
         """A fresh name prefix for one machine run: every id, token and account
         name the run makes starts with it, so a replay can swap in a new one."""
-        return f"{self.run_id}-m{self.names()}"
+        # fixed width: no machine's prefix is a prefix of another's (ListAccounts filters by it)
+        return f"{self.run_id}-{self.worker}-m{self.names():04d}"
 
 
 # --------------------------------------------------------------------------

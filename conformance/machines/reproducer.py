@@ -42,7 +42,6 @@ GENERATED_HEADERS = frozenset(
 )
 
 PRELUDE = '''\
-import json
 import os
 import secrets
 from urllib.parse import quote
