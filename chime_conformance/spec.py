@@ -268,10 +268,14 @@ def ecma_regex(pattern: str) -> re.Pattern[str]:
     """``pattern`` compiled for Python's ``re`` with the meaning ECMA-262 gives it:
     ``\\d``, ``\\w``, ``\\s`` and ``.`` are the ECMA sets and ``$`` never matches
     before a trailing newline (all differ in Python)."""
-    return re.compile(_translate(pattern))
+    return re.compile(ecma_source(pattern))
 
 
-def _translate(pattern: str) -> str:
+def ecma_source(pattern: str, *, end: str = r"\Z") -> str:
+    """``pattern`` rewritten so that a regex engine with Perl-style classes reads
+    it as ECMA-262 does: explicit ECMA sets for ``\\d``, ``\\w``, ``\\s`` and
+    ``.``; an unescaped ``$`` becomes ``end`` (Python needs ``\\Z``; engines
+    whose ``$`` already ends the text, such as Rust's, pass ``"$"``)."""
     out: list[str] = []
     in_class = False
     i = 0
@@ -286,7 +290,7 @@ def _translate(pattern: str) -> str:
         elif char == "]" and in_class:
             in_class = False
         elif char == "$" and not in_class:
-            char = r"\Z"  # ECMA's $ (no multiline flag) is Python's \Z
+            char = end
         elif char == "." and not in_class:
             char = _ECMA_DOT
         out.append(char)

@@ -188,46 +188,14 @@ def _without_invented_tokens(context: Any, case: schemathesis.Case) -> schemathe
 # all three engines read alike, and without the surrogate range: it generates
 # UTF-8 text, which cannot hold a lone surrogate, so nothing is lost (the
 # suite's own strategies send lone surrogates).
-_ECMA_DOT = "[^\\n\\r\\u2028\\u2029]"
-_ECMA_SETS = {
-    "d": "0-9",
-    "w": "A-Za-z0-9_",
-    "s": "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff",
-}
 _SURROGATES = "\\uD800-\\uDFFF"
 
 
 def portable_pattern(pattern: str) -> str:
     """``pattern`` (ECMA-262) spelled so that Python's ``re`` and Rust's regex
-    give it ECMA's meaning, lone surrogates left out."""
-    out: list[str] = []
-    in_class, i = False, 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\" and i + 1 < len(pattern):
-            out.append(_portable_escape(pattern[i + 1], in_class))
-            i += 2
-            continue
-        if char == "[" and not in_class:
-            in_class = True
-        elif char == "]" and in_class:
-            in_class = False
-        elif char == "." and not in_class:
-            char = _ECMA_DOT
-        out.append(char)
-        i += 1
-    return "".join(out).replace(_SURROGATES, "")
-
-
-def _portable_escape(letter: str, in_class: bool) -> str:
-    chars = _ECMA_SETS.get(letter.lower())
-    if chars is None:
-        return "\\" + letter
-    if letter.islower():
-        return chars if in_class else f"[{chars}]"
-    if in_class:
-        raise ValueError(f"\\{letter} inside a character class has no portable spelling")
-    return f"[^{chars}]"
+    give it ECMA's meaning (explicit sets; Rust's ``$`` already ends the text),
+    lone surrogates left out."""
+    return spec.ecma_source(pattern, end="$").replace(_SURROGATES, "")
 
 
 def _with_portable_patterns(node: Any) -> Any:

@@ -93,6 +93,23 @@ class Scenario:
                 documented=repr(value),
             )
 
+    def reads_back(
+        self,
+        operation: str,
+        members: Mapping[str, Any],
+        key: str,
+        wanted: Mapping[str, Any],
+        *,
+        check: str = "read_after_write",
+    ) -> dict[str, Any]:
+        """Read ``body[key]`` with ``operation`` and expect ``wanted`` in it;
+        return what was read."""
+        exchange = self.call(operation, members)
+        found = field_of(exchange.json, key)
+        actual = found if isinstance(found, dict) else {}
+        self.expect_fields(exchange, actual, wanted, check=check, what=key)
+        return actual
+
     def gone(
         self, operation: str, members: Mapping[str, Any], *, check: str, what: str
     ) -> Exchange:

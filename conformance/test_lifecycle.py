@@ -30,15 +30,8 @@ def test_an_app_instance_reads_back_as_created_and_as_updated(
     arn = scenario.ok("CreateAppInstance", {**created, "Tags": resources.run_tags()})[
         "AppInstanceArn"
     ]
-    described = scenario.call("DescribeAppInstance", {"AppInstanceArn": arn})
     wanted = {"AppInstanceArn": arn, "Name": created["Name"], "Metadata": "v1 metadata"}
-    scenario.expect_fields(
-        described,
-        field_of(described.json, "AppInstance") or {},
-        wanted,
-        check="read_after_write",
-        what="AppInstance",
-    )
+    scenario.reads_back("DescribeAppInstance", {"AppInstanceArn": arn}, "AppInstance", wanted)
     scenario.ok("UpdateAppInstance", {"AppInstanceArn": arn, "Name": "renamed ✓", "Metadata": "v2"})
     described = scenario.call("DescribeAppInstance", {"AppInstanceArn": arn})
     instance = field_of(described.json, "AppInstance") or {}
@@ -76,30 +69,23 @@ def test_a_user_reads_back_with_its_expiration_settings(
         "ExpirationSettings": expiration,
     }
     user_arn = scenario.ok("CreateAppInstanceUser", members)["AppInstanceUserArn"]
-    described = scenario.call("DescribeAppInstanceUser", {"AppInstanceUserArn": user_arn})
     wanted = {
         "AppInstanceUserArn": user_arn,
         "Name": "Ada",
         "Metadata": "m",
         "ExpirationSettings": expiration,
     }
-    scenario.expect_fields(
-        described,
-        field_of(described.json, "AppInstanceUser") or {},
-        wanted,
-        check="read_after_write",
-        what="AppInstanceUser",
+    scenario.reads_back(
+        "DescribeAppInstanceUser", {"AppInstanceUserArn": user_arn}, "AppInstanceUser", wanted
     )
     scenario.ok(
         "UpdateAppInstanceUser", {"AppInstanceUserArn": user_arn, "Name": "Grace", "Metadata": "m2"}
     )
-    described = scenario.call("DescribeAppInstanceUser", {"AppInstanceUserArn": user_arn})
-    scenario.expect_fields(
-        described,
-        field_of(described.json, "AppInstanceUser") or {},
+    scenario.reads_back(
+        "DescribeAppInstanceUser",
+        {"AppInstanceUserArn": user_arn},
+        "AppInstanceUser",
         {"Name": "Grace", "Metadata": "m2"},
-        check="read_after_write",
-        what="AppInstanceUser",
     )
     # Put replaces; a Put without ExpirationSettings clears them (DESIGN.md settings)
     later = {"ExpirationDays": 5475, "ExpirationCriterion": "CREATED_TIMESTAMP"}
@@ -107,22 +93,20 @@ def test_a_user_reads_back_with_its_expiration_settings(
         "PutAppInstanceUserExpirationSettings",
         {"AppInstanceUserArn": user_arn, "ExpirationSettings": later},
     )
-    described = scenario.call("DescribeAppInstanceUser", {"AppInstanceUserArn": user_arn})
-    scenario.expect_fields(
-        described,
-        field_of(described.json, "AppInstanceUser") or {},
+    scenario.reads_back(
+        "DescribeAppInstanceUser",
+        {"AppInstanceUserArn": user_arn},
+        "AppInstanceUser",
         {"ExpirationSettings": later},
         check="settings_read_back",
-        what="AppInstanceUser",
     )
     scenario.ok("PutAppInstanceUserExpirationSettings", {"AppInstanceUserArn": user_arn})
-    described = scenario.call("DescribeAppInstanceUser", {"AppInstanceUserArn": user_arn})
-    scenario.expect_fields(
-        described,
-        field_of(described.json, "AppInstanceUser") or {},
+    scenario.reads_back(
+        "DescribeAppInstanceUser",
+        {"AppInstanceUserArn": user_arn},
+        "AppInstanceUser",
         {"ExpirationSettings": None},
         check="settings_read_back",
-        what="AppInstanceUser",
     )
 
 
@@ -138,19 +122,14 @@ def test_a_bot_reads_back_with_its_configuration(
         "Configuration": configuration,
     }
     bot_arn = scenario.ok("CreateAppInstanceBot", members)["AppInstanceBotArn"]
-    described = scenario.call("DescribeAppInstanceBot", {"AppInstanceBotArn": bot_arn})
     wanted = {
         "AppInstanceBotArn": bot_arn,
         "Name": "helper bot",
         "Metadata": "b",
         "Configuration": configuration,
     }
-    scenario.expect_fields(
-        described,
-        field_of(described.json, "AppInstanceBot") or {},
-        wanted,
-        check="read_after_write",
-        what="AppInstanceBot",
+    scenario.reads_back(
+        "DescribeAppInstanceBot", {"AppInstanceBotArn": bot_arn}, "AppInstanceBot", wanted
     )
     invoked = {
         "Lex": {
@@ -169,13 +148,11 @@ def test_a_bot_reads_back_with_its_configuration(
             "Configuration": invoked,
         },
     )
-    described = scenario.call("DescribeAppInstanceBot", {"AppInstanceBotArn": bot_arn})
-    scenario.expect_fields(
-        described,
-        field_of(described.json, "AppInstanceBot") or {},
+    scenario.reads_back(
+        "DescribeAppInstanceBot",
+        {"AppInstanceBotArn": bot_arn},
+        "AppInstanceBot",
         {"Name": "renamed bot", "Metadata": "b2", "Configuration": invoked},
-        check="read_after_write",
-        what="AppInstanceBot",
     )
 
 
@@ -194,7 +171,6 @@ def test_an_endpoint_reads_back_as_registered_and_updated(
     }
     endpoint_id = scenario.ok("RegisterAppInstanceUserEndpoint", members)["EndpointId"]
     address = {"AppInstanceUserArn": user_arn, "EndpointId": endpoint_id}
-    described = scenario.call("DescribeAppInstanceUserEndpoint", address)
     wanted = {
         k: members[k]
         for k in (
@@ -206,23 +182,17 @@ def test_an_endpoint_reads_back_as_registered_and_updated(
             "AllowMessages",
         )
     }
-    scenario.expect_fields(
-        described,
-        field_of(described.json, "AppInstanceUserEndpoint") or {},
-        wanted,
-        check="read_after_write",
-        what="AppInstanceUserEndpoint",
+    scenario.reads_back(
+        "DescribeAppInstanceUserEndpoint", address, "AppInstanceUserEndpoint", wanted
     )
     scenario.ok(
         "UpdateAppInstanceUserEndpoint", {**address, "Name": "tablet", "AllowMessages": "NONE"}
     )
-    described = scenario.call("DescribeAppInstanceUserEndpoint", address)
-    scenario.expect_fields(
-        described,
-        field_of(described.json, "AppInstanceUserEndpoint") or {},
+    scenario.reads_back(
+        "DescribeAppInstanceUserEndpoint",
+        address,
+        "AppInstanceUserEndpoint",
         {"Name": "tablet", "AllowMessages": "NONE"},
-        check="read_after_write",
-        what="AppInstanceUserEndpoint",
     )
     scenario.ok("DeregisterAppInstanceUserEndpoint", address)
     scenario.gone(
@@ -546,13 +516,11 @@ def test_an_account_reads_back_as_created_and_updated(
         "UpdateAccount",
         {"AccountId": account_id, "Name": name + "-renamed", "DefaultLicense": "Pro"},
     )
-    got = scenario.call("GetAccount", {"AccountId": account_id})
-    scenario.expect_fields(
-        got,
-        field_of(got.json, "Account") or {},
+    scenario.reads_back(
+        "GetAccount",
+        {"AccountId": account_id},
+        "Account",
         {"Name": name + "-renamed", "DefaultLicense": "Pro"},
-        check="read_after_write",
-        what="Account",
     )
     listed = scenario.call("ListAccounts", {"Name": name + "-renamed"})
     names = [a.get("Name") for a in field_of(listed.json, "Accounts") or []]
