@@ -187,7 +187,7 @@ def register_hypothesis_profiles() -> None:
         **common,
     )
     settings.register_profile("default", max_examples=20, stateful_step_count=20, **common)
-    settings.register_profile("nightly", max_examples=400, stateful_step_count=60, **common)
+    settings.register_profile("nightly", max_examples=100, stateful_step_count=60, **common)
     PROFILES_REGISTERED = True
 
 

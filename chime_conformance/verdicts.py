@@ -68,7 +68,7 @@ class Verifier:
         """Record and raise a failure found outside the registry (a comparison
         of two exchanges, such as read-after-write)."""
         failure.check = check
-        self.results.record(self._failure_record(exchange, failure))
+        self.results.record(self.failure_record(exchange, failure))
         raise ContractBroken(describe(exchange, [failure]))
 
     def passed(self, exchange: Exchange, *, check: str) -> None:
@@ -78,15 +78,17 @@ class Verifier:
         self, exchange: Exchange, outcome: checks.CheckResult, constraint: str | None
     ) -> CheckRecord:
         if outcome.failure is not None:
-            return self._failure_record(exchange, outcome.failure, constraint)
+            return self.failure_record(exchange, outcome.failure, constraint)
         status = PASS if outcome.applied else NOT_APPLICABLE
         return CheckRecord(
             self.test_id, exchange.operation or "?", outcome.check, status, constraint=constraint
         )
 
-    def _failure_record(
+    def failure_record(
         self, exchange: Exchange, failure: checks.CheckFailure, constraint: str | None = None
     ) -> CheckRecord:
+        """The record of a failure on ``exchange``; a subclass may add what it
+        knows (a state machine adds its step sequence and whole-run reproducer)."""
         return CheckRecord(
             test_id=self.test_id,
             operation=exchange.operation or "?",

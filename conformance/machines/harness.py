@@ -174,10 +174,10 @@ class MachineVerifier(Verifier):
         except ContractBroken as broken:
             raise self._with_steps(broken) from None
 
-    def _failure_record(
+    def failure_record(
         self, exchange: Exchange, failure: checks.CheckFailure, constraint: str | None = None
     ) -> CheckRecord:
-        record = super()._failure_record(exchange, failure, constraint)
+        record = super().failure_record(exchange, failure, constraint)
         script = self.script(f"[{failure.check}] {failure.message}")
         return dataclasses.replace(record, steps=self.log.minimal_steps(), reproducer_python=script)
 
