@@ -271,12 +271,15 @@ def run_machine(
     return broken.value, results
 
 
-def failure_of(results: ResultLog, check: str) -> CheckRecord:
+def failure_of(results: ResultLog, check: str, broken: BaseException) -> CheckRecord:
+    """The recorded failure of ``check`` that the run raised in the end (while
+    shrinking, other examples may have failed the same check on other operations)."""
     failures = [r for r in results.records() if r.outcome == "fail" and r.check == check]
     assert failures, (
         f"no failure of {check}: {[r.check for r in results.records() if r.outcome == 'fail']}"
     )
-    return failures[-1]
+    raised = [r for r in failures if r.reproducer_python and r.reproducer_python in str(broken)]
+    return raised[-1] if raised else failures[-1]
 
 
 def replay(script: str, url: str) -> Replay:
@@ -334,7 +337,7 @@ def test_a_machine_catches_the_fault_and_its_script_replays_it(name: str) -> Non
         broken, results = run_machine(fault.machine, faulty_url, shrink=fault.shrink)
         assert f"[{fault.check}]" in str(broken)
         assert "Steps:\n  state." in str(broken)
-        record = failure_of(results, fault.check)
+        record = failure_of(results, fault.check, broken)
         assert record.steps and all(line.startswith("state.") for line in record.steps)
         script = record.reproducer_python
         assert script is not None and script in str(broken)
