@@ -217,6 +217,9 @@ def test_the_suite_catches_the_fault(fault_name: str, runs: dict[str, SliceRun])
         f"{', '.join(fault.caught_by)} in {' '.join(fault.pytest_args())}; "
         f"failed checks: {dict(outcome.failed_checks) or 'none'}\n{outcome.output}"
     )
+    # a fault breaks its fact and nothing else: no other check notices it
+    unexpected = set(outcome.failed_checks) - set(fault.caught_by)
+    assert not unexpected, f"fault {fault_name} also failed {unexpected}\n{outcome.output}"
 
 
 def test_the_clean_emulator_passes_the_slices_the_faults_were_caught_in(
