@@ -58,7 +58,9 @@ class ResultLog:
 
     passes: dict[tuple[str, str, str], int] = field(default_factory=dict)
     failures: dict[tuple[str, str, str], CheckRecord] = field(default_factory=dict)
-    others: list[CheckRecord] = field(default_factory=list)
+    # one per (test, operation, check): a check that never applies in a test
+    # would otherwise add a record for every Hypothesis example
+    not_applicable: dict[tuple[str, str, str], CheckRecord] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def record(self, record: CheckRecord) -> None:
@@ -69,7 +71,7 @@ class ResultLog:
             elif record.outcome == PASS:
                 self.passes[key] = self.passes.get(key, 0) + 1
             else:
-                self.others.append(record)
+                self.not_applicable.setdefault(key, record)
 
     def discard_failures_of(self, test_id: str) -> None:
         """Forget failures of a test that passed in the end (e.g. a flaky retry)."""
@@ -78,14 +80,16 @@ class ResultLog:
                 del self.failures[key]
 
     def records(self) -> Iterator[CheckRecord]:
-        """One record per (test, operation, check) that passed, every kept
-        failure, and the not-applicable ones."""
+        """One record per (test, operation, check): its kept failure, else a
+        pass if it ever passed, else not-applicable."""
         with self._lock:
             for (test_id, operation, check), _ in self.passes.items():
                 if (test_id, operation, check) not in self.failures:
                     yield CheckRecord(test_id, operation, check, PASS)
             yield from self.failures.values()
-            yield from self.others
+            for key, record in self.not_applicable.items():
+                if key not in self.failures and key not in self.passes:
+                    yield record
 
     def dump(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

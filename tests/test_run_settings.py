@@ -118,3 +118,21 @@ def test_coverage_parts_merge(tmp_path):
     assert first.covered("a")
     with pytest.raises(ValueError, match="side"):
         first.record("a", "sideways", True)
+
+
+def test_the_result_log_keeps_one_record_per_test_operation_and_check():
+    from chime_conformance.results import FAIL, NOT_APPLICABLE, PASS, CheckRecord, ResultLog
+
+    log = ResultLog()
+    for _ in range(100):  # a Hypothesis test: the same checks, example after example
+        log.record(CheckRecord("t", "Op", "auth_enforced", NOT_APPLICABLE))
+        log.record(CheckRecord("t", "Op", "not_a_server_error", PASS))
+    log.record(CheckRecord("t", "Op", "valid_input_accepted", FAIL, message="first"))
+    log.record(CheckRecord("t", "Op", "valid_input_accepted", FAIL, message="shrunk"))
+    log.record(CheckRecord("t", "Op", "valid_input_accepted", PASS))
+    records = sorted(log.records(), key=lambda r: r.check)
+    assert [(r.check, r.outcome, r.message) for r in records] == [
+        ("auth_enforced", NOT_APPLICABLE, ""),
+        ("not_a_server_error", PASS, ""),
+        ("valid_input_accepted", FAIL, "shrunk"),  # the last failure is the minimal example
+    ]
