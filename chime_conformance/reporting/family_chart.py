@@ -71,7 +71,8 @@ def _constraint_counts_by_family(document: Mapping[str, Any]) -> dict[str, tuple
     counts: dict[str, tuple[int, int]] = {}
     for row in document["constraint_coverage"]["constraints"]:
         family = family_of.get(row["operation"])
-        if family is None or not row["in_catalogue"]:
+        # a constraint that cannot be probed alone is no gap in the coverage
+        if family is None or not row["in_catalogue"] or row.get("shadowed_by"):
             continue
         covered, total = counts.get(family, (0, 0))
         counts[family] = (covered + row["covered"], total + 1)
