@@ -121,7 +121,8 @@ class Scenario:
             if missing or time.monotonic() >= deadline:
                 break
             time.sleep(POLL_SECONDS)
-        self.verifier.verify(exchange, checks.Expectation.valid_input(resource="absent"))
+        # the scenario's own check first: a lingering resource is a broken
+        # cascade or delete, which is more precise than "not reported missing"
         self.expect(
             exchange,
             missing,
@@ -130,6 +131,7 @@ class Scenario:
             received=exchange.status,
             documented=f"404 within {EVENTUAL_SECONDS:.0f} s",
         )
+        self.verifier.verify(exchange, checks.Expectation.valid_input(resource="absent"))
         return exchange
 
     def pages(

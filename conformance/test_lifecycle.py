@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from chime_conformance import checks
 from chime_conformance.client import ChimeClient
 from chime_conformance.target import SuiteConfig
 from chime_conformance.verdicts import Verifier
@@ -382,7 +383,7 @@ def test_demoting_an_admin_keeps_the_user(
         check="delete_is_final",
         what="a demoted admin",
     )
-    still = scenario.call("DescribeAppInstanceUser", {"AppInstanceUserArn": user_arn})
+    still = scenario.client.call("DescribeAppInstanceUser", {"AppInstanceUserArn": user_arn})
     scenario.expect(
         still,
         still.status == 200,
@@ -391,6 +392,7 @@ def test_demoting_an_admin_keeps_the_user(
         received=still.status,
         documented=200,
     )
+    scenario.verifier.verify(still, checks.Expectation.valid_input(resource="present"))
 
 
 def test_a_user_of_another_app_instance_cannot_be_promoted(
