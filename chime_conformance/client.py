@@ -40,6 +40,7 @@ from requests_aws4auth import AWS4Auth
 from chime_conformance import spec
 
 __all__ = [
+    "GENERATED_HEADERS",
     "REDACTED",
     "SERVICE",
     "BotocoreSigV4Auth",
@@ -722,7 +723,7 @@ def _failure_kind(error: requests.exceptions.RequestException) -> str:
 # Reproducers
 
 # Headers the HTTP library or the signer adds by itself; reproducers leave them out.
-_GENERATED_HEADERS = frozenset(
+GENERATED_HEADERS = frozenset(
     {
         "authorization",
         "x-amz-date",
@@ -746,7 +747,7 @@ def _replayed_headers(exchange: Exchange) -> dict[str, str]:
     return {
         name: value
         for name, value in exchange.request.headers.items()
-        if name.lower() not in _GENERATED_HEADERS
+        if name.lower() not in GENERATED_HEADERS
     }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from chime_conformance.client import DEFAULT_CREDENTIALS, Exchange, is_loopback
+from chime_conformance.client import DEFAULT_CREDENTIALS, GENERATED_HEADERS, Exchange, is_loopback
 
 # Answer members whose values the service issues (paths into the JSON body).
 ISSUED_MEMBERS: tuple[tuple[str, ...], ...] = (
@@ -24,21 +24,6 @@ ISSUED_MEMBERS: tuple[tuple[str, ...], ...] = (
     ("EndpointId",),
     ("Account", "AccountId"),
     ("NextToken",),
-)
-# Headers requests or the signer add by themselves.
-GENERATED_HEADERS = frozenset(
-    {
-        "authorization",
-        "x-amz-date",
-        "host",
-        "content-length",
-        "user-agent",
-        "accept",
-        "accept-encoding",
-        "connection",
-        "x-amz-security-token",
-        "x-amz-content-sha256",
-    }
 )
 
 PRELUDE = '''\
