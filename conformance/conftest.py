@@ -15,6 +15,7 @@ from chime_conformance.results import ResultLog
 from chime_conformance.target import SuiteConfig
 from chime_conformance.verdicts import Verifier
 from conformance.resources import Reference, Resources, Targets, World, build_world
+from conformance.scenario import Scenario
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +71,9 @@ def reference(
 def targets(chime_client: ChimeClient, reference: Reference | None) -> Targets:
     """Sends each request to the target and, in a differential run, the reference."""
     return Targets(chime_client, reference)
+
+
+@pytest.fixture
+def scenario(chime_client: ChimeClient, verifier: Verifier, chime_config: SuiteConfig) -> Scenario:
+    """A multi-step conversation with the target, every answer checked."""
+    return Scenario(chime_client, verifier, strict=chime_config.strict)

@@ -10,18 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from chime_conformance.client import ChimeClient
-from chime_conformance.target import SuiteConfig
-from chime_conformance.verdicts import Verifier
 from conformance.resources import Resources
 from conformance.scenario import Scenario, field_of
 
 USERS = 4
-
-
-@pytest.fixture
-def scenario(chime_client: ChimeClient, verifier: Verifier, chime_config: SuiteConfig) -> Scenario:
-    return Scenario(chime_client, verifier, strict=chime_config.strict)
 
 
 @pytest.mark.parametrize("max_results", [2, USERS, 50])

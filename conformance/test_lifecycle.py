@@ -8,16 +8,8 @@ import uuid
 import pytest
 
 from chime_conformance import checks
-from chime_conformance.client import ChimeClient
-from chime_conformance.target import SuiteConfig
-from chime_conformance.verdicts import Verifier
 from conformance.resources import Resources, World, lex_configuration
 from conformance.scenario import Scenario, field_of
-
-
-@pytest.fixture
-def scenario(chime_client: ChimeClient, verifier: Verifier, chime_config: SuiteConfig) -> Scenario:
-    return Scenario(chime_client, verifier, strict=chime_config.strict)
 
 
 def test_an_app_instance_reads_back_as_created_and_as_updated(
