@@ -10,6 +10,7 @@ costs nothing in test runs that do not use it.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -336,6 +337,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         (_parts_dir(config) / f"leftovers-{worker}.txt").write_text(
             "\n".join(leftovers), encoding="utf-8"
         )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The controller has merged the workers' parts into the reports: drop them."""
+    if CONFIG_KEY in config.stash and not hasattr(config, "workerinput"):
+        shutil.rmtree(_parts_dir(config), ignore_errors=True)
 
 
 def all_leftovers(config: pytest.Config) -> list[str]:

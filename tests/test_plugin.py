@@ -95,6 +95,7 @@ def test_a_run_under_xdist_passes_merges_its_reports_and_leaves_nothing_behind(
         sum(int(s.get("tests", 0)) - int(s.get("skipped", 0)) for s in suites) == outcomes["passed"]
     )
     assert "compliance report:" in done.stdout
+    assert not list((tmp_path / ".parts").glob("*")), "workers' parts outlive the merge"
     assert_no_resources_left(emulator.url)
 
 
