@@ -290,7 +290,9 @@ def chime_reference_client(
     )
     yield client
     leftovers = ledger.clean_up(lambda operation, members: client.call(operation, members).status)
-    request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(f"(reference) {line}" for line in leftovers)
+    request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(
+        f"(reference) {line}" for line in leftovers
+    )
 
 
 @pytest.fixture(scope="session")

@@ -115,7 +115,10 @@ def test_a_fault_in_one_of_two_emulators_shows_in_the_differential_report(tmp_pa
 def test_two_clean_emulators_agree(tmp_path: Path):
     with running_emulator() as first, running_emulator() as second:
         results = run_differential(
-            first.url, second.url, tmp_path, "(valid_request or missing_resource) and AppInstanceUser"
+            first.url,
+            second.url,
+            tmp_path,
+            "(valid_request or missing_resource) and AppInstanceUser",
         )
     assert differential_records(results, "pass")
     assert differential_records(results, "fail") == []
