@@ -222,10 +222,12 @@ def _character_strategy(item: Any) -> Any:
         return st.just(chr(arg))
     if op is sre_c.IN:
         return _class_characters(arg)
+    # one characters() strategy rather than a filter: Hypothesis then draws
+    # whole strings natively instead of character by character
     if op is sre_c.NOT_LITERAL:
-        return ANY_CHARACTER.filter(lambda c: ord(c) != arg)
+        return st.characters(exclude_categories=["Cs"], exclude_characters=chr(arg))
     if op is sre_c.ANY:
-        return ANY_CHARACTER.filter(lambda c: c not in LINE_TERMINATORS)
+        return st.characters(exclude_categories=["Cs"], exclude_characters=LINE_TERMINATORS)
     raise InvalidArgument(f"cannot generate for regex construct {op}")
 
 
@@ -234,6 +236,9 @@ def _class_characters(items: list[Any]) -> Any:
     if items and items[0][0] is sre_c.NEGATE:
         # astral characters get their own branch so that they show up often
         return st.one_of(ANY_CHARACTER, ASTRAL_CHARACTER).filter(member)
+    members = _small_class(items)
+    if members is not None:  # one characters() strategy: native string draws
+        return st.characters(categories=(), include_characters=members)
     parts = []
     for op, arg in items:
         if op is sre_c.LITERAL:
@@ -241,6 +246,24 @@ def _class_characters(items: list[Any]) -> Any:
         else:  # RANGE; class_predicate has refused anything else
             parts.append(st.characters(min_codepoint=arg[0], max_codepoint=arg[1]))
     return st.one_of(parts).filter(member)
+
+
+_SMALL_CLASS = 512
+
+
+def _small_class(items: list[Any]) -> str | None:
+    """The characters of a positive class of literals and ranges, if few."""
+    chars: list[str] = []
+    for op, arg in items:
+        if op is sre_c.LITERAL:
+            chars.append(chr(arg))
+        elif op is sre_c.RANGE and arg[1] - arg[0] < _SMALL_CLASS:
+            chars.extend(chr(c) for c in range(arg[0], arg[1] + 1) if not 0xD800 <= c <= 0xDFFF)
+        else:
+            return None
+        if len(chars) > _SMALL_CLASS:
+            return None
+    return "".join(sorted(set(chars))) or None
 
 
 def class_predicate(items: list[Any]) -> Callable[[str], bool]:
