@@ -1,12 +1,12 @@
 """The state machines catch each family of sequence-level breaks, and their
 reproducer replays the break.
 
-Each case serves the emulator with one operation handler swapped for a
-faulty one (a test-local fault: the emulator's own seams,
-``EmulatorApp.identity_handlers`` / ``accounts_handlers``), runs the machine
-that should notice, checks which named check fired and that the record
-carries the step sequence, then runs the printed script against the faulty
-target (the break shows) and against a healthy emulator (it does not).
+Each case serves the emulator with one fault of the emulator's registry: the
+faults with a ``machine`` proof in the one fault catalogue
+(``tests/fault_catalogue.py``). It runs the machine that should notice, checks
+which named check fired and that the record carries the step sequence, then
+runs the printed script against the faulty target (the break shows) and
+against a healthy emulator (it does not).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import os
 import re
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +24,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from chime_conformance.client import ChimeClient
-from chime_conformance.emulator.app import EmulatorApp, EmulatorConfig
-from chime_conformance.emulator.exceptions import ServiceFailureException
+from chime_conformance.emulator.server import running_emulator
 from chime_conformance.results import CheckRecord, ResultLog
 from chime_conformance.verdicts import ContractBroken, Verifier
 from conformance import scenario
@@ -37,8 +34,7 @@ from conformance.machines.accounts import AccountsMachine
 from conformance.machines.app_instances import AppInstancesMachine
 from conformance.machines.harness import Machine, MachineContext
 from conformance.machines.members import MembersMachine
-
-Handler = Callable[[Any, dict[str, Any]], Any]
+from tests.fault_catalogue import CATALOGUE
 
 
 @dataclass(frozen=True)
@@ -55,199 +51,22 @@ Replay = list[Replayed]
 
 
 # --------------------------------------------------------------------------
-# Faults: one handler of the emulator swapped for a broken one
-
-
-def drop_next_token(original: Handler) -> Handler:
-    def handler(backend: Any, members: dict[str, Any]) -> Any:
-        body = original(backend, members)
-        body.pop("NextToken", None)
-        return body
-
-    return handler
-
-
-def lose_update(original: Handler) -> Handler:
-    def handler(backend: Any, members: dict[str, Any]) -> Any:
-        backend.app_instance(members["AppInstanceArn"])  # 404s stay right
-        return {"AppInstanceArn": members["AppInstanceArn"]}
-
-    return handler
-
-
-def keep_deleted_user(original: Handler) -> Handler:
-    def handler(backend: Any, members: dict[str, Any]) -> Any:
-        backend.user(members["AppInstanceUserArn"])
-        return None
-
-    return handler
-
-
-def no_cascade(original: Handler) -> Handler:
-    def handler(backend: Any, members: dict[str, Any]) -> Any:
-        arn = members["AppInstanceArn"]
-        users = {k: u for k, u in backend.users.items() if u.app_instance_arn == arn}
-        bots = {k: b for k, b in backend.bots.items() if b.app_instance_arn == arn}
-        original(backend, members)
-        backend.users.update(users)
-        backend.bots.update(bots)
-
-    return handler
-
-
-def forget_client_request_tokens(original: Handler) -> Handler:
-    def handler(backend: Any, members: dict[str, Any]) -> Any:
-        body = original(backend, members)
-        backend.idempotency.clear()
-        return body
-
-    return handler
-
-
-def server_error(original: Handler) -> Handler:
-    def handler(backend: Any, members: dict[str, Any]) -> Any:
-        raise ServiceFailureException("injected: the tags store is down")
-
-    return handler
-
-
-def time_runs_backwards(original: Handler) -> Handler:
-    """Every other read of an AppInstance answers its LastUpdatedTimestamp as
-    if it was never updated (plausible on its own: never before creation)."""
-    reads: dict[str, int] = {}  # per AppInstance, so each run sees the same answers
-
-    def handler(backend: Any, members: dict[str, Any]) -> Any:
-        body = original(backend, members)
-        instance = body["AppInstance"]
-        count = reads[instance["AppInstanceArn"]] = reads.get(instance["AppInstanceArn"], 0) + 1
-        if count % 2 == 0:
-            instance["LastUpdatedTimestamp"] = instance["CreatedTimestamp"]
-        return body
-
-    return handler
-
-
-@dataclass(frozen=True)
-class Fault:
-    """A broken handler, the machine that must notice, the check that must
-    fire, and what the replayed script must show on the faulty target."""
-
-    operation: str
-    wrap: Callable[[Handler], Handler]
-    machine: type[Machine]
-    check: str
-    shows_break: Callable[[Replay], bool]
-    # shrinking replays the machine hundreds of times: done where it is quick
-    shrink: bool = False
-
-
-def _last(replay: Replay, operation: str | None = None) -> Replayed:
-    return next(r for r in reversed(replay) if operation in (None, r.operation))
-
-
-def _answer(replayed: Replayed, *path: str) -> Any:
-    value = replayed.answer
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
-def _update_lost(replay: Replay) -> bool:
-    written = _last(replay, "UpdateAppInstance").sent
-    instance = _answer(_last(replay), "AppInstance") or {}
-    return any(instance.get(key) != written[key] for key in ("Name", "Metadata"))
-
-
-def _created_anew(replay: Replay) -> bool:
-    creates = [r.answer.get("AppInstanceArn") for r in replay if r.operation == "CreateAppInstance"]
-    return creates[-1] not in creates[:-1]
-
-
-def _update_time_forgotten(replay: Replay) -> bool:
-    instance = _answer(_last(replay), "AppInstance") or {}
-    return instance["LastUpdatedTimestamp"] == instance["CreatedTimestamp"]
-
-
-FAULTS = {
-    "drop_next_token": Fault(
-        "ListAccounts",
-        drop_next_token,
-        AccountsMachine,
-        "list_matches_model",
-        lambda replay: "NextToken" not in _last(replay).answer,
-        shrink=True,
-    ),
-    "lose_update": Fault(
-        "UpdateAppInstance", lose_update, AppInstancesMachine, "read_after_write", _update_lost
-    ),
-    "keep_deleted_user": Fault(
-        "DeleteAppInstanceUser",
-        keep_deleted_user,
-        MembersMachine,
-        "delete_is_final",
-        lambda replay: _last(replay).status == 200,
-    ),
-    "no_cascade": Fault(
-        "DeleteAppInstance",
-        no_cascade,
-        MembersMachine,
-        "cascade",
-        lambda replay: _last(replay).status == 200,
-        shrink=True,
-    ),
-    "forget_client_request_tokens": Fault(
-        "CreateAppInstance",
-        forget_client_request_tokens,
-        AppInstancesMachine,
-        "idempotency",
-        _created_anew,
-    ),
-    "server_error": Fault(
-        "ListTagsForResource",
-        server_error,
-        AppInstancesMachine,
-        "not_a_server_error",
-        lambda replay: _last(replay).status == 500,
-        shrink=True,
-    ),
-    "time_runs_backwards": Fault(
-        "DescribeAppInstance",
-        time_runs_backwards,
-        AppInstancesMachine,
-        "timestamps_monotonic",
-        _update_time_forgotten,
-    ),
-}
-
-
-# --------------------------------------------------------------------------
 # Targets, machine runs, script replays
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
+MACHINES: dict[str, type[Machine]] = {
+    machine.__name__: machine for machine in (AppInstancesMachine, MembersMachine, AccountsMachine)
+}
+# the faults a state machine must catch, from the one fault catalogue
+MACHINE_PROOFS = {name: c.machine for name, c in CATALOGUE.items() if c.machine is not None}
 
 
 @contextmanager
-def serving(fault: Fault | None) -> Iterator[str]:
+def serving(fault: str | None) -> Iterator[str]:
     """The emulator (with ``fault`` installed) on a free loopback port."""
-    app = EmulatorApp(EmulatorConfig())
-    if fault is not None:
-        handlers = (
-            app.accounts_handlers
-            if fault.operation in app.accounts_handlers
-            else app.identity_handlers
-        )
-        handlers[fault.operation] = fault.wrap(handlers[fault.operation])
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    faults = (fault,) if fault else ()
+    with running_emulator(faults=faults, allow_faults=bool(faults)) as emulator:
+        yield emulator.url
 
 
 def run_machine(
@@ -329,23 +148,30 @@ def quick_polling(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scenario, "POLL_SECONDS", 0.02)
 
 
+def test_every_machine_proof_names_a_machine_and_one_of_the_faults_checks() -> None:
+    assert MACHINE_PROOFS
+    for name, proof in MACHINE_PROOFS.items():
+        assert proof.machine in MACHINES, name
+        assert proof.check in CATALOGUE[name].caught_by, name
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(FAULTS))
+@pytest.mark.parametrize("name", sorted(MACHINE_PROOFS))
 def test_a_machine_catches_the_fault_and_its_script_replays_it(name: str) -> None:
-    fault = FAULTS[name]
-    with serving(fault) as faulty_url:
-        broken, results = run_machine(fault.machine, faulty_url, shrink=fault.shrink)
-        assert f"[{fault.check}]" in str(broken)
+    proof = MACHINE_PROOFS[name]
+    with serving(name) as faulty_url:
+        broken, results = run_machine(MACHINES[proof.machine], faulty_url, shrink=proof.shrink)
+        assert f"[{proof.check}]" in str(broken)
         assert "Steps:\n  state." in str(broken)
-        record = failure_of(results, fault.check, broken)
+        record = failure_of(results, proof.check, broken)
         assert record.steps and all(line.startswith("state.") for line in record.steps)
         script = record.reproducer_python
         assert script is not None and script in str(broken)
         on_faulty = replay(script, faulty_url)
     with serving(None) as healthy_url:
         on_healthy = replay(script, healthy_url)
-    assert fault.shows_break(on_faulty), on_faulty[-3:]
-    assert not fault.shows_break(on_healthy), on_healthy[-3:]
+    assert proof.shows_break(on_faulty), on_faulty[-3:]
+    assert not proof.shows_break(on_healthy), on_healthy[-3:]
 
 
 def test_the_machines_pass_on_the_healthy_emulator() -> None:

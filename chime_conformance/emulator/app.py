@@ -32,7 +32,7 @@ from chime_conformance.emulator.exceptions import (
     RequestEntityTooLargeException,
     ServiceFailureException,
 )
-from chime_conformance.emulator.faults import FAULTS_HEADER, install_faults
+from chime_conformance.emulator.hooks import AppHooks, Extension
 from chime_conformance.emulator.models import EmulatorBackend
 from chime_conformance.emulator.urls import RouteTable, route_table
 
@@ -57,8 +57,10 @@ class EmulatorConfig:
     access_key: str = "testing"
     secret_key: str = "testing"
     state_file: str | None = None
-    # Deliberate contract breaks (chime_conformance.emulator.faults), for proving
-    # that a suite catches them. Refused unless allow_faults is also True.
+    # Deliberate contract breaks, for proving that a suite catches them: installed
+    # by chime_conformance.emulator.faults.fault_extensions(config), passed to
+    # EmulatorApp as extensions (server.start_emulator does), which refuses them
+    # unless allow_faults is also True.
     faults: tuple[str, ...] = ()
     allow_faults: bool = False
 
@@ -114,31 +116,43 @@ class EmulatorApp:
         backend: EmulatorBackend | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        extensions: Iterable[Extension] = (),
     ) -> None:
         self.config = config
+        self.clock = clock
         self.backend = backend or EmulatorBackend(clock=clock)
         self.routes: RouteTable = route_table()
         self.verifier = SigV4Verifier(
             {config.access_key: config.secret_key}, config.region, clock=clock
         )
-        # the seams a fault wraps: one entry per operation
+        # one entry per operation
         self.identity_handlers = dict(responses.IDENTITY_HANDLERS)
         self.accounts_handlers = dict(responses.ACCOUNTS_HANDLERS)
-        # last: a fault wraps the seams above (FaultsNotAllowed without consent)
-        self.faults: tuple[str, ...] = install_faults(
-            self, config.faults, allowed=config.allow_faults
+        # the public seams an extension (a fault) wraps: see hooks.py
+        self.hooks = AppHooks(
+            {spec.IDENTITY: self.identity_handlers, spec.ACCOUNTS: self.accounts_handlers},
+            dispatch=self.run_handler,
+            verify=self.verifier.verify,
         )
+        for extend in extensions:  # last: they wrap the seams above
+            extend(self)
+        if config.faults and not extensions:
+            raise ValueError(
+                "EmulatorConfig.faults are installed by an extension: pass "
+                "extensions=chime_conformance.emulator.faults.fault_extensions(config)"
+            )
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         exchange = Exchange.of(environ)
         answer = self.answer(exchange)
+        if not exchange.raw_path.startswith(ADMIN_PREFIX):
+            answer = self.hooks.answer(exchange, answer)
         headers = [
             *answer.headers,
             ("x-amzn-RequestId", str(uuid.uuid4())),
             ("Content-Length", str(len(answer.body))),
+            *self.hooks.headers,
         ]
-        if self.faults:  # nobody mistakes a broken emulator for a good one
-            headers.append((FAULTS_HEADER, ",".join(self.faults)))
         start_response(f"{answer.status} {http.HTTPStatus(answer.status).phrase}", headers)
         self._log(exchange, answer.status)
         return [answer.body]
@@ -173,7 +187,7 @@ class EmulatorApp:
             raise BadRequestException(f"The query string is longer than {MAX_QUERY_BYTES} bytes.")
         headers = {name.lower(): value for name, value in EnvironHeaders(exchange.environ).items()}
         host = headers.get("host", "")
-        self.verifier.verify(
+        self.hooks.verify(
             ReceivedRequest(
                 exchange.method, host, exchange.raw_path, exchange.raw_query, headers, body
             )
@@ -203,9 +217,15 @@ class EmulatorApp:
         content_type: str | None,
     ) -> tuple[dict[str, Any], list[spec.Violation]]:
         """The request's members and the constraints they break (the spec decides)."""
-        return spec.parse_request(operation, labels, query, body, content_type)
+        members, violations = spec.parse_request(operation, labels, query, body, content_type)
+        return members, self.hooks.violations(operation, members, violations)
 
     def dispatch(self, operation: spec.Operation, members: dict[str, Any]) -> responses.Body:
+        """Runs the operation's handler (through the hooks' dispatch wrappers)."""
+        body: responses.Body = self.hooks.dispatch(operation, members)
+        return body
+
+    def run_handler(self, operation: spec.Operation, members: dict[str, Any]) -> responses.Body:
         """Runs the operation's handler atomically on the caller's account and region."""
         account, region = self.config.account_id, self.config.region
         with self.backend.lock:
@@ -232,7 +252,7 @@ class EmulatorApp:
                 "Region": self.config.region,
                 "AccountId": self.config.account_id,
             }
-            return Answer.json(200, health | ({"Faults": list(self.faults)} if self.faults else {}))
+            return Answer.json(200, health | self.hooks.health)
         if action == ("POST", "accounts"):
             return self._seed_account(read_body(exchange.environ))
         raise NotFoundException(

@@ -104,7 +104,11 @@ class _SignerOverReceivedHeaders(SigV4Auth):
 
 
 class SigV4Verifier:
-    """Checks a request's SigV4 signature against the configured credentials."""
+    """Checks a request's SigV4 signature against the configured credentials.
+
+    ``check_freshness`` and ``check_signature`` are public steps a subclass may
+    override (the emulator's auth faults do).
+    """
 
     def __init__(
         self,
@@ -130,9 +134,9 @@ class SigV4Verifier:
                 "The security token included in the request is invalid."
             )
         self._check_scope(authorization)
-        self._check_freshness(amz_date)
+        self.check_freshness(amz_date)
         self._check_payload_hash(request)
-        self._check_signature(request, authorization, amz_date, secret)
+        self.check_signature(request, authorization, amz_date, secret)
         return authorization.access_key
 
     @staticmethod
@@ -173,7 +177,7 @@ class SigV4Verifier:
                 f"not '{authorization.scope_terminator}'."
             )
 
-    def _check_freshness(self, amz_date: str) -> None:
+    def check_freshness(self, amz_date: str) -> None:
         signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
         now = datetime.fromtimestamp(self._clock(), UTC)
         stamp = "%Y%m%dT%H%M%SZ"
@@ -197,7 +201,7 @@ class SigV4Verifier:
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
             )
 
-    def _check_signature(
+    def check_signature(
         self,
         request: ReceivedRequest,
         authorization: AuthorizationHeader,

@@ -219,7 +219,7 @@ class IdentityBackend:
         self.next_seq += 1
         return self.next_seq
 
-    def _arn(self, resource: str) -> str:
+    def mint_arn(self, resource: str) -> str:
         return f"arn:aws:chime:{self.region}:{self.account_id}:{resource}"
 
     def _page(
@@ -230,7 +230,7 @@ class IdentityBackend:
         size = max_results or DEFAULT_IDENTITY_PAGE_SIZE
         return self._page_tokens.page(scoped, list(items), size, token)
 
-    def _replay(
+    def replay(
         self, operation: str, token: str, request: dict[str, Any], exists: Callable[[str], bool]
     ) -> str | None:
         """The result of an earlier request with this ClientRequestToken, if any.
@@ -254,7 +254,7 @@ class IdentityBackend:
             operation, token, _fingerprint(request), result
         )
 
-    def _merge_tags(self, tags: Tags, new_tags: list[dict[str, str]]) -> None:
+    def merge_tags(self, tags: Tags, new_tags: list[dict[str, str]]) -> None:
         merged = dict(tags)
         merged.update({tag["Key"]: tag["Value"] for tag in new_tags})
         if len(merged) > MAX_TAGS_PER_RESOURCE:
@@ -304,16 +304,16 @@ class IdentityBackend:
         self, name: str, metadata: str | None, client_request_token: str, tags: list[dict[str, str]]
     ) -> AppInstance:
         request = {"Name": name, "Metadata": metadata, "Tags": tags}
-        earlier = self._replay(
+        earlier = self.replay(
             "CreateAppInstance", client_request_token, request, self.app_instances.__contains__
         )
         if earlier:
             return self.app_instances[earlier]
         now = self._clock()
         instance = AppInstance(
-            self._arn(f"app-instance/{uuid.uuid4()}"), name, metadata, now, now, self._seq()
+            self.mint_arn(f"app-instance/{uuid.uuid4()}"), name, metadata, now, now, self._seq()
         )
-        self._merge_tags(instance.tags, tags)
+        self.merge_tags(instance.tags, tags)
         self.app_instances[instance.arn] = instance
         self._remember("CreateAppInstance", client_request_token, request, instance.arn)
         return instance
@@ -363,7 +363,7 @@ class IdentityBackend:
             "Tags": tags,
             "ExpirationSettings": expiration_settings,
         }
-        earlier = self._replay(
+        earlier = self.replay(
             "CreateAppInstanceUser", client_request_token, request, self.users.__contains__
         )
         if earlier:
@@ -387,7 +387,7 @@ class IdentityBackend:
             self._seq(),
             expiration_settings=expiration_settings,
         )
-        self._merge_tags(user.tags, tags)
+        self.merge_tags(user.tags, tags)
         self.users[arn] = user
         self._remember("CreateAppInstanceUser", client_request_token, request, arn)
         return user
@@ -440,7 +440,7 @@ class IdentityBackend:
             "Tags": tags,
             "Configuration": configuration,
         }
-        earlier = self._replay(
+        earlier = self.replay(
             "CreateAppInstanceBot", client_request_token, request, self.bots.__contains__
         )
         if earlier:
@@ -457,7 +457,7 @@ class IdentityBackend:
             now,
             self._seq(),
         )
-        self._merge_tags(bot.tags, tags)
+        self.merge_tags(bot.tags, tags)
         self.bots[bot.arn] = bot
         self._remember("CreateAppInstanceBot", client_request_token, request, bot.arn)
         return bot
@@ -554,7 +554,7 @@ class IdentityBackend:
             "EndpointAttributes": attributes,
             "AllowMessages": allow_messages,
         }
-        earlier = self._replay(
+        earlier = self.replay(
             "RegisterAppInstanceUserEndpoint",
             client_request_token,
             request,
@@ -610,7 +610,7 @@ class IdentityBackend:
 
     def tag_resource(self, arn: str, tags: list[dict[str, str]]) -> None:
         """Merges: a key already present takes the new value."""
-        self._merge_tags(self.taggable(arn).tags, tags)
+        self.merge_tags(self.taggable(arn).tags, tags)
 
     def untag_resource(self, arn: str, keys: list[str]) -> None:
         resource = self.taggable(arn)
@@ -811,6 +811,16 @@ class EmulatorBackend:
             for backend in [*self._identity.values(), *self._accounts.values()]:
                 if isinstance(backend, kind):
                     setattr(backend, rule, wrapper(backend, getattr(backend, rule)))
+
+    def wrap_page_tokens(self, method: str, wrapper: RuleWrapper) -> None:
+        """Replace ``method`` of this emulator's NextToken issuer (``issue``,
+        ``position`` or ``page`` of :class:`PageTokens`) with
+        ``wrapper(page_tokens, original)``; other emulators keep theirs."""
+        if method not in ("issue", "position", "page"):
+            raise AttributeError(f"PageTokens has no public method {method!r}")
+        tokens = self.page_tokens
+        with self.lock:
+            setattr(tokens, method, wrapper(tokens, getattr(tokens, method)))
 
     def _with_wrapped_rules(self, backend: BackendT) -> BackendT:
         for kind, rule, wrapper in self._rule_wrappers:

@@ -18,6 +18,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from chime_conformance.emulator.app import EmulatorApp, EmulatorConfig
+from chime_conformance.emulator.faults import fault_extensions
 from chime_conformance.emulator.models import EmulatorBackend
 from chime_conformance.emulator.state import load_state, save_state
 
@@ -98,7 +99,7 @@ def start_emulator(config: EmulatorConfig) -> RunningEmulator:
     backend = EmulatorBackend()
     if config.state_file:
         load_state(backend, Path(config.state_file))
-    app = EmulatorApp(config, backend)
+    app = EmulatorApp(config, backend, extensions=fault_extensions(config))
     server = make_server(
         config.host, config.port, app, threaded=True, request_handler=EmulatorRequestHandler
     )

@@ -1,0 +1,47 @@
+"""Settings: retention and expiration settings not read back as put."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chime_conformance.emulator.app import EmulatorApp
+from chime_conformance.emulator.faults.registry import fault
+from chime_conformance.emulator.hooks import Handler
+from chime_conformance.emulator.models import IdentityBackend
+
+
+@fault(
+    "retention_settings_not_stored",
+    category="settings",
+    breaks="GetAppInstanceRetentionSettings returns what was put (DESIGN.md settings); here "
+    "the Put echoes the settings and forgets them.",
+)
+def _retention_settings_not_stored(app: EmulatorApp) -> None:
+    def wrapper(original: Handler) -> Handler:
+        def handle(backend: IdentityBackend, members: dict[str, Any]) -> Any:
+            instance = backend.app_instance(members["AppInstanceArn"])
+            before = instance.retention_settings, instance.retention_updated
+            answer = original(backend, members)
+            instance.retention_settings, instance.retention_updated = before
+            return answer
+
+        return handle
+
+    app.hooks.wrap_handler("PutAppInstanceRetentionSettings", wrapper)
+
+
+@fault(
+    "expiration_settings_never_cleared",
+    category="settings",
+    breaks="PutAppInstanceUserExpirationSettings without ExpirationSettings clears them "
+    "(DESIGN.md settings); here the old settings stay.",
+)
+def _expiration_settings_never_cleared(app: EmulatorApp) -> None:
+    def wrapper(backend: IdentityBackend, original: Callable[..., Any]) -> Callable[..., Any]:
+        def put(arn: str, settings: dict[str, Any] | None) -> Any:
+            return original(arn, settings or backend.user(arn).expiration_settings)
+
+        return put
+
+    app.backend.wrap_rule(IdentityBackend, "put_user_expiration_settings", wrapper)
