@@ -134,9 +134,10 @@ class EmulatorApp:
             dispatch=self.run_handler,
             verify=self.verifier.verify,
         )
-        for extend in extensions:  # last: they wrap the seams above
+        installed = tuple(extensions)
+        for extend in installed:  # last: they wrap the seams above
             extend(self)
-        if config.faults and not extensions:
+        if config.faults and not installed:
             raise ValueError(
                 "EmulatorConfig.faults are installed by an extension: pass "
                 "extensions=chime_conformance.emulator.faults.fault_extensions(config)"
