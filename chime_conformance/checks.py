@@ -89,14 +89,6 @@ AUTHENTICATION_ERRORS = frozenset(
         "ExpiredTokenException",
     }
 )
-# Codes botocore's ErrorCode enum allows besides "<Name>" for "<Name>Exception";
-# accepted unless strict, as the real service may use them.
-ALTERNATIVE_CODES: Mapping[str, frozenset[str]] = {
-    "ThrottledClientException": frozenset({"Throttled", "Throttling"}),
-    "UnauthorizedClientException": frozenset({"Unauthorized", "AccessDenied"}),
-    "ForbiddenException": frozenset({"AccessDenied"}),
-    "UnprocessableEntityException": frozenset({"Unprocessable"}),
-}
 # Lenient alternatives for a missing resource (DESIGN.md: *unverified*).
 MISSING_RESOURCE_ALTERNATIVES: Mapping[int, str] = {
     404: "NotFoundException",
@@ -399,7 +391,7 @@ def content_type_is_json(ctx: CheckContext, exchange: Exchange, exp: Expectation
 @check
 def error_shape_is_aws(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """An error names its exception in ``x-amzn-ErrorType``, consistent with the
-    status, and carries ``{"Code": "<Name>", "Message": "…"}``."""
+    status, and carries ``{"Code": "…", "Message": "…"}`` (Code's value: error_code_enum)."""
     if exchange.status < 400:
         return False
     fact = f"error shape (spec components/responses/Error{exchange.status}; DESIGN.md error shape)"
@@ -443,19 +435,13 @@ def _check_error_message(ctx: CheckContext, body: Mapping[str, Any], fact: str) 
 
 
 def _check_error_code(ctx: CheckContext, body: Mapping[str, Any], name: str, fact: str) -> None:
+    """Code is there (strict) and a string; its value is error_code_enum's."""
     code = body.get("Code")
     if code is None and not ctx.strict:
         return  # botocore names the error from the header alone
-    expected = name.removesuffix("Exception")
-    allowed = {expected}
-    if not ctx.strict:
-        allowed |= {name, *ALTERNATIVE_CODES.get(name, ())}
-    if code not in allowed:
+    if not isinstance(code, str):
         raise _fail(
-            ctx,
-            fact,
-            f"Code {code!r} with x-amzn-ErrorType: {name}",
-            f"Code {' or '.join(sorted(map(repr, allowed)))}",
+            ctx, fact, f"Code {code!r} with x-amzn-ErrorType: {name}", "Code: an ErrorCode string"
         )
 
 
@@ -733,5 +719,62 @@ def missing_resource_reported(ctx: CheckContext, exchange: Exchange, exp: Expect
             "a missing resource is reported (DESIGN.md missing resource)",
             _received(exchange),
             " or ".join(f"{status} {exception}" for status, exception in allowed.items()),
+        )
+    return True
+
+
+# --------------------------------------------------------------------------
+# Error codes (docs/contract.md, error-code-enum)
+
+# The Code each modeled exception carries (botocore's ErrorCode enum); the
+# ones with a *unverified* alternative list it second, accepted unless strict.
+CONTRACT_ERROR_CODES: Mapping[str, tuple[str, ...]] = {
+    "BadRequestException": ("BadRequest",),
+    "ConflictException": ("Conflict",),
+    "ForbiddenException": ("Forbidden",),
+    "AccessDeniedException": ("AccessDenied",),
+    "NotFoundException": ("NotFound",),
+    "ResourceLimitExceededException": ("ResourceLimitExceeded",),
+    "UnauthorizedClientException": ("Unauthorized",),
+    "UnprocessableEntityException": ("Unprocessable",),
+    "ThrottledClientException": ("Throttled", "Throttling"),
+    "ServiceFailureException": ("ServiceFailure",),
+    "ServiceUnavailableException": ("ServiceUnavailable",),
+}
+
+
+def error_code_values(api: str) -> tuple[str, ...]:
+    """botocore's ErrorCode enum, as the spec's ``ErrorCode`` schema states it."""
+    schemas = spec.load_document(api).get("components", {}).get("schemas", {})
+    return tuple(schemas.get("ErrorCode", {}).get("enum", ()))
+
+
+@check
+def error_code_enum(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """A modeled error's Code is a value of the ErrorCode enum (strict: the value
+    the contract gives its exception, e.g. 401 Unauthorized, 429 Throttled).
+    The signing layer's errors are not modeled and keep their own shape.
+
+    Rule: error-code-enum"""
+    name = error_type(exchange)
+    body = exchange.json
+    if exchange.status < 400 or name in AUTHENTICATION_ERRORS or not isinstance(body, Mapping):
+        return False
+    code = body.get("Code")
+    if code is None:  # a missing Code is error_shape_is_aws's to report
+        return False
+    fact = "error Code (spec components/schemas/ErrorCode; docs/contract.md error-code-enum)"
+    enum = error_code_values(ctx.operation.api)
+    if code not in enum:
+        raise _fail(
+            ctx, fact, f"Code {code!r} with x-amzn-ErrorType: {name}", f"one of {', '.join(enum)}"
+        )
+    expected = CONTRACT_ERROR_CODES.get(name or "")
+    if ctx.strict and expected is not None and code != expected[0]:
+        raise _fail(
+            ctx,
+            fact,
+            f"Code {code!r} with x-amzn-ErrorType: {name}",
+            f"Code {expected[0]!r} for {name}",
         )
     return True

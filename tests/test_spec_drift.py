@@ -112,3 +112,42 @@ def test_patterns_are_compared_by_the_anchoring_rule(botocore: str, spec_forms: 
 def test_bool_and_int_facts_do_not_agree() -> None:
     assert not spec_drift.facts_agree("required", True, 1)
     assert not spec_drift.facts_agree("minLength", ABSENT, 0)
+
+
+def _error_responses(document: dict[str, object]) -> list[tuple[str, str, dict[str, object]]]:
+    """``(operationId, status, resolved body schema)`` of every error response."""
+    found = []
+    for name, (_, method, path_item) in spec_drift.spec_operations(document).items():
+        for status, raw in path_item[method]["responses"].items():
+            if str(status).startswith("2"):
+                continue
+            response = spec_drift.resolve(document, raw)
+            schema = response["content"]["application/json"]["schema"]
+            found.append((name, str(status), spec_drift.flatten_schema(document, schema)))
+    return found
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_every_error_code_is_botocores_error_code_enum(api: str) -> None:
+    """docs/contract.md, error-code-enum: the Code of every error response of
+    every operation is exactly botocore's ErrorCode enum (order included)."""
+    document = load_document(api)
+    enum = list(spec_drift.botocore_model(api)["shapes"]["ErrorCode"]["enum"])
+    responses = _error_responses(document)
+    assert responses, f"{api}: no error responses found"
+    wrong = [
+        f"{name} {status}: {code.get('enum')}"
+        for name, status, schema in responses
+        if (code := spec_drift.flatten_schema(document, schema["properties"]["Code"])).get("enum")
+        != enum
+    ]
+    assert not wrong, f"Code is not botocore's ErrorCode enum {enum} in:\n" + "\n".join(wrong)
+
+
+def test_an_error_code_outside_the_enum_is_a_difference() -> None:
+    document = copy.deepcopy(load_document(ACCOUNTS))
+    document["components"]["schemas"]["ErrorCode"]["enum"].append("UnprocessableEntity")
+    lines = [d.line() for d in CHECKS[ACCOUNTS].with_document(document).differences("GetAccount")]
+    assert any(line.startswith("GetAccount  responses.404.body.Code  enum") for line in lines), (
+        lines
+    )

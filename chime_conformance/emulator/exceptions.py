@@ -1,8 +1,12 @@
 """One class per AWS error code the emulator answers with.
 
 Every error travels as ``x-amzn-ErrorType: <Name>Exception`` plus the JSON body
-``{"Code": "<Name>", "Message": "..."}`` (DESIGN.md, "error shape"): botocore
-maps the header to the client's exception class, the body is for humans.
+``{"Code": "<ErrorCode>", "Message": "..."}`` (docs/contract.md, rules
+error-shape and error-code-enum): botocore maps the header to the client's
+exception class. ``Code`` is a value of botocore's ``ErrorCode`` enum, which is
+not always the exception's name: 401 ``Unauthorized``, 422 ``Unprocessable``,
+429 ``Throttled``. Errors the model does not know (the signing layer's, the
+front door's 405 and 413) keep ``<Name>`` as their Code.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ class ChimeError(Exception):
 
     status: int = 500
     error_type: str = "ServiceFailureException"
+    error_code: str | None = None  # botocore's ErrorCode value; None: the name without Exception
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -20,7 +25,7 @@ class ChimeError(Exception):
 
     @property
     def code(self) -> str:
-        return self.error_type.removesuffix("Exception")
+        return self.error_code or self.error_type.removesuffix("Exception")
 
     def body(self) -> dict[str, str]:
         return {"Code": self.code, "Message": self.message}
@@ -43,6 +48,7 @@ class ResourceLimitExceededException(ChimeError):
 class UnauthorizedClientException(ChimeError):
     status = 401
     error_type = "UnauthorizedClientException"
+    error_code = "Unauthorized"
 
 
 class ForbiddenException(ChimeError):
@@ -84,6 +90,18 @@ class RequestEntityTooLargeException(ChimeError):
 class UnprocessableEntityException(ChimeError):
     status = 422
     error_type = "UnprocessableEntityException"
+    error_code = "Unprocessable"
+
+
+class ThrottledClientException(ChimeError):
+    status = 429
+    error_type = "ThrottledClientException"
+    error_code = "Throttled"
+
+
+class ServiceUnavailableException(ChimeError):
+    status = 503
+    error_type = "ServiceUnavailableException"
 
 
 class ServiceFailureException(ChimeError):
