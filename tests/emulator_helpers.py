@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import boto3
-from botocore.auth import SigV4Auth
+from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
@@ -148,6 +148,7 @@ def signed_request(
     secret_key: str = "testing",
     signed_at: datetime | None = None,
     extra_headers: dict[str, str] | None = None,
+    unsigned_headers: dict[str, str] | None = None,
     sent_body: bytes | None = None,
     sign_normalised_query: bool = False,
 ) -> RawResponse:
@@ -170,7 +171,33 @@ def signed_request(
     signature = signer.signature(signer.string_to_sign(request, canonical), request)
     signer._inject_signature_to_request(request, signature)
     sent = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+    sent.update(unsigned_headers or {})  # added after signing: not covered by the signature
     return plain_request(url, method, target, body if sent_body is None else sent_body, sent)
+
+
+def presigned_target(
+    url: str,
+    target: str,
+    *,
+    expires: int = 300,
+    signed_at: datetime | None = None,
+    access_key: str = "testing",
+    secret_key: str = "testing",
+    token: str | None = None,
+    region: str = REGION,
+) -> str:
+    """``target`` (a GET's path and query) presigned as botocore's SigV4QueryAuth
+    does, at ``signed_at``: the path and query to send, with no Authorization."""
+    timestamp = (signed_at or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    request = AWSRequest(method="GET", url=f"{url}{target}", headers={"Host": urlsplit(url).netloc})
+    request.context["timestamp"] = timestamp
+    signer = SigV4QueryAuth(Credentials(access_key, secret_key, token), "chime", region, expires)
+    signer._modify_request_before_signing(request)
+    canonical = signer.canonical_request(request)
+    signature = signer.signature(signer.string_to_sign(request, canonical), request)
+    signer._inject_signature_to_request(request, signature)
+    presigned = urlsplit(request.url)
+    return f"{presigned.path}?{presigned.query}"
 
 
 def wait_until_listening(url: str, timeout: float = 10) -> None:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from chime_conformance.emulator.server import RunningEmulator, running_emulator
-from tests.emulator_helpers import clients, plain_request, signed_request
+from tests.emulator_helpers import clients, plain_request, presigned_target, signed_request
 
 INSTANCES = "/app-instances"
 
@@ -117,3 +117,138 @@ def test_custom_credentials() -> None:
             custom.url, "GET", INSTANCES, access_key="AKIDCUSTOM", secret_key="s3cret"
         )
         assert ok.status == 200
+
+
+# -- temporary credentials (docs/contract.md, session-token) ---------------------------
+
+TEMPORARY = ("ASIATEMPORARY", "temporary-secret", "the-issued-session-token")
+
+
+@pytest.fixture(scope="module")
+def with_session() -> Iterator[RunningEmulator]:
+    with running_emulator(temporary_credentials=TEMPORARY) as running:
+        yield running
+
+
+def test_boto3_with_the_issued_session_token_is_accepted(with_session: RunningEmulator) -> None:
+    key, secret, token = TEMPORARY
+    identity, _ = clients(
+        with_session.url,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+    )
+    assert identity.list_app_instances()["AppInstances"] == []
+
+
+@pytest.mark.parametrize(
+    ("access_key", "secret_key", "token"),
+    [
+        pytest.param(*TEMPORARY[:2], "a-token-nobody-issued", id="unknown-token"),
+        pytest.param(*TEMPORARY[:2], None, id="temporary-key-without-token"),
+        pytest.param("testing", "testing", TEMPORARY[2], id="long-term-key-with-a-token"),
+    ],
+)
+def test_a_token_not_issued_with_the_key_is_unrecognized(
+    with_session: RunningEmulator, access_key: str, secret_key: str, token: str | None
+) -> None:
+    identity, _ = clients(
+        with_session.url,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        aws_session_token=token,
+    )
+    with pytest.raises(identity.exceptions.ClientError) as raised:
+        identity.list_app_instances()
+    response = raised.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert response["Error"]["Code"] == "UnrecognizedClientException"
+    assert response["Error"]["Message"] == "The security token included in the request is invalid."
+
+
+def test_an_unsigned_session_token_header_is_refused(with_session: RunningEmulator) -> None:
+    key, secret, token = TEMPORARY
+    response = signed_request(with_session.url, "GET", INSTANCES, access_key=key, secret_key=secret)
+    assert (response.status, response.error_type) == (403, "UnrecognizedClientException")
+    unsigned = signed_request(
+        with_session.url,
+        "GET",
+        INSTANCES,
+        access_key=key,
+        secret_key=secret,
+        unsigned_headers={"X-Amz-Security-Token": token},
+    )
+    assert (unsigned.status, unsigned.error_type) == (403, "InvalidSignatureException")
+
+
+def test_the_long_term_key_still_works_beside_temporary_credentials(
+    with_session: RunningEmulator,
+) -> None:
+    assert signed_request(with_session.url, "GET", INSTANCES).status == 200
+
+
+# -- presigned requests (docs/contract.md, presigned) ----------------------------------
+
+
+def test_boto3_presigned_url_is_accepted(emulator: RunningEmulator) -> None:
+    identity, _ = clients(emulator.url)
+    url = identity.generate_presigned_url("list_app_instances", ExpiresIn=60)
+    assert "X-Amz-Signature=" in url and "Authorization" not in url
+    response = plain_request(emulator.url, "GET", url.removeprefix(emulator.url))
+    assert response.status == 200, response.document
+    assert response.document == {"AppInstances": []}
+
+
+def test_presigned_with_session_token_is_accepted(with_session: RunningEmulator) -> None:
+    key, secret, token = TEMPORARY
+    target = presigned_target(
+        with_session.url, INSTANCES, access_key=key, secret_key=secret, token=token
+    )
+    assert "X-Amz-Security-Token=" in target
+    assert plain_request(with_session.url, "GET", target).status == 200
+    forged = presigned_target(
+        with_session.url, INSTANCES, access_key=key, secret_key=secret, token="forged"
+    )
+    response = plain_request(with_session.url, "GET", forged)
+    assert (response.status, response.error_type) == (403, "UnrecognizedClientException")
+
+
+def test_presigned_within_its_expiry_is_accepted(emulator: RunningEmulator) -> None:
+    signed_at = datetime.now(UTC) - timedelta(minutes=50)  # older than SigV4's 15 minutes
+    target = presigned_target(emulator.url, INSTANCES, expires=3600, signed_at=signed_at)
+    assert plain_request(emulator.url, "GET", target).status == 200
+
+
+def test_an_expired_presigned_request_is_refused(emulator: RunningEmulator) -> None:
+    signed_at = datetime.now(UTC) - timedelta(seconds=120)
+    target = presigned_target(emulator.url, INSTANCES, expires=60, signed_at=signed_at)
+    response = plain_request(emulator.url, "GET", target)
+    assert (response.status, response.error_type) == (403, "InvalidSignatureException")
+    assert response.document["Message"].startswith("Signature expired")
+
+
+def test_a_tampered_presigned_request_is_refused(emulator: RunningEmulator) -> None:
+    target = presigned_target(emulator.url, INSTANCES + "?max-results=2")
+    tampered = target.replace("max-results=2", "max-results=3")
+    assert plain_request(emulator.url, "GET", target).status == 200
+    response = plain_request(emulator.url, "GET", tampered)
+    assert (response.status, response.error_type) == (403, "InvalidSignatureException")
+
+
+def test_a_presigned_request_with_an_unknown_key_is_unrecognized(
+    emulator: RunningEmulator,
+) -> None:
+    target = presigned_target(emulator.url, INSTANCES, access_key="AKIDUNKNOWN")
+    response = plain_request(emulator.url, "GET", target)
+    assert (response.status, response.error_type) == (403, "UnrecognizedClientException")
+
+
+@pytest.mark.parametrize("dropped", ["X-Amz-Expires", "X-Amz-Credential"])
+def test_an_incomplete_presigned_request_is_refused(
+    emulator: RunningEmulator, dropped: str
+) -> None:
+    target = presigned_target(emulator.url, INSTANCES)
+    path, _, query = target.partition("?")
+    kept = "&".join(p for p in query.split("&") if not p.startswith(f"{dropped}="))
+    response = plain_request(emulator.url, "GET", f"{path}?{kept}")
+    assert (response.status, response.error_type) == (403, "IncompleteSignatureException")

@@ -40,6 +40,13 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
     parser.add_argument("--access-key", default=defaults.access_key, help="accepted access key id")
     parser.add_argument("--secret-key", default=defaults.secret_key, help="its secret access key")
     parser.add_argument(
+        "--temporary-credentials",
+        nargs=3,
+        metavar=("ACCESS_KEY", "SECRET_KEY", "SESSION_TOKEN"),
+        default=None,
+        help="also accept these temporary credentials; their X-Amz-Security-Token must match",
+    )
+    parser.add_argument(
         "--state-file",
         default=None,
         help="JSON snapshot loaded at start and written (atomically) at shutdown",
@@ -86,6 +93,9 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
         account_id=arguments.account_id,
         access_key=arguments.access_key,
         secret_key=arguments.secret_key,
+        temporary_credentials=(
+            tuple(arguments.temporary_credentials) if arguments.temporary_credentials else None
+        ),
         state_file=arguments.state_file,
         faults=tuple(arguments.faults),
         allow_faults=allow_faults,

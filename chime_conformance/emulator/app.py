@@ -24,7 +24,7 @@ from werkzeug.datastructures import EnvironHeaders
 
 from chime_conformance import spec
 from chime_conformance.emulator import responses
-from chime_conformance.emulator.auth import ReceivedRequest, SigV4Verifier
+from chime_conformance.emulator.auth import ReceivedRequest, verifier_for
 from chime_conformance.emulator.exceptions import (
     BadRequestException,
     ChimeError,
@@ -56,6 +56,8 @@ class EmulatorConfig:
     account_id: str = "123456789012"
     access_key: str = "testing"
     secret_key: str = "testing"
+    # (access key, secret key, session token): temporary credentials also accepted
+    temporary_credentials: tuple[str, str, str] | None = None
     state_file: str | None = None
     # Deliberate contract breaks, for proving that a suite catches them: installed
     # by chime_conformance.emulator.faults.fault_extensions(config), passed to
@@ -122,9 +124,7 @@ class EmulatorApp:
         self.clock = clock
         self.backend = backend or EmulatorBackend(clock=clock)
         self.routes: RouteTable = route_table()
-        self.verifier = SigV4Verifier(
-            {config.access_key: config.secret_key}, config.region, clock=clock
-        )
+        self.verifier = verifier_for(config, clock=clock)
         # one entry per operation
         self.identity_handlers = dict(responses.IDENTITY_HANDLERS)
         self.accounts_handlers = dict(responses.ACCOUNTS_HANDLERS)

@@ -5,6 +5,13 @@ it arrived: the raw path (botocore percent-encodes it once more, so ``%3A``
 becomes ``%253A`` in the canonical URI, as it does for every non-S3 service),
 the raw query, the headers named in ``SignedHeaders`` and the body. Using the
 client's own code is what makes "boto3 can talk to it" a fact, not a hope.
+
+Two more forms of the same signature (docs/contract.md, rules session-token
+and presigned): temporary credentials, whose ``X-Amz-Security-Token`` must be
+the one issued with the key (an unknown token, or a token sent with long-term
+keys, is 403 UnrecognizedClientException); and a presigned request, SigV4 in
+the query string as ``botocore.auth.SigV4QueryAuth`` writes it, accepted until
+``X-Amz-Date`` + ``X-Amz-Expires``.
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ import hmac
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl
 
 from botocore.auth import SigV4Auth
@@ -35,6 +43,17 @@ MAX_CLOCK_SKEW = timedelta(minutes=15)
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
 _AUTH_PARAM = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
+# SigV4QueryAuth's parameters; X-Amz-Expires is at most 7 days (SigV4 specification)
+PRESIGNED_PARAMETERS = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+)
+MAX_PRESIGNED_EXPIRES = 7 * 24 * 3600
+INVALID_TOKEN = "The security token included in the request is invalid."
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,19 @@ class AuthorizationHeader:
     scope_terminator: str
     signed_headers: tuple[str, ...]
     signature: str
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> AuthorizationHeader:
+        """The same parameters, as a presigned request carries them."""
+        missing = [name for name in PRESIGNED_PARAMETERS if name not in query]
+        if missing:
+            raise IncompleteSignatureException(
+                f"A presigned request requires the '{missing[0]}' query parameter."
+            )
+        return cls.parse(
+            f"{query['X-Amz-Algorithm']} Credential={query['X-Amz-Credential']}, "
+            f"SignedHeaders={query['X-Amz-SignedHeaders']}, Signature={query['X-Amz-Signature']}"
+        )
 
     @classmethod
     def parse(cls, value: str) -> AuthorizationHeader:
@@ -116,28 +148,79 @@ class SigV4Verifier:
         region: str,
         *,
         clock: Callable[[], float] = time.time,
+        session_tokens: Mapping[str, str] | None = None,
     ) -> None:
         self._secrets = dict(credentials)
         self._region = region
         self._clock = clock
+        # access key -> the session token issued with it (temporary credentials)
+        self._session_tokens = dict(session_tokens or {})
 
     def verify(self, request: ReceivedRequest) -> str:
         """The caller's access key; raises the AWS error a real endpoint would."""
         value = request.headers.get("authorization")
         if not value:
+            query = dict(parse_qsl(request.raw_query, keep_blank_values=True))
+            if "X-Amz-Signature" in query or "X-Amz-Algorithm" in query:
+                return self.verify_presigned(request, query)
             raise MissingAuthenticationTokenException("Missing Authentication Token")
         authorization = AuthorizationHeader.parse(value)
         amz_date = self._amz_date(request, authorization)
-        secret = self._secrets.get(authorization.access_key)
-        if secret is None:
-            raise UnrecognizedClientException(
-                "The security token included in the request is invalid."
-            )
+        token = request.headers.get("x-amz-security-token")
+        secret = self._secret(authorization.access_key, token)
+        if token is not None and "x-amz-security-token" not in authorization.signed_headers:
+            raise InvalidSignatureException("'X-Amz-Security-Token' must be a signed header.")
         self._check_scope(authorization)
         self.check_freshness(amz_date)
         self._check_payload_hash(request)
         self.check_signature(request, authorization, amz_date, secret)
         return authorization.access_key
+
+    def verify_presigned(self, request: ReceivedRequest, query: Mapping[str, str]) -> str:
+        """SigV4 in the query string (``SigV4QueryAuth``), valid until it expires."""
+        authorization = AuthorizationHeader.from_query(query)
+        amz_date = query["X-Amz-Date"]
+        headers = {**request.headers, "x-amz-date": amz_date}
+        self._amz_date(replace(request, headers=headers), authorization)
+        secret = self._secret(authorization.access_key, query.get("X-Amz-Security-Token"))
+        self._check_scope(authorization)
+        self._check_expiry(amz_date, query["X-Amz-Expires"])
+        # the canonical query holds every parameter but the signature itself
+        unsigned_query = "&".join(
+            pair
+            for pair in request.raw_query.split("&")
+            if pair.partition("=")[0] != "X-Amz-Signature"
+        )
+        self._check_signature(
+            replace(request, raw_query=unsigned_query), authorization, amz_date, secret
+        )
+        return authorization.access_key
+
+    def _secret(self, access_key: str, token: str | None) -> str:
+        """The key's secret, if the key is known and comes with its own session token."""
+        secret = self._secrets.get(access_key)
+        if secret is None or token != self._session_tokens.get(access_key):
+            raise UnrecognizedClientException(INVALID_TOKEN)
+        return secret
+
+    def _check_expiry(self, amz_date: str, expires: str) -> None:
+        if not expires.isdigit() or not 1 <= int(expires) <= MAX_PRESIGNED_EXPIRES:
+            raise IncompleteSignatureException(
+                f"X-Amz-Expires must be a number of seconds from 1 to {MAX_PRESIGNED_EXPIRES}; "
+                f"got {expires[:20]!r}."
+            )
+        signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        if now > signed_at + timedelta(seconds=int(expires)):
+            raise InvalidSignatureException(
+                f"Signature expired: {amz_date} + {expires} seconds is now earlier than "
+                f"{now.strftime(AMZ_DATE_FORMAT)}."
+            )
+        if signed_at > now + MAX_CLOCK_SKEW:
+            raise InvalidSignatureException(
+                f"Signature not yet current: {amz_date} is still later than "
+                f"{(now + MAX_CLOCK_SKEW).strftime(AMZ_DATE_FORMAT)}."
+            )
 
     @staticmethod
     def _amz_date(request: ReceivedRequest, authorization: AuthorizationHeader) -> str:
@@ -253,3 +336,16 @@ class SigV4Verifier:
         for variant in variants:
             variant.context["timestamp"] = amz_date
         return variants
+
+
+def verifier_for(config: Any, *, clock: Callable[[], float] = time.time) -> SigV4Verifier:
+    """The verifier of an EmulatorConfig: its long-term key and, if configured,
+    its temporary credentials (access key, secret key, session token)."""
+    secrets = {config.access_key: config.secret_key}
+    tokens = {}
+    temporary = getattr(config, "temporary_credentials", None)
+    if temporary:
+        access_key, secret_key, token = temporary
+        secrets[access_key] = secret_key
+        tokens[access_key] = token
+    return SigV4Verifier(secrets, config.region, clock=clock, session_tokens=tokens)
