@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chime_conformance import spec
-from chime_conformance.client import Exchange, Signing
+from chime_conformance.client import PRESIGNED_SIGNINGS, Exchange, Signing
 
 __all__ = [
     "CHECKS",
@@ -668,7 +668,7 @@ def not_a_server_error(ctx: CheckContext, exchange: Exchange, exp: Expectation) 
 def auth_enforced(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """A request that is unsigned or signed wrongly is refused with 401/403 and
     the error shape (strict: 403 and the exact exception of DESIGN.md)."""
-    if exchange.signing is Signing.SIGNED:
+    if exchange.signing not in STRICT_AUTH_ERRORS:  # signed, or a signing with its own rule
         return False
     name = error_type(exchange)
     strict_name = STRICT_AUTH_ERRORS[exchange.signing]
@@ -776,5 +776,68 @@ def error_code_enum(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> 
             fact,
             f"Code {code!r} with x-amzn-ErrorType: {name}",
             f"Code {expected[0]!r} for {name}",
+        )
+    return True
+
+
+# --------------------------------------------------------------------------
+# Session tokens and presigned requests (docs/contract.md, session-token, presigned)
+
+
+def _refused(exchange: Exchange) -> bool:
+    """401/403 with the error shape: how any signing layer refuses a request."""
+    return (
+        exchange.status in (401, 403)
+        and bool(error_type(exchange))
+        and _message_of(exchange.json) is not None
+    )
+
+
+@check
+def session_token_verified(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """A request signed with a session token the target never issued is refused
+    (strict: 403 UnrecognizedClientException, as AWS answers "The security token
+    included in the request is invalid").
+
+    Rule: session-token"""
+    if exchange.signing is not Signing.BOGUS_SESSION_TOKEN:
+        return False
+    fact = "a bogus X-Amz-Security-Token is refused (docs/contract.md session-token)"
+    if ctx.strict:
+        refused = exchange.status == 403 and error_type(exchange) == "UnrecognizedClientException"
+        documented = "403 UnrecognizedClientException"
+    else:
+        refused = _refused(exchange)
+        documented = "401 or 403 with x-amzn-ErrorType and a Message"
+    if not refused:
+        raise _fail(ctx, fact, _received(exchange), documented)
+    return True
+
+
+@check
+def presigned_request_verified(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
+    """SigV4 in the query string is a signature: a presigned request is served
+    until X-Amz-Expires runs out, and refused (401/403) after.
+
+    Rule: presigned"""
+    if exchange.signing not in PRESIGNED_SIGNINGS:
+        return False
+    if exchange.signing is Signing.PRESIGNED:
+        name = error_type(exchange)
+        if exchange.status in (401, 403) or name in AUTHENTICATION_ERRORS:
+            raise _fail(
+                ctx,
+                "a presigned request is authenticated until it expires "
+                "(docs/contract.md presigned)",
+                _received(exchange),
+                "no authentication error for botocore's SigV4QueryAuth signature",
+            )
+        return True
+    if not _refused(exchange) or (ctx.strict and exchange.status != 403):
+        raise _fail(
+            ctx,
+            "an expired presigned request is refused (docs/contract.md presigned)",
+            _received(exchange),
+            "403 with x-amzn-ErrorType and a Message" if ctx.strict else "401 or 403",
         )
     return True

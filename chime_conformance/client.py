@@ -32,6 +32,8 @@ import botocore.session
 import requests
 import requests.adapters
 import urllib3.exceptions
+from botocore.auth import SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
 from botocore.utils import normalize_url_path
 from requests.structures import CaseInsensitiveDict
 from requests.utils import requote_uri
@@ -86,6 +88,15 @@ class Signing(enum.Enum):
     OTHER_REGION = "other-region"
     OTHER_SERVICE = "other-service"
     STALE_DATE = "stale-date"  # signed correctly, 30 minutes in the past
+    BOGUS_SESSION_TOKEN = "bogus-session-token"  # the run's keys + a token nobody issued
+    PRESIGNED = "presigned"  # SigV4 in the query string (SigV4QueryAuth), valid for 5 minutes
+    PRESIGNED_EXPIRED = "presigned-expired"  # presigned 10 minutes ago, valid for 1 minute
+
+
+PRESIGNED_SIGNINGS = frozenset({Signing.PRESIGNED, Signing.PRESIGNED_EXPIRED})
+BOGUS_SESSION_TOKEN = "chime-conformance-bogus-session-token"
+PRESIGNED_EXPIRES = 300  # seconds
+EXPIRED_PRESIGNING = (datetime.timedelta(minutes=10), 60)  # signed this long ago, valid this long
 
 
 # --------------------------------------------------------------------------
@@ -632,7 +643,7 @@ class ChimeClient:
         signing: Signing,
     ) -> requests.PreparedRequest:
         headers = {**headers}
-        if signing is not Signing.UNSIGNED:
+        if signing is not Signing.UNSIGNED and signing not in PRESIGNED_SIGNINGS:
             now = self._clock()
             if signing is Signing.STALE_DATE:
                 now -= STALE_BY
@@ -651,7 +662,13 @@ class ChimeClient:
     def _signer(self, signing: Signing, sign_also: Sequence[str]) -> requests.auth.AuthBase | None:
         if signing is Signing.UNSIGNED:
             return None
+        if signing in PRESIGNED_SIGNINGS:
+            return QueryStringSigner(
+                self.credentials, self.region, self._clock(), signing is Signing.PRESIGNED_EXPIRED
+            )
         credentials = self.credentials
+        if signing is Signing.BOGUS_SESSION_TOKEN:
+            credentials = with_bogus_session_token(credentials)
         if signing is Signing.UNKNOWN_KEY:
             credentials = botocore.credentials.Credentials(*UNKNOWN_ACCESS_KEY)
         region = other_region(self.region) if signing is Signing.OTHER_REGION else self.region
@@ -740,6 +757,9 @@ GENERATED_HEADERS = frozenset(
 _VARIANT_NOTES = {
     Signing.TAMPERED: "the signature was tampered with; edit the Authorization header to redo it",
     Signing.STALE_DATE: "the request was signed 30 minutes in the past",
+    Signing.BOGUS_SESSION_TOKEN: "sign it with X-Amz-Security-Token: " + BOGUS_SESSION_TOKEN,
+    Signing.PRESIGNED: "presigned in the URL's query; send the URL as it is, unsigned",
+    Signing.PRESIGNED_EXPIRED: "presigned in the URL's query, since expired; send it unsigned",
 }
 
 
@@ -889,3 +909,53 @@ def _python_signing_lines(signing: Signing, region: str, service: str) -> list[s
             'request.headers["Authorization"] = authorization[:-1] + flipped',
         ]
     return [sign]
+
+
+# --------------------------------------------------------------------------
+# Session tokens and presigned requests (docs/contract.md, session-token, presigned)
+
+
+def with_bogus_session_token(
+    credentials: botocore.credentials.Credentials,
+) -> botocore.credentials.Credentials:
+    """The same keys, sent with a session token the target never issued."""
+    frozen = credentials.get_frozen_credentials()
+    return botocore.credentials.Credentials(
+        frozen.access_key, frozen.secret_key, BOGUS_SESSION_TOKEN
+    )
+
+
+class QueryStringSigner(requests.auth.AuthBase):
+    """Presigns a request as botocore's ``SigV4QueryAuth`` does (the signature
+    in ``X-Amz-Signature``, no Authorization header); ``expired``: signed 10
+    minutes before ``now`` for 60 seconds."""
+
+    def __init__(
+        self,
+        credentials: botocore.credentials.Credentials,
+        region: str,
+        now: datetime.datetime,
+        expired: bool,
+    ) -> None:
+        self.credentials = credentials.get_frozen_credentials()
+        self.region = region
+        ago, expires = EXPIRED_PRESIGNING if expired else (datetime.timedelta(0), PRESIGNED_EXPIRES)
+        self.signed_at = now - ago
+        self.expires = expires
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if request.body:
+            raise ValueError("only a request without a body can be presigned")
+        credentials = botocore.credentials.Credentials(
+            self.credentials.access_key, self.credentials.secret_key, self.credentials.token
+        )
+        aws_request = AWSRequest(method=request.method, url=request.url)
+        aws_request.context["timestamp"] = self.signed_at.strftime(AMZ_DATE_FORMAT)
+        signer = SigV4QueryAuth(credentials, SERVICE, self.region, self.expires)
+        # add_auth() would stamp the current time; these are its steps, at signed_at
+        signer._modify_request_before_signing(aws_request)
+        canonical = signer.canonical_request(aws_request)
+        signature = signer.signature(signer.string_to_sign(aws_request, canonical), aws_request)
+        signer._inject_signature_to_request(aws_request, signature)
+        request.url = aws_request.url
+        return request

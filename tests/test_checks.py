@@ -162,6 +162,32 @@ GOOD = [
         error(429, "ThrottledClientException", code="Throttled"),
     ),
     Case(
+        "session_token_verified",
+        "lenient: 401 with the error shape",
+        "ListAppInstances",
+        error(401, "UnauthorizedClientException", signing=Signing.BOGUS_SESSION_TOKEN),
+    ),
+    Case(
+        "session_token_verified",
+        "strict: 403 UnrecognizedClient",
+        "ListAppInstances",
+        error(403, "UnrecognizedClientException", signing=Signing.BOGUS_SESSION_TOKEN),
+        strict=True,
+    ),
+    Case(
+        "presigned_request_verified",
+        "presigned read served",
+        "ListAppInstances",
+        exchange(200, {"AppInstances": []}, signing=Signing.PRESIGNED),
+    ),
+    Case(
+        "presigned_request_verified",
+        "strict: expired presigned refused with 403",
+        "ListAppInstances",
+        error(403, "InvalidSignatureException", signing=Signing.PRESIGNED_EXPIRED),
+        strict=True,
+    ),
+    Case(
         "error_code_enum",
         "strict: 429 Throttled",
         "CreateAppInstance",
@@ -372,6 +398,38 @@ BAD = [
         "Code not a string",
         "CreateAppInstance",
         error(400, "BadRequestException", code=400),  # type: ignore[arg-type]
+    ),
+    Case(
+        "session_token_verified",
+        "bogus token served",
+        "ListAppInstances",
+        exchange(200, {"AppInstances": []}, signing=Signing.BOGUS_SESSION_TOKEN),
+    ),
+    Case(
+        "session_token_verified",
+        "strict: refused with another exception",
+        "ListAppInstances",
+        error(403, "InvalidSignatureException", signing=Signing.BOGUS_SESSION_TOKEN),
+        strict=True,
+    ),
+    Case(
+        "presigned_request_verified",
+        "presigned read counted as unsigned",
+        "ListAppInstances",
+        error(403, "MissingAuthenticationTokenException", signing=Signing.PRESIGNED),
+    ),
+    Case(
+        "presigned_request_verified",
+        "expired presigned read served",
+        "ListAppInstances",
+        exchange(200, {"AppInstances": []}, signing=Signing.PRESIGNED_EXPIRED),
+    ),
+    Case(
+        "presigned_request_verified",
+        "strict: expired presigned refused with 401",
+        "ListAppInstances",
+        error(401, "UnauthorizedClientException", signing=Signing.PRESIGNED_EXPIRED),
+        strict=True,
     ),
     Case(
         "error_code_enum",
@@ -717,6 +775,10 @@ def test_check_failure_is_an_assertion_error() -> None:
         ("missing_resource_reported", exchange(201, {}), VALID),
         ("missing_resource_reported", error(400, "BadRequestException"), INVALID),
         ("error_code_enum", exchange(201, {}), VALID),
+        ("session_token_verified", exchange(200, {}), VALID),
+        ("presigned_request_verified", exchange(200, {}), VALID),
+        ("auth_enforced", error(403, "X", signing=Signing.BOGUS_SESSION_TOKEN), VALID),
+        ("auth_enforced", exchange(200, {}, signing=Signing.PRESIGNED), VALID),
         # the signing layer is not modeled: its errors keep their own Code
         (
             "error_code_enum",
