@@ -32,6 +32,7 @@ from chime_conformance.emulator.exceptions import (
     RequestEntityTooLargeException,
     ServiceFailureException,
 )
+from chime_conformance.emulator.expiration import clock_request
 from chime_conformance.emulator.hooks import AppHooks, Extension
 from chime_conformance.emulator.models import EmulatorBackend
 from chime_conformance.emulator.urls import RouteTable, route_table
@@ -256,6 +257,12 @@ class EmulatorApp:
             return Answer.json(200, health | self.hooks.health)
         if action == ("POST", "accounts"):
             return self._seed_account(read_body(exchange.environ))
+        if action in (("GET", "clock"), ("POST", "clock")):  # docs/contract.md, user-expiration
+            with self.backend.lock:
+                clock = clock_request(
+                    self.backend.expiration_clock, action[0], read_body(exchange.environ)
+                )
+                return Answer.json(200, clock | {"expired": self.backend.expire_users()})
         raise NotFoundException(
             f"The emulator has no endpoint {exchange.method} {exchange.raw_path[:200]}."
         )

@@ -24,6 +24,7 @@ from chime_conformance.emulator.exceptions import (
     ResourceLimitExceededException,
     UnprocessableEntityException,
 )
+from chime_conformance.emulator.expiration import ExpirationClock, sweep
 from chime_conformance.emulator.pagination import Page, PageTokens
 
 MAX_TAGS_PER_RESOURCE = 50
@@ -780,6 +781,7 @@ class EmulatorBackend:
     def __init__(self, clock: Clock = time.time, page_secret: bytes | None = None) -> None:
         self.lock = threading.RLock()
         self._clock = clock
+        self.expiration_clock = ExpirationClock(clock)  # docs/contract.md, user-expiration
         self.page_tokens = PageTokens(page_secret)
         self._identity: dict[tuple[str, str], IdentityBackend] = {}
         self._accounts: dict[tuple[str, str], AccountsBackend] = {}
@@ -790,7 +792,14 @@ class EmulatorBackend:
         if key not in self._identity:
             backend = IdentityBackend(account_id, region, self.page_tokens, self._clock)
             self._identity[key] = self._with_wrapped_rules(backend)
+        if self.expiration_clock.sweep_due():
+            self.expire_users()
         return self._identity[key]
+
+    def expire_users(self) -> list[str]:
+        """Deletes every user past its expiration (the ARNs); the admin clock calls it."""
+        with self.lock:
+            return sweep(list(self._identity.values()), self.expiration_clock)
 
     def accounts(self, account_id: str, region: str) -> AccountsBackend:
         key = (account_id, region)
@@ -832,6 +841,7 @@ class EmulatorBackend:
         with self.lock:
             self._identity.clear()
             self._accounts.clear()
+            self.expiration_clock.reset()
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:

@@ -1,0 +1,138 @@
+"""User expiration (docs/contract.md, rule user-expiration) and the clock that drives it.
+
+botocore's documentation of PutAppInstanceUserExpirationSettings: a background
+process deletes a user within 6 hours of its expiration (the criterion is
+``CREATED_TIMESTAMP``: ``CreatedTimestamp + ExpirationDays``); settings changed
+before the deletion are honoured; an absent ExpirationSettings clears them. The
+emulator sweeps when its expiration clock is moved and, otherwise, at most once
+a minute of real time.
+
+The expiration clock is the real clock plus offsets a test moves through
+``/_emulator/clock``: one for the whole emulator and one per AppInstance, so
+that a suite moving the clock for its own AppInstance expires no user of
+another test running beside it. Resource timestamps keep the real clock: a
+moved clock never makes another answer's timestamps implausible.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from chime_conformance.emulator.exceptions import BadRequestException
+
+if TYPE_CHECKING:
+    from chime_conformance.emulator.models import AppInstanceUser, IdentityBackend
+
+SECONDS_PER_DAY = 86_400
+SWEEP_INTERVAL = 60.0  # real seconds between sweeps when nobody moves the clock
+CLOCK_REQUEST = (
+    'Expected {"advance_seconds": N} or {"now": epoch seconds} or {"reset": true}, '
+    'optionally with "app_instance_arn" to move only that AppInstance\'s clock.'
+)
+
+
+class ExpirationClock:
+    """Now, as the expiration process sees it: the real clock plus offsets."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self.offset = 0.0
+        self.scoped: dict[str, float] = {}  # AppInstanceArn -> its own extra offset
+        self.last_sweep = -math.inf
+
+    def now(self, app_instance_arn: str | None = None) -> float:
+        return self._clock() + self.offset + self.scoped.get(app_instance_arn or "", 0.0)
+
+    def real(self) -> float:
+        return self._clock()
+
+    def sweep_due(self) -> bool:
+        return self.real() - self.last_sweep >= SWEEP_INTERVAL
+
+    def move(self, request: Any) -> None:
+        """Apply a ``/_emulator/clock`` request; BadRequest names what is expected."""
+        if not isinstance(request, dict):
+            raise BadRequestException(CLOCK_REQUEST)
+        scope = request.get("app_instance_arn")
+        if scope is not None and not isinstance(scope, str):
+            raise BadRequestException(CLOCK_REQUEST)
+        if request.get("reset") is True:
+            self._set(scope, 0.0)
+        elif _is_number(request.get("advance_seconds")) and request["advance_seconds"] >= 0:
+            self._set(scope, self._offset(scope) + float(request["advance_seconds"]))
+        elif _is_number(request.get("now")):
+            # a scoped clock's offset comes on top of the whole emulator's
+            base = self.real() + (self.offset if scope else 0.0)
+            self._set(scope, float(request["now"]) - base)
+        else:
+            raise BadRequestException(CLOCK_REQUEST)
+
+    def describe(self, app_instance_arn: str | None = None) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            "now": self.now(app_instance_arn),
+            "offset_seconds": self.offset,
+        }
+        if self.scoped:
+            described["app_instances"] = dict(self.scoped)
+        return described
+
+    def reset(self) -> None:
+        self.offset = 0.0
+        self.scoped.clear()
+        self.last_sweep = -math.inf
+
+    def _offset(self, scope: str | None) -> float:
+        return self.scoped.get(scope, 0.0) if scope else self.offset
+
+    def _set(self, scope: str | None, offset: float) -> None:
+        if scope:
+            self.scoped[scope] = offset
+        else:
+            self.offset = offset
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def expiration_deadline(user: AppInstanceUser) -> float | None:
+    """When ``user`` expires under its current settings, or None."""
+    settings = user.expiration_settings or {}
+    days = settings.get("ExpirationDays")
+    if settings.get("ExpirationCriterion") != "CREATED_TIMESTAMP" or not isinstance(days, int):
+        return None
+    return user.created + days * SECONDS_PER_DAY
+
+
+def expire_users(backend: IdentityBackend, clock: ExpirationClock) -> list[str]:
+    """Deletes (as DeleteAppInstanceUser does) every user past its deadline."""
+    expired = [
+        user.arn
+        for user in backend.users.values()
+        if (deadline := expiration_deadline(user)) is not None
+        and deadline <= clock.now(user.app_instance_arn)
+    ]
+    for arn in expired:
+        backend.delete_app_instance_user(arn)
+    return expired
+
+
+def sweep(backends: Iterable[IdentityBackend], clock: ExpirationClock) -> list[str]:
+    clock.last_sweep = clock.real()
+    return [arn for backend in backends for arn in expire_users(backend, clock)]
+
+
+def clock_request(clock: ExpirationClock, method: str, body: bytes) -> dict[str, Any]:
+    """``GET``: the clock; ``POST``: move it (see :data:`CLOCK_REQUEST`)."""
+    if method == "GET":
+        return clock.describe()
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        raise BadRequestException(f"The body is not JSON. {CLOCK_REQUEST}") from None
+    clock.move(request)
+    scope = request.get("app_instance_arn") if isinstance(request, dict) else None
+    return clock.describe(scope)
