@@ -1,15 +1,21 @@
-"""The checks of rules session-token and presigned fail against an emulator
-broken in exactly that rule, and pass against the clean one.
+"""The checks of rules session-token, presigned, sigv4-canonical-uri and
+error-code-enum fail against an emulator broken in exactly that rule, and pass
+against the clean one.
 
-The breaks below are the installers proposed to the fault catalogue (the lead
-adds them there as ``session_tokens_not_verified``, ``presigned_requests_unsigned``
-and ``presigned_expiry_ignored``); until then this module is their proof.
+The breaks below are the installers proposed to the fault catalogue (as
+``session_tokens_not_verified``, ``presigned_requests_unsigned``,
+``presigned_expiry_ignored`` and ``canonical_uri_encoded_once``; the catalogue's
+``error_code_is_http_phrase`` is caught by error_code_enum); until the
+catalogue has them, this module is their proof (tests/test_contract_doc.py
+counts it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -44,21 +50,68 @@ def presigned_expiry_ignored(app: EmulatorApp) -> None:
     app.verifier._check_expiry = lambda amz_date, expires: None  # type: ignore[method-assign]
 
 
+def canonical_uri_encoded_once(app: EmulatorApp) -> None:
+    """The canonical URI is the decoded path encoded once (S3's rule), so a
+    botocore signature over a path with %3A (an ARN label) no longer matches."""
+    variants = app.verifier._canonical_variants
+
+    def encoded_once(request: Any, amz_date: str) -> Any:
+        return variants(replace(request, raw_path=unquote(request.raw_path)), amz_date)
+
+    app.verifier._canonical_variants = encoded_once  # type: ignore[method-assign]
+
+
+def error_code_is_http_phrase(app: EmulatorApp) -> None:
+    """The catalogue's fault of that name."""
+    from chime_conformance.emulator.faults import FAULTS
+
+    FAULTS["error_code_is_http_phrase"].install(app)
+
+
+MISSING_ARN = (
+    "arn:aws:chime:us-east-1:123456789012:app-instance/00000000-0000-0000-0000-000000000000"
+)
+LIST: tuple[str, dict[str, Any]] = ("ListAppInstances", {})
+DESCRIBE_MISSING: tuple[str, dict[str, Any]] = (
+    "DescribeAppInstance",
+    {"AppInstanceArn": MISSING_ARN},
+)
+
 CASES = [
     pytest.param(
         session_tokens_not_verified,
         Signing.BOGUS_SESSION_TOKEN,
+        LIST,
         "session_token_verified",
         id="session-token",
     ),
     pytest.param(
-        presigned_requests_unsigned, Signing.PRESIGNED, "presigned_request_verified", id="presigned"
+        presigned_requests_unsigned,
+        Signing.PRESIGNED,
+        LIST,
+        "presigned_request_verified",
+        id="presigned",
     ),
     pytest.param(
         presigned_expiry_ignored,
         Signing.PRESIGNED_EXPIRED,
+        LIST,
         "presigned_request_verified",
         id="presigned-expired",
+    ),
+    pytest.param(
+        canonical_uri_encoded_once,
+        Signing.SIGNED,
+        DESCRIBE_MISSING,
+        "signed_request_authenticated",
+        id="sigv4-canonical-uri",
+    ),
+    pytest.param(
+        error_code_is_http_phrase,
+        Signing.SIGNED,
+        DESCRIBE_MISSING,
+        "error_code_enum",
+        id="error-code-enum",
     ),
 ]
 
@@ -69,31 +122,36 @@ def emulator() -> Iterator[RunningEmulator]:
         yield running
 
 
-def _verdict(emulator: RunningEmulator, signing: Signing, check: str) -> bool:
+def _verdict(
+    emulator: RunningEmulator, signing: Signing, call: tuple[str, dict[str, Any]], check: str
+) -> bool:
+    operation, members = call
     with ChimeClient(emulator.url) as client:
-        exchange = client.call("ListAppInstances", {}, signing=signing)
-    context = checks.CheckContext(spec.operation("ListAppInstances"), strict=True)
+        exchange = client.call(operation, members, signing=signing)
+    context = checks.CheckContext(spec.operation(operation), strict=True)
     return checks.CHECKS[check](context, exchange, checks.Expectation.valid_input())
 
 
-@pytest.mark.parametrize(("install", "signing", "check"), CASES)
+@pytest.mark.parametrize(("install", "signing", "call", "check"), CASES)
 def test_the_clean_emulator_passes(
     emulator: RunningEmulator,
     install: Callable[[EmulatorApp], None],
     signing: Signing,
+    call: tuple[str, dict[str, Any]],
     check: str,
 ) -> None:
-    assert _verdict(emulator, signing, check) is True
+    assert _verdict(emulator, signing, call, check) is True
 
 
-@pytest.mark.parametrize(("install", "signing", "check"), CASES)
+@pytest.mark.parametrize(("install", "signing", "call", "check"), CASES)
 def test_the_broken_emulator_fails_the_check(
     emulator: RunningEmulator,
     install: Callable[[EmulatorApp], None],
     signing: Signing,
+    call: tuple[str, dict[str, Any]],
     check: str,
 ) -> None:
     install(emulator.app)
     with pytest.raises(checks.CheckFailure) as failure:
-        _verdict(emulator, signing, check)
+        _verdict(emulator, signing, call, check)
     assert failure.value.check == check
