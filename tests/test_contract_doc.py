@@ -1,0 +1,283 @@
+"""docs/contract.md is the contract, traceable both ways, and the repository
+depends on no file outside itself.
+
+- every rule of the shared list has one row, with evidence, checks and tests;
+- every check a row names exists, and every check the suite can report
+  belongs to a row (and to the row its ``Rule:`` line names);
+- every test a row names exists;
+- every rule has a check that some emulator fault makes fail (a fault of a
+  catalogue, or a proof module that breaks the emulator in that rule);
+- no code, spec or document refers to a file outside the repository.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from chime_conformance import checks, differential
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACT = ROOT / "docs" / "contract.md"
+
+# The shared decisions' rule ids (one row each in docs/contract.md).
+RULE_IDS = (
+    "success-codes",
+    "error-shape",
+    "error-code-enum",
+    "validation",
+    "missing-resource",
+    "duplicates",
+    "idempotency",
+    "timestamps",
+    "arns",
+    "pagination",
+    "auth",
+    "session-token",
+    "presigned",
+    "sigv4-canonical-uri",
+    "cascade",
+    "admins",
+    "tags",
+    "settings",
+    "user-expiration",
+    "response-schema",
+    "read-after-write",
+    "delete-is-final",
+    "list-consistency",
+    "content-type",
+    "no-server-error",
+    "reference-agreement",
+)
+# TODO(lead): the scenario checks are string literals in conformance/ until the
+# suite helper's registry declares them; then read them from the registry.
+SCENARIO_CHECKS = frozenset(
+    {
+        "read_after_write",
+        "delete_is_final",
+        "pagination",
+        "idempotency",
+        "cascade",
+        "admins",
+        "tags_read_back",
+        "settings_read_back",
+        "duplicate_rejected",
+        "tag_limit",
+        "list_matches_model",
+        "timestamps_monotonic",
+        "user_expiration",
+        differential.CHECK_NAME,
+    }
+)
+# TODO(lead): point these at the fault catalogues once the faults helper has
+# moved them ("module:attribute"; a missing one is skipped, not an error).
+# A fault names the checks that catch it in ``caught_by`` (emulator faults)
+# or ``check`` (the state machines' faults).
+FAULT_CATALOGUES = (
+    "chime_conformance.emulator.faults:FAULTS",
+    "tests.test_state_machines:FAULTS",
+)
+# Checks proven to fail by a test that breaks the emulator in their rule,
+# outside the catalogues (the lead may move these faults into a catalogue).
+FAULT_PROOFS = {
+    "session_token_verified": "tests/test_contract_checks_catch.py",
+    "presigned_request_verified": "tests/test_contract_checks_catch.py",
+    "signed_request_authenticated": "tests/test_contract_checks_catch.py",
+    "error_code_enum": "tests/test_contract_checks_catch.py",
+    "user_expiration": "tests/test_expiration_suite.py",
+    differential.CHECK_NAME: "tests/test_differential.py",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    rule: str
+    contract: str
+    evidence: str
+    status: str
+    checks: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+def _ticked(cell: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"`([^`]+)`", cell))
+
+
+def contract_rows(text: str) -> list[Row]:
+    """The rule table's rows: ``| `rule` | contract | evidence | status | checks | tests |``."""
+    rows = []
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 6 or not re.fullmatch(r"`[a-z0-9.-]+`", cells[0]):
+            continue
+        rule, contract, evidence, status, named_checks, tests = cells
+        rows.append(
+            Row(rule.strip("`"), contract, evidence, status, _ticked(named_checks), _ticked(tests))
+        )
+    return rows
+
+
+ROWS = contract_rows(CONTRACT.read_text(encoding="utf-8"))
+BY_RULE = {row.rule: row for row in ROWS}
+
+
+def schemathesis_checks() -> set[str]:
+    harness = importlib.import_module("conformance._schemathesis_harness")
+    return {function.__name__ for function in (*harness.CHECKS, *harness.STATEFUL_CHECKS)}
+
+
+def known_checks() -> set[str]:
+    """Every check name the suite can report."""
+    return set(checks.CHECKS) | SCENARIO_CHECKS | schemathesis_checks()
+
+
+def checks_caught_by_faults(catalogues: Iterable[str] = FAULT_CATALOGUES) -> set[str]:
+    caught: set[str] = set()
+    for location in catalogues:
+        module_name, _, attribute = location.partition(":")
+        try:
+            catalogue = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError):
+            continue
+        for fault in catalogue.values():
+            caught.update(getattr(fault, "caught_by", ()) or (getattr(fault, "check", None),))
+    caught.discard(None)  # type: ignore[arg-type]
+    return caught
+
+
+def declared_rule(name: str) -> str | None:
+    """The ``Rule: <id>`` line of a registered check's docstring, if any."""
+    found = re.search(r"Rule:\s*([a-z0-9.-]+)", checks.CHECKS[name].__doc__ or "")
+    return found.group(1) if found else None
+
+
+# ---------------------------------------------------------------- the table
+
+
+def test_every_rule_has_exactly_one_row() -> None:
+    rules = [row.rule for row in ROWS]
+    top_level = [rule for rule in rules if "." not in rule]
+    assert sorted(top_level) == sorted(RULE_IDS), "rows and the shared rule ids differ"
+    assert len(rules) == len(set(rules)), "a rule has two rows"
+    for rule in rules:  # a sub-rule sits under a top-level one
+        assert rule.split(".")[0] in RULE_IDS, rule
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.rule)
+def test_a_row_has_evidence_or_says_unverified(row: Row) -> None:
+    assert row.contract and row.evidence, f"{row.rule}: no contract or no evidence"
+    assert row.status.startswith(("verified", "*unverified*")), (
+        f"{row.rule}: the status is 'verified' or '*unverified*' (with the alternatives "
+        f"lenient mode accepts), not {row.status!r}"
+    )
+    if row.status.startswith("*unverified*"):
+        assert "lenient" in row.status or "--strict" in row.status, (
+            f"{row.rule}: an unverified rule says what lenient mode accepts"
+        )
+    for cited in re.findall(r"docs/evidence/[\w./-]+", row.evidence):
+        assert (ROOT / cited).is_file(), f"{row.rule}: cites {cited}, which does not exist"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.rule)
+def test_a_row_names_existing_checks(row: Row) -> None:
+    assert row.checks, f"{row.rule} names no check"
+    unknown = set(row.checks) - known_checks()
+    assert not unknown, f"{row.rule} names checks the suite does not have: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.rule)
+def test_a_row_names_existing_tests(row: Row) -> None:
+    assert row.tests, f"{row.rule} names no test"
+    for test in row.tests:
+        path, _, name = test.partition("::")
+        assert (ROOT / path).is_file(), f"{row.rule}: {path} does not exist"
+        if name:
+            source = (ROOT / path).read_text(encoding="utf-8")
+            assert f"def {name}(" in source, f"{row.rule}: {path} has no test {name}"
+
+
+def test_every_check_belongs_to_a_rule() -> None:
+    stated = {name for row in ROWS for name in row.checks}
+    orphans = known_checks() - stated
+    assert not orphans, f"checks that no rule of docs/contract.md states: {sorted(orphans)}"
+
+
+def test_a_checks_declared_rule_names_it() -> None:
+    for name in checks.CHECKS:
+        rule = declared_rule(name)
+        if rule is not None:
+            assert name in BY_RULE[rule].checks, f"{name} says Rule: {rule}; that row omits it"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.rule)
+def test_each_rule_has_a_check_an_emulator_fault_makes_fail(row: Row) -> None:
+    caught = checks_caught_by_faults() | set(FAULT_PROOFS)
+    assert set(row.checks) & caught, (
+        f"{row.rule}: no fault makes any of {list(row.checks)} fail; add a fault that breaks "
+        "this rule to a catalogue"
+    )
+
+
+def test_the_fault_proofs_exist_and_name_their_check() -> None:
+    for check_name, path in FAULT_PROOFS.items():
+        source = (ROOT / path).read_text(encoding="utf-8")
+        assert check_name in source or (
+            check_name == differential.CHECK_NAME and "differential" in source
+        ), f"{path} does not prove {check_name}"
+
+
+def test_the_fault_mapping_reads_both_kinds_of_catalogue() -> None:
+    caught = checks_caught_by_faults()
+    assert {"error_shape_is_aws", "pagination"} <= caught  # caught_by of emulator faults
+    assert "list_matches_model" in caught  # the state machines' faults name one check
+
+
+# ------------------------------------------------ nothing outside the repository
+
+
+def repository_files() -> list[Path]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    suffixes = {".py", ".md", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".txt", ".j2", ".json"}
+    return [ROOT / name for name in listed if Path(name).suffix in suffixes or "/" not in name]
+
+
+def references(pattern: str) -> list[str]:
+    found = []
+    this_file = Path(__file__).resolve()
+    for path in repository_files():
+        if path.resolve() == this_file or not path.is_file():
+            continue
+        for number, line in enumerate(
+            path.read_text(encoding="utf-8", errors="replace").splitlines(), 1
+        ):
+            if re.search(pattern, line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:120]}")
+    return found
+
+
+# Paths that only exist on the machine the project was built on.
+OUTSIDE_PATHS = r"(/work/|\.\./shared\b|shared/seeds\b|/home/\w+/)"
+
+
+def test_nothing_refers_to_a_path_outside_the_repository() -> None:
+    found = references(OUTSIDE_PATHS)
+    assert not found, "references to files outside the repository:\n" + "\n".join(found)
+
+
+@pytest.mark.xfail(strict=True, reason="lead replaces DESIGN.md references at merge")
+def test_nothing_cites_the_design_document_outside_the_repository() -> None:
+    """The contract lives in docs/contract.md; DESIGN.md is not in the repository."""
+    found = references(r"DESIGN\.md")
+    assert not found, f"{len(found)} references to DESIGN.md:\n" + "\n".join(found)
