@@ -28,7 +28,6 @@ ADMIN_TOKEN_ENV = "CHIME_EMULATOR_ADMIN_TOKEN"
 ADMIN_TOKEN_HEADER = "X-Chime-Emulator-Admin-Token"
 DAY = 86_400
 DELETION_WINDOW = 6 * 3600  # "within 6 hours of expiration"
-CHECK = "user_expiration"
 
 
 class TargetClock:
@@ -103,7 +102,7 @@ def _gone(scenario: Scenario, user_arn: str, why: str) -> None:
     scenario.expect(
         exchange,
         missing,
-        check=CHECK,
+        check="user_expiration",
         fact=f"a user {why} is deleted (docs/contract.md user-expiration)",
         received=exchange.status,
         documented="404",
@@ -116,7 +115,7 @@ def _still_there(scenario: Scenario, user_arn: str, why: str) -> None:
     scenario.expect(
         exchange,
         exchange.status == 200,
-        check=CHECK,
+        check="user_expiration",
         fact=f"a user {why} is not deleted (docs/contract.md user-expiration)",
         received=exchange.status,
         documented="200",
@@ -140,7 +139,7 @@ def test_a_user_past_its_expiration_days_is_deleted(
     scenario.expect(
         listing,
         expiring not in listed and lasting in listed,
-        check=CHECK,
+        check="user_expiration",
         fact="ListAppInstanceUsers leaves out the expired user and keeps the others",
         received=sorted(str(arn) for arn in listed),
         documented=f"[{lasting}]",
