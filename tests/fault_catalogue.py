@@ -212,7 +212,7 @@ CATALOGUE: dict[str, Catch] = {
         keyword=ERROR_ANSWERS,
     ),
     "error_code_is_http_phrase": Catch(
-        caught_by=("error_shape_is_aws",),
+        caught_by=("error_code_enum",),  # docs/contract.md, error-code-enum
         tests=(MISSING,),
         keyword=ERROR_ANSWERS,
     ),

@@ -12,58 +12,65 @@ counts it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from botocore.awsrequest import AWSRequest
 
 from chime_conformance import checks, spec
 from chime_conformance.client import ChimeClient, Signing
 from chime_conformance.emulator.app import EmulatorApp
+from chime_conformance.emulator.auth import ReceivedRequest, SigV4Verifier
 from chime_conformance.emulator.exceptions import MissingAuthenticationTokenException
+from chime_conformance.emulator.faults import FAULTS
+from chime_conformance.emulator.faults.auth import verifier_like
 from chime_conformance.emulator.server import RunningEmulator, running_emulator
 
 
-def session_tokens_not_verified(app: EmulatorApp) -> None:
-    """Any session token (or none) goes with a known key."""
-    verifier = app.verifier
-    secret = verifier._secret
-    verifier._secret = lambda key, token: secret(key, verifier._session_tokens.get(key))  # type: ignore[method-assign]
+class _AnySessionToken(SigV4Verifier):
+    def secret_for(self, access_key: str, token: str | None) -> str:
+        return super().secret_for(access_key, self._session_tokens.get(access_key))
 
 
-def presigned_requests_unsigned(app: EmulatorApp) -> None:
-    """SigV4 in the query string counts as no signature at all."""
-
-    def refuse(request: Any, query: Any) -> str:
+class _PresignedUnsigned(SigV4Verifier):
+    def verify_presigned(self, request: ReceivedRequest, query: Mapping[str, str]) -> str:
         raise MissingAuthenticationTokenException("Missing Authentication Token")
 
-    app.verifier.verify_presigned = refuse  # type: ignore[method-assign]
+
+class _ExpiryIgnored(SigV4Verifier):
+    def check_expiry(self, amz_date: str, expires: str) -> None:
+        return None
 
 
-def presigned_expiry_ignored(app: EmulatorApp) -> None:
-    """A presigned request is served whatever its X-Amz-Expires says."""
-    app.verifier._check_expiry = lambda amz_date, expires: None  # type: ignore[method-assign]
-
-
-def canonical_uri_encoded_once(app: EmulatorApp) -> None:
-    """A read's canonical URI is the decoded path encoded once (S3's rule), so a
-    botocore signature over a path with %3A (an ARN label) no longer matches."""
-    variants = app.verifier._canonical_variants
-
-    def encoded_once(request: Any, amz_date: str) -> Any:
+class _CanonicalUriEncodedOnce(SigV4Verifier):
+    def canonical_variants(self, request: ReceivedRequest, amz_date: str) -> list[AWSRequest]:
         if request.method != "GET":  # reads only: the suite's setup (creates) still works
-            return variants(request, amz_date)
-        return variants(replace(request, raw_path=unquote(request.raw_path)), amz_date)
+            return super().canonical_variants(request, amz_date)
+        once = replace(request, raw_path=unquote(request.raw_path))
+        return super().canonical_variants(once, amz_date)
 
-    app.verifier._canonical_variants = encoded_once  # type: ignore[method-assign]
+
+def _verifying_with(kind: type[SigV4Verifier]) -> Callable[[EmulatorApp], None]:
+    """An installer: ``app`` verifies with a ``kind`` of its credentials."""
+
+    def install(app: EmulatorApp) -> None:
+        broken = verifier_like(app, kind)
+        app.hooks.wrap_verify(lambda verify: broken.verify)
+
+    return install
+
+
+session_tokens_not_verified = _verifying_with(_AnySessionToken)
+presigned_requests_unsigned = _verifying_with(_PresignedUnsigned)
+presigned_expiry_ignored = _verifying_with(_ExpiryIgnored)
+canonical_uri_encoded_once = _verifying_with(_CanonicalUriEncodedOnce)
 
 
 def error_code_is_http_phrase(app: EmulatorApp) -> None:
-    """The catalogue's fault of that name."""
-    from chime_conformance.emulator.faults import FAULTS
-
+    """The registry's fault of that name."""
     FAULTS["error_code_is_http_phrase"].install(app)
 
 

@@ -75,14 +75,9 @@ SCENARIO_CHECKS = frozenset(
         differential.CHECK_NAME,
     }
 )
-# TODO(lead): point these at the fault catalogues once the faults helper has
-# moved them ("module:attribute"; a missing one is skipped, not an error).
-# A fault names the checks that catch it in ``caught_by`` (emulator faults)
-# or ``check`` (the state machines' faults).
-FAULT_CATALOGUES = (
-    "chime_conformance.emulator.faults:FAULTS",
-    "tests.test_state_machines:FAULTS",
-)
+# The fault catalogues ("module:attribute"): an entry names the checks that
+# catch its fault in ``caught_by``, and a state machine's proof in ``machine.check``.
+FAULT_CATALOGUES = ("tests.fault_catalogue:CATALOGUE",)
 # Checks proven to fail by a test that breaks the emulator in their rule,
 # outside the catalogues (the lead may move these faults into a catalogue).
 FAULT_PROOFS = {
@@ -145,9 +140,10 @@ def checks_caught_by_faults(catalogues: Iterable[str] = FAULT_CATALOGUES) -> set
             catalogue = getattr(importlib.import_module(module_name), attribute)
         except (ImportError, AttributeError):
             continue
-        for fault in catalogue.values():
-            caught.update(getattr(fault, "caught_by", ()) or (getattr(fault, "check", None),))
-    caught.discard(None)  # type: ignore[arg-type]
+        for entry in catalogue.values():
+            caught.update(entry.caught_by)
+            if entry.machine is not None:
+                caught.add(entry.machine.check)
     return caught
 
 
@@ -232,10 +228,9 @@ def test_the_fault_proofs_exist_and_name_their_check() -> None:
         ), f"{path} does not prove {check_name}"
 
 
-def test_the_fault_mapping_reads_both_kinds_of_catalogue() -> None:
+def test_the_fault_mapping_reads_the_catalogue() -> None:
     caught = checks_caught_by_faults()
-    assert {"error_shape_is_aws", "pagination"} <= caught  # caught_by of emulator faults
-    assert "list_matches_model" in caught  # the state machines' faults name one check
+    assert {"error_shape_is_aws", "pagination", "timestamps_monotonic"} <= caught
 
 
 # ------------------------------------------------ nothing outside the repository

@@ -13,6 +13,7 @@ import pytest
 
 from chime_conformance.emulator.app import EmulatorApp
 from chime_conformance.emulator.exceptions import NotFoundException
+from chime_conformance.emulator.models import IdentityBackend
 from chime_conformance.emulator.server import RunningEmulator, running_emulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def users_never_expire(app: EmulatorApp) -> None:
     """The proposed fault ``users_never_expire``: settings stored, never acted on."""
-    app.backend.expire_users = lambda: []  # type: ignore[method-assign]
+    app.backend.wrap_rule(
+        IdentityBackend, "expire_users", lambda backend, original: lambda clock: []
+    )
 
 
 def no_clock(app: EmulatorApp) -> None:

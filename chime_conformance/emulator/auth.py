@@ -167,7 +167,7 @@ class SigV4Verifier:
         authorization = AuthorizationHeader.parse(value)
         amz_date = self._amz_date(request, authorization)
         token = request.headers.get("x-amz-security-token")
-        secret = self._secret(authorization.access_key, token)
+        secret = self.secret_for(authorization.access_key, token)
         if token is not None and "x-amz-security-token" not in authorization.signed_headers:
             raise InvalidSignatureException("'X-Amz-Security-Token' must be a signed header.")
         self._check_scope(authorization)
@@ -182,28 +182,28 @@ class SigV4Verifier:
         amz_date = query["X-Amz-Date"]
         headers = {**request.headers, "x-amz-date": amz_date}
         self._amz_date(replace(request, headers=headers), authorization)
-        secret = self._secret(authorization.access_key, query.get("X-Amz-Security-Token"))
+        secret = self.secret_for(authorization.access_key, query.get("X-Amz-Security-Token"))
         self._check_scope(authorization)
-        self._check_expiry(amz_date, query["X-Amz-Expires"])
+        self.check_expiry(amz_date, query["X-Amz-Expires"])
         # the canonical query holds every parameter but the signature itself
         unsigned_query = "&".join(
             pair
             for pair in request.raw_query.split("&")
             if pair.partition("=")[0] != "X-Amz-Signature"
         )
-        self._check_signature(
+        self.check_signature(
             replace(request, raw_query=unsigned_query), authorization, amz_date, secret
         )
         return authorization.access_key
 
-    def _secret(self, access_key: str, token: str | None) -> str:
+    def secret_for(self, access_key: str, token: str | None) -> str:
         """The key's secret, if the key is known and comes with its own session token."""
         secret = self._secrets.get(access_key)
         if secret is None or token != self._session_tokens.get(access_key):
             raise UnrecognizedClientException(INVALID_TOKEN)
         return secret
 
-    def _check_expiry(self, amz_date: str, expires: str) -> None:
+    def check_expiry(self, amz_date: str, expires: str) -> None:
         if not expires.isdigit() or not 1 <= int(expires) <= MAX_PRESIGNED_EXPIRES:
             raise IncompleteSignatureException(
                 f"X-Amz-Expires must be a number of seconds from 1 to {MAX_PRESIGNED_EXPIRES}; "
@@ -301,7 +301,7 @@ class SigV4Verifier:
             signed_headers[name] = value
         credentials = Credentials(authorization.access_key, secret)
         signer = _SignerOverReceivedHeaders(credentials, self._region, signed_headers)
-        for candidate in self._canonical_variants(request, amz_date):
+        for candidate in self.canonical_variants(request, amz_date):
             canonical_request = signer.canonical_request(candidate)
             string_to_sign = signer.string_to_sign(candidate, canonical_request)
             expected = signer.signature(string_to_sign, candidate)
@@ -314,7 +314,7 @@ class SigV4Verifier:
         )
 
     @staticmethod
-    def _canonical_variants(request: ReceivedRequest, amz_date: str) -> list[AWSRequest]:
+    def canonical_variants(request: ReceivedRequest, amz_date: str) -> list[AWSRequest]:
         """The raw query as botocore signs it, then the spec's normalised form.
 
         botocore signs the query exactly as it serialized it; other SigV4 clients

@@ -24,7 +24,7 @@ from chime_conformance.emulator.exceptions import (
     ResourceLimitExceededException,
     UnprocessableEntityException,
 )
-from chime_conformance.emulator.expiration import ExpirationClock, sweep
+from chime_conformance.emulator.expiration import ExpirationClock, expire_users, sweep
 from chime_conformance.emulator.pagination import Page, PageTokens
 
 MAX_TAGS_PER_RESOURCE = 50
@@ -414,6 +414,10 @@ class IdentityBackend:
         user = self.user(arn)
         user.expiration_settings, user.updated = expiration_settings, self._clock()
         return user
+
+    def expire_users(self, clock: ExpirationClock) -> list[str]:
+        """Deletes the users past CreatedTimestamp + ExpirationDays (the ARNs)."""
+        return expire_users(self, clock)
 
     def delete_app_instance_user(self, arn: str) -> None:
         """Removes the user, its endpoints and its admin role."""
