@@ -32,7 +32,7 @@ from chime_conformance.emulator.server import RunningEmulator, running_emulator
 
 class _AnySessionToken(SigV4Verifier):
     def secret_for(self, access_key: str, token: str | None) -> str:
-        return super().secret_for(access_key, self._session_tokens.get(access_key))
+        return super().secret_for(access_key, self.session_token_of(access_key))
 
 
 class _PresignedUnsigned(SigV4Verifier):

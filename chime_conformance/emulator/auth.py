@@ -196,10 +196,14 @@ class SigV4Verifier:
         )
         return authorization.access_key
 
+    def session_token_of(self, access_key: str) -> str | None:
+        """The session token issued with ``access_key`` (None: a long-term key)."""
+        return self._session_tokens.get(access_key)
+
     def secret_for(self, access_key: str, token: str | None) -> str:
         """The key's secret, if the key is known and comes with its own session token."""
         secret = self._secrets.get(access_key)
-        if secret is None or token != self._session_tokens.get(access_key):
+        if secret is None or token != self.session_token_of(access_key):
             raise UnrecognizedClientException(INVALID_TOKEN)
         return secret
 
@@ -313,8 +317,7 @@ class SigV4Verifier:
             "Consult the service documentation for details."
         )
 
-    @staticmethod
-    def canonical_variants(request: ReceivedRequest, amz_date: str) -> list[AWSRequest]:
+    def canonical_variants(self, request: ReceivedRequest, amz_date: str) -> list[AWSRequest]:
         """The raw query as botocore signs it, then the spec's normalised form.
 
         botocore signs the query exactly as it serialized it; other SigV4 clients
