@@ -216,6 +216,7 @@ class SentRequest:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", redact_headers(self.headers))
+        object.__setattr__(self, "url", redact_presigned_url(self.url))
 
 
 def _parse_json(body: bytes) -> Any:
@@ -758,8 +759,8 @@ _VARIANT_NOTES = {
     Signing.TAMPERED: "the signature was tampered with; edit the Authorization header to redo it",
     Signing.STALE_DATE: "the request was signed 30 minutes in the past",
     Signing.BOGUS_SESSION_TOKEN: "sign it with X-Amz-Security-Token: " + BOGUS_SESSION_TOKEN,
-    Signing.PRESIGNED: "presigned in the URL's query; send the URL as it is, unsigned",
-    Signing.PRESIGNED_EXPIRED: "presigned in the URL's query, since expired; send it unsigned",
+    Signing.PRESIGNED: "presigned in the URL's query (redacted here); run the Python reproducer",
+    Signing.PRESIGNED_EXPIRED: "presigned 10 minutes ago for 60 s; run the Python reproducer",
 }
 
 
@@ -786,7 +787,7 @@ def _signing_scope(exchange: Exchange) -> tuple[str, str]:
 def _curl_command(exchange: Exchange) -> str:
     request = exchange.request
     lines = [f"curl --globoff --request {request.method} {shlex.quote(request.url)}"]
-    if exchange.signing is not Signing.UNSIGNED:
+    if exchange.signing is not Signing.UNSIGNED and exchange.signing not in PRESIGNED_SIGNINGS:
         lines.extend(_curl_signing_options(exchange))
     for name, value in _replayed_headers(exchange).items():
         lines.append(f"--header {shlex.quote(f'{name}: {value}')}")
@@ -861,7 +862,7 @@ def _python_script(exchange: Exchange) -> str:
         *_python_imports(exchange),
         "import botocore.session",
         "import requests",
-        "from botocore.auth import SigV4Auth",
+        "from botocore.auth import SigV4Auth, SigV4QueryAuth",
         "from botocore.awsrequest import AWSRequest",
         "from botocore.credentials import Credentials",
         "",
@@ -871,7 +872,15 @@ def _python_script(exchange: Exchange) -> str:
             else []
         ),
         f"credentials = {credentials}",
-        f"request = AWSRequest(method={request.method!r}, url={request.url!r},",
+        *(
+            [
+                "credentials = Credentials(credentials.access_key, credentials.secret_key, "
+                f"{BOGUS_SESSION_TOKEN!r})"
+            ]
+            if exchange.signing is Signing.BOGUS_SESSION_TOKEN
+            else []
+        ),
+        f"request = AWSRequest(method={request.method!r}, url={_replayed_url(exchange)!r},",
         f"                     data={request.body!r}, headers={headers!r})",
         *_python_signing_lines(exchange.signing, region, service),
         "response = requests.request(request.method, request.url, data=request.body,",
@@ -884,7 +893,7 @@ def _python_script(exchange: Exchange) -> str:
 
 def _python_imports(exchange: Exchange) -> list[str]:
     imports = ["import os"] if is_loopback(exchange.request.url) else []
-    if exchange.signing is Signing.STALE_DATE:
+    if exchange.signing in (Signing.STALE_DATE, Signing.PRESIGNED_EXPIRED):
         imports += ["import datetime", "from unittest import mock"]
     return [*imports, ""] if imports else []
 
@@ -893,6 +902,8 @@ def _python_signing_lines(signing: Signing, region: str, service: str) -> list[s
     sign = f"SigV4Auth(credentials, {service!r}, {region!r}).add_auth(request)"
     if signing is Signing.UNSIGNED:
         return []
+    if signing in PRESIGNED_SIGNINGS:
+        return _python_presigning_lines(signing, region, service)
     if signing is Signing.STALE_DATE:
         return [
             "stale = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)"
@@ -959,3 +970,57 @@ class QueryStringSigner(requests.auth.AuthBase):
         signer._inject_signature_to_request(aws_request, signature)
         request.url = aws_request.url
         return request
+
+
+PRESIGNING_PARAMETERS = frozenset(
+    {
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Signature",
+        "X-Amz-Security-Token",
+    }
+)
+
+
+def redact_presigned_url(url: str) -> str:
+    """``url`` without the secrets a presigned URL carries: the access key id,
+    the signature and the session token (the scope and dates stay)."""
+    if "X-Amz-Signature=" not in url and "X-Amz-Security-Token=" not in url:
+        return url
+    base, _, query = url.partition("?")
+    pairs = []
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        if name in ("X-Amz-Signature", "X-Amz-Security-Token"):
+            value = REDACTED
+        elif name == "X-Amz-Credential":
+            value = f"{REDACTED}%2F{value.partition('%2F')[2]}"
+        pairs.append(f"{name}={value}")
+    return f"{base}?{'&'.join(pairs)}"
+
+
+def _replayed_url(exchange: Exchange) -> str:
+    """The URL a reproducer sends: a presigned one without its (redacted) signing."""
+    url = exchange.request.url
+    if exchange.signing not in PRESIGNED_SIGNINGS:
+        return url
+    base, _, query = url.partition("?")
+    kept = [p for p in query.split("&") if p and p.partition("=")[0] not in PRESIGNING_PARAMETERS]
+    return f"{base}?{'&'.join(kept)}" if kept else base
+
+
+def _python_presigning_lines(signing: Signing, region: str, service: str) -> list[str]:
+    if signing is Signing.PRESIGNED:
+        return [
+            f"SigV4QueryAuth(credentials, {service!r}, {region!r}, {PRESIGNED_EXPIRES}).add_auth(request)"
+        ]
+    ago, expires = EXPIRED_PRESIGNING
+    return [
+        "signed_at = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)"
+        f" - datetime.timedelta(seconds={ago.total_seconds():g})",
+        'with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):',
+        f"    SigV4QueryAuth(credentials, {service!r}, {region!r}, {expires}).add_auth(request)",
+    ]
