@@ -9,7 +9,13 @@ from urllib.parse import quote
 import pytest
 
 from chime_conformance.emulator.server import RunningEmulator, running_emulator
-from tests.emulator_helpers import clients, plain_request, presigned_target, signed_request
+from tests.emulator_helpers import (
+    EmulatorProcess,
+    clients,
+    plain_request,
+    presigned_target,
+    signed_request,
+)
 
 INSTANCES = "/app-instances"
 
@@ -252,3 +258,29 @@ def test_an_incomplete_presigned_request_is_refused(
     kept = "&".join(p for p in query.split("&") if not p.startswith(f"{dropped}="))
     response = plain_request(emulator.url, "GET", f"{path}?{kept}")
     assert (response.status, response.error_type) == (403, "IncompleteSignatureException")
+
+
+def test_the_command_line_takes_temporary_credentials() -> None:
+    process = EmulatorProcess("--temporary-credentials", *TEMPORARY)
+    try:
+        key, secret, token = TEMPORARY
+        identity, _ = clients(
+            process.url,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+        )
+        assert identity.list_app_instances()["AppInstances"] == []
+        bogus, _ = clients(
+            process.url,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token="bogus",
+        )
+        with pytest.raises(bogus.exceptions.ClientError) as raised:
+            bogus.list_app_instances()
+        assert raised.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    finally:
+        code, log = process.stop()
+    assert code == 0, log
+    assert token not in log and secret not in log
