@@ -478,4 +478,28 @@ CATALOGUE: dict[str, Catch] = {
             shrink=True,
         ),
     ),
+    "session_tokens_not_verified": Catch(
+        caught_by=("session_token_verified",),
+        tests=(REQUESTS,),
+        keyword=auth_slice("bogus-session-token"),
+    ),
+    "presigned_requests_unsigned": Catch(
+        caught_by=("presigned_request_verified",),
+        tests=("conformance/test_auth.py",),
+        keyword="test_a_presigned_read_is_accepted",
+    ),
+    "presigned_expiry_ignored": Catch(
+        caught_by=("presigned_request_verified",),
+        tests=("conformance/test_auth.py",),
+        keyword="test_an_expired_presigned_read_is_refused",
+    ),
+    "canonical_uri_encoded_once": Catch(
+        caught_by=("signed_request_authenticated",),
+        tests=(REQUESTS,),
+        keyword="test_a_valid_request_is_accepted and DescribeAppInstance]",
+    ),
+    "users_never_expire": Catch(
+        caught_by=("user_expiration",),
+        tests=("conformance/test_expiration.py",),
+    ),
 }

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+from urllib.parse import unquote
+
+from botocore.awsrequest import AWSRequest
 
 from chime_conformance.emulator.app import EmulatorApp
 from chime_conformance.emulator.auth import AuthorizationHeader, ReceivedRequest, SigV4Verifier
-from chime_conformance.emulator.exceptions import ChimeError
+from chime_conformance.emulator.exceptions import ChimeError, MissingAuthenticationTokenException
 from chime_conformance.emulator.faults.registry import fault
 from chime_conformance.emulator.hooks import Verify
 
@@ -83,3 +87,71 @@ class _FreshnessNotChecked(SigV4Verifier):
 def _stale_signatures_accepted(app: EmulatorApp) -> None:
     lenient = verifier_like(app, _FreshnessNotChecked)
     app.hooks.wrap_verify(lambda verify: lenient.verify)
+
+
+class _AnySessionToken(SigV4Verifier):
+    def secret_for(self, access_key: str, token: str | None) -> str:
+        return super().secret_for(access_key, self.session_token_of(access_key))
+
+
+@fault(
+    "session_tokens_not_verified",
+    category="auth",
+    breaks="A request signed with a session token the target never issued is a 403 "
+    "UnrecognizedClientException (docs/contract.md session-token); here any token is accepted.",
+)
+def _session_tokens_not_verified(app: EmulatorApp) -> None:
+    lenient = verifier_like(app, _AnySessionToken)
+    app.hooks.wrap_verify(lambda verify: lenient.verify)
+
+
+class _PresignedUnsigned(SigV4Verifier):
+    def verify_presigned(self, request: ReceivedRequest, query: Any) -> str:
+        raise MissingAuthenticationTokenException("Missing Authentication Token")
+
+
+@fault(
+    "presigned_requests_unsigned",
+    category="auth",
+    breaks="A request presigned with SigV4 in the query string is served until it expires "
+    "(docs/contract.md presigned); here it counts as unsigned.",
+)
+def _presigned_requests_unsigned(app: EmulatorApp) -> None:
+    strict = verifier_like(app, _PresignedUnsigned)
+    app.hooks.wrap_verify(lambda verify: strict.verify)
+
+
+class _ExpiryIgnored(SigV4Verifier):
+    def check_expiry(self, amz_date: str, expires: str) -> None:
+        return None
+
+
+@fault(
+    "presigned_expiry_ignored",
+    category="auth",
+    breaks="A presigned request is refused once X-Amz-Date + X-Amz-Expires has passed "
+    "(docs/contract.md presigned); here it is served forever.",
+)
+def _presigned_expiry_ignored(app: EmulatorApp) -> None:
+    lenient = verifier_like(app, _ExpiryIgnored)
+    app.hooks.wrap_verify(lambda verify: lenient.verify)
+
+
+class _CanonicalUriEncodedOnce(SigV4Verifier):
+    def canonical_variants(self, request: ReceivedRequest, amz_date: str) -> list[AWSRequest]:
+        if request.method != "GET":  # reads only: the suite's setup (creates) still works
+            return super().canonical_variants(request, amz_date)
+        once = replace(request, raw_path=unquote(request.raw_path))
+        return super().canonical_variants(once, amz_date)
+
+
+@fault(
+    "canonical_uri_encoded_once",
+    category="auth",
+    breaks="The canonical URI is the path as sent, percent-encoded again (docs/contract.md "
+    "sigv4-canonical-uri); here a read's is encoded once, as for S3, so botocore's signature "
+    "over an ARN path label does not match.",
+)
+def _canonical_uri_encoded_once(app: EmulatorApp) -> None:
+    strict = verifier_like(app, _CanonicalUriEncodedOnce)
+    app.hooks.wrap_verify(lambda verify: strict.verify)

@@ -45,3 +45,15 @@ def _expiration_settings_never_cleared(app: EmulatorApp) -> None:
         return put
 
     app.backend.wrap_rule(IdentityBackend, "put_user_expiration_settings", wrapper)
+
+
+@fault(
+    "users_never_expire",
+    category="settings",
+    breaks="A user past CreatedTimestamp + ExpirationDays is deleted within 6 hours "
+    "(docs/contract.md user-expiration); here ExpirationSettings are stored and never acted on.",
+)
+def _users_never_expire(app: EmulatorApp) -> None:
+    app.backend.wrap_rule(
+        IdentityBackend, "expire_users", lambda backend, original: lambda clock: []
+    )
