@@ -1,4 +1,5 @@
-"""The state file: saved on SIGTERM, loaded on start, atomic, and a corrupt one is refused."""
+"""The state file (the SQLite store) and JSON snapshots: kept across restarts, loaded on
+start, exported atomically, and a corrupt one is refused."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from chime_conformance.emulator.models import EmulatorBackend
 from chime_conformance.emulator.server import running_emulator
 from chime_conformance.emulator.state import StateFileError, load_state, save_state
+from chime_conformance.emulator.store import open_store
 from tests.emulator_helpers import EmulatorProcess, clients, run_emulator_expecting_failure
 
 
@@ -32,7 +34,7 @@ def test_state_survives_a_restart_of_the_command(tmp_path: Path) -> None:
     account = accounts.create_account(Name="Acme")["Account"]
     code, log = first.stop()
     assert code == 0, log
-    assert json.loads(state_file.read_text())["format"] == "chime-emulator-state/1"
+    assert state_file.read_bytes().startswith(b"SQLite format 3\x00")
 
     second = EmulatorProcess("--state-file", str(state_file))
     try:
@@ -56,15 +58,24 @@ def test_state_survives_a_restart_of_the_command(tmp_path: Path) -> None:
 
 
 def test_corrupt_state_file_stops_startup_and_is_kept(tmp_path: Path) -> None:
-    state_file = tmp_path / "state.json"
-    state_file.write_text('{"format": "chime-emulator-state/1", "identity": [', encoding="utf-8")
+    state_file = tmp_path / "state.sqlite"
+    state_file.write_bytes(b"SQLite format 3\x00" + b"\x17" * 4000)
     before = state_file.read_bytes()
     result = run_emulator_expecting_failure("--state-file", str(state_file))
     assert result.returncode == 2
-    assert (
-        str(state_file) in result.stderr and "not a valid chime-emulator snapshot" in result.stderr
-    )
+    assert str(state_file) in result.stderr and "it was not modified" in result.stderr
+    assert "Traceback" not in result.stderr
     assert state_file.read_bytes() == before
+
+
+def test_corrupt_snapshot_to_import_stops_startup_and_is_kept(tmp_path: Path) -> None:
+    snapshot = tmp_path / "state.json"
+    snapshot.write_text('{"format": "chime-emulator-state/1", "identity": [', encoding="utf-8")
+    before = snapshot.read_bytes()
+    result = run_emulator_expecting_failure("--import", str(snapshot))
+    assert result.returncode == 2
+    assert str(snapshot) in result.stderr and "not a valid chime-emulator snapshot" in result.stderr
+    assert snapshot.read_bytes() == before
 
 
 @pytest.mark.parametrize(
@@ -77,14 +88,19 @@ def test_wrong_snapshots_are_refused(tmp_path: Path, content: str) -> None:
         load_state(EmulatorBackend(), state_file)
 
 
-def test_missing_state_file_starts_empty_and_is_written_at_stop(tmp_path: Path) -> None:
-    state_file = tmp_path / "nested" / "state.json"
+def test_missing_state_file_is_created_and_holds_every_write_while_running(
+    tmp_path: Path,
+) -> None:
+    state_file = tmp_path / "nested" / "state.sqlite"
     with running_emulator(state_file=str(state_file)) as emulator:
         identity, _ = clients(emulator.url)
         identity.create_app_instance(Name="x")
-    restored = EmulatorBackend()
-    assert load_state(restored, state_file)
-    assert len(restored.identity("123456789012", "us-east-1").app_instances) == 1
+        # committed before the answer: another reader sees it while the emulator runs
+        restored = open_store(state_file)
+        try:
+            assert len(restored.identity("123456789012", "us-east-1").app_instances) == 1
+        finally:
+            restored.close()
 
 
 def test_save_replaces_atomically_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -113,14 +129,14 @@ def test_a_failed_write_keeps_the_previous_snapshot(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
 
 
-def test_sigint_stops_cleanly_and_saves(tmp_path: Path) -> None:
-    state_file = tmp_path / "state.json"
-    process = EmulatorProcess("--state-file", str(state_file))
+def test_sigint_stops_cleanly_and_exports(tmp_path: Path) -> None:
+    snapshot_file = tmp_path / "state.json"
+    process = EmulatorProcess("--export", str(snapshot_file))
     identity, _ = clients(process.url)
     identity.create_app_instance(Name="saved on ctrl-c")
     process.process.send_signal(signal.SIGINT)
     code, log = process.stop()
     assert code == 0, log
     assert "Traceback" not in log
-    snapshot = json.loads(state_file.read_text())
+    snapshot = json.loads(snapshot_file.read_text())
     assert snapshot["identity"][0]["state"]["app_instances"][0]["name"] == "saved on ctrl-c"

@@ -16,6 +16,13 @@ from chime_conformance.emulator.faults import ALLOW_FAULTS_ENV, FAULTS, FaultErr
 from chime_conformance.emulator.server import start_emulator
 from chime_conformance.emulator.state import StateFileError
 
+EXIT_CODES = """exit codes:
+  0  stopped by SIGINT or SIGTERM
+  1  the --export snapshot could not be written at shutdown
+  2  refused at start: bad arguments, a state file or snapshot that cannot be read,
+     written or trusted, an address that cannot be bound (port in use), faults
+     without consent"""
+
 
 def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
     defaults = EmulatorConfig()
@@ -23,6 +30,8 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
         prog="chime-emulator",
         description="Reference emulator of the Amazon Chime SDK Identity and Amazon Chime "
         "accounts APIs (SigV4-verified, one endpoint for both).",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--host", default=defaults.host, help="address to bind (default %(default)s)"
@@ -49,7 +58,22 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
     parser.add_argument(
         "--state-file",
         default=None,
-        help="JSON snapshot loaded at start and written (atomically) at shutdown",
+        metavar="PATH",
+        help="durable SQLite store (created if absent): every 2xx is committed to it first",
+    )
+    parser.add_argument(
+        "--import",
+        dest="import_file",
+        default=None,
+        metavar="SNAPSHOT",
+        help="load this JSON snapshot at start (into the store, if --state-file)",
+    )
+    parser.add_argument(
+        "--export",
+        dest="export_file",
+        default=None,
+        metavar="SNAPSHOT",
+        help="write a JSON snapshot of the state here (atomically) at shutdown",
     )
     faults = parser.add_argument_group(
         "fault injection",
@@ -97,6 +121,8 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
             tuple(arguments.temporary_credentials) if arguments.temporary_credentials else None
         ),
         state_file=arguments.state_file,
+        import_file=arguments.import_file,
+        export_file=arguments.export_file,
         faults=tuple(arguments.faults),
         allow_faults=allow_faults,
     )
@@ -139,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         emulator.stop()
     except OSError as error:
         print(
-            f"chime-emulator: error: could not save {config.state_file}: {error}", file=sys.stderr
+            f"chime-emulator: error: could not write {config.export_file}: {error}",
+            file=sys.stderr,
         )
         return 1
     print("chime-emulator stopped", file=sys.stderr, flush=True)

@@ -59,7 +59,11 @@ class EmulatorConfig:
     secret_key: str = "testing"
     # (access key, secret key, session token): temporary credentials also accepted
     temporary_credentials: tuple[str, str, str] | None = None
+    # the durable SQLite store (store.py); None: state lives in memory only
     state_file: str | None = None
+    # JSON snapshots (state.py): loaded at start / written at shutdown
+    import_file: str | None = None
+    export_file: str | None = None
     # Deliberate contract breaks, for proving that a suite catches them: installed
     # by chime_conformance.emulator.faults.fault_extensions(config), passed to
     # EmulatorApp as extensions (server.start_emulator does), which refuses them
@@ -231,13 +235,16 @@ class EmulatorApp:
         """Runs the operation's handler atomically on the caller's account and region."""
         account, region = self.config.account_id, self.config.region
         with self.backend.lock:
-            if operation.api == spec.ACCOUNTS:
-                return self.accounts_handlers[operation.name](
-                    self.backend.accounts(account, region), members
+            try:
+                if operation.api == spec.ACCOUNTS:
+                    return self.accounts_handlers[operation.name](
+                        self.backend.accounts(account, region), members
+                    )
+                return self.identity_handlers[operation.name](
+                    self.backend.identity(account, region), members
                 )
-            return self.identity_handlers[operation.name](
-                self.backend.identity(account, region), members
-            )
+            finally:  # durable before the answer leaves (a failed commit is a 5xx)
+                self.backend.commit(wrote=operation.method != "GET")
 
     # -- the emulator's own endpoints ----------------------------------------------
 
@@ -246,7 +253,9 @@ class EmulatorApp:
         action = (exchange.method, exchange.raw_path.removeprefix(ADMIN_PREFIX).rstrip("/"))
         exchange.operation = f"emulator:{action[1]}"
         if action == ("POST", "reset"):
-            self.backend.reset()
+            with self.backend.lock:
+                self.backend.reset()
+                self.backend.commit()
             return Answer.json(200, {"Reset": True})
         if action == ("GET", "health"):
             health = {
@@ -289,6 +298,7 @@ class EmulatorApp:
         with self.backend.lock:
             accounts = self.backend.accounts(self.config.account_id, self.config.region)
             account = accounts.create_account(name, account_type, status)
+            self.backend.commit()
         return Answer.json(201, {"Account": account.describe()})
 
     @staticmethod

@@ -874,5 +874,10 @@ class EmulatorBackend:
             for entry in snapshot["accounts"]:
                 self.accounts(entry["account_id"], entry["region"]).restore(entry["state"])
 
+    def commit(self, *, wrote: bool = True) -> None:
+        """Makes the requests served since the last call durable, before their answer
+        is sent (call under the lock; ``wrote=False`` after a read). In memory there is
+        nothing to do; ``store.StoredBackend`` writes SQLite."""
+
 
 SNAPSHOT_FORMAT = "chime-emulator-state/1"

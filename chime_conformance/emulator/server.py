@@ -20,7 +20,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from chime_conformance.emulator.app import EmulatorApp, EmulatorConfig
 from chime_conformance.emulator.faults import fault_extensions
 from chime_conformance.emulator.models import EmulatorBackend
-from chime_conformance.emulator.state import load_state, save_state
+from chime_conformance.emulator.state import StateFileError, load_state, save_state
+from chime_conformance.emulator.store import StoredBackend, open_store
 
 
 class EmulatorRequestHandler(WSGIRequestHandler):
@@ -84,25 +85,41 @@ class RunningEmulator:
         self.backend.reset()
 
     def stop(self) -> None:
-        """Stops serving, then saves the state file (if any). Idempotent."""
+        """Stops serving, writes the export snapshot (if any), closes the store. Idempotent."""
         if self._stopped:
             return
         self._stopped = True
         self.server.shutdown()
         self._thread.join(timeout=10)
-        if self.config.state_file:
-            save_state(self.backend, Path(self.config.state_file))
+        try:
+            if self.config.export_file:
+                save_state(self.backend, Path(self.config.export_file))
+        finally:
+            if isinstance(self.backend, StoredBackend):
+                self.backend.close()
 
 
 def start_emulator(config: EmulatorConfig) -> RunningEmulator:
-    """Loads the state file (StateFileError if corrupt), binds, starts serving."""
-    backend = EmulatorBackend()
-    if config.state_file:
-        load_state(backend, Path(config.state_file))
-    app = EmulatorApp(config, backend, extensions=fault_extensions(config))
-    server = make_server(
-        config.host, config.port, app, threaded=True, request_handler=EmulatorRequestHandler
-    )
+    """Opens the store and imports the snapshot (StateFileError if either is refused),
+    binds (OSError if it cannot), starts serving."""
+    backend = open_store(Path(config.state_file)) if config.state_file else EmulatorBackend()
+    try:
+        if config.import_file:
+            if not load_state(backend, Path(config.import_file)):
+                raise StateFileError(f"snapshot {config.import_file} to import does not exist")
+            with backend.lock:
+                backend.commit()
+        if config.export_file:  # a previous export killed mid-write leaves this one file
+            export = Path(config.export_file)
+            export.with_name(f".{export.name}.partial").unlink(missing_ok=True)
+        app = EmulatorApp(config, backend, extensions=fault_extensions(config))
+        server = make_server(
+            config.host, config.port, app, threaded=True, request_handler=EmulatorRequestHandler
+        )
+    except BaseException:
+        if isinstance(backend, StoredBackend):
+            backend.close()
+        raise
     return RunningEmulator(server, app).start()
 
 
