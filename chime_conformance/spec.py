@@ -509,3 +509,11 @@ def _query_value(parameter: Parameter, values: list[str]) -> tuple[Any, Violatio
             return None, Violation(parameter.member, "type", sentence)
         return int(text), None
     return text, None
+
+
+def parse_json_body(body: bytes, content_type: str | None = None) -> tuple[dict[str, Any], str]:
+    """A JSON object body read with the API's own rules (UTF-8, no NaN, at most
+    MAX_JSON_DEPTH levels): ``(document, "")`` or ``({}, why it is refused)``.
+    For bodies outside the spec's operations, e.g. the emulator's admin endpoints."""
+    document, problems = _parse_body(body, content_type)
+    return document, "; ".join(problem.message for problem in problems)

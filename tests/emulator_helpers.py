@@ -23,6 +23,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 EMULATOR_COMMAND = str(Path(sys.executable).with_name("chime-emulator"))
+MODULE_COMMAND = (sys.executable, "-m", "chime_conformance.emulator")
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 
@@ -30,11 +31,13 @@ ACCOUNT_ID = "123456789012"
 class EmulatorProcess:
     """``chime-emulator`` started as a subprocess on a free port (``--port 0``)."""
 
-    def __init__(self, *extra_arguments: str) -> None:
+    def __init__(
+        self, *extra_arguments: str, command: tuple[str, ...] = (EMULATOR_COMMAND,)
+    ) -> None:
         # the log goes to a file: a pipe nobody reads until the end fills up and stalls it
         self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (lives as long as the process)
         self.process = subprocess.Popen(
-            [EMULATOR_COMMAND, "--host", "127.0.0.1", "--port", "0", *extra_arguments],
+            [*command, "--host", "127.0.0.1", "--port", "0", *extra_arguments],
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,

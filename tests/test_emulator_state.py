@@ -88,19 +88,16 @@ def test_wrong_snapshots_are_refused(tmp_path: Path, content: str) -> None:
         load_state(EmulatorBackend(), state_file)
 
 
-def test_missing_state_file_is_created_and_holds_every_write_while_running(
-    tmp_path: Path,
-) -> None:
+def test_missing_state_file_is_created_in_its_folder(tmp_path: Path) -> None:
     state_file = tmp_path / "nested" / "state.sqlite"
     with running_emulator(state_file=str(state_file)) as emulator:
         identity, _ = clients(emulator.url)
         identity.create_app_instance(Name="x")
-        # committed before the answer: another reader sees it while the emulator runs
-        restored = open_store(state_file)
-        try:
-            assert len(restored.identity("123456789012", "us-east-1").app_instances) == 1
-        finally:
-            restored.close()
+    restored = open_store(state_file)
+    try:
+        assert len(restored.identity("123456789012", "us-east-1").app_instances) == 1
+    finally:
+        restored.close()
 
 
 def test_save_replaces_atomically_and_leaves_no_temporary(tmp_path: Path) -> None:

@@ -265,24 +265,29 @@ class EmulatorApp:
             }
             return Answer.json(200, health | self.hooks.health)
         if action == ("POST", "accounts"):
-            return self._seed_account(read_body(exchange.environ))
+            return self._seed_account(read_body(exchange.environ), exchange.environ)
         if action in (("GET", "clock"), ("POST", "clock")):  # docs/contract.md, user-expiration
+            body = read_body(exchange.environ)
+            if action[0] == "POST":  # the API's limits first: encoding and depth
+                refused = spec.parse_json_body(body, exchange.environ.get("CONTENT_TYPE"))[1]
+                if refused:
+                    raise BadRequestException(f"The body is refused: {refused}.")
             with self.backend.lock:
-                clock = clock_request(
-                    self.backend.expiration_clock, action[0], read_body(exchange.environ)
-                )
-                return Answer.json(200, clock | {"expired": self.backend.expire_users()})
+                clock = clock_request(self.backend.expiration_clock, action[0], body)
+                expired = self.backend.expire_users()
+                self.backend.commit()
+                return Answer.json(200, clock | {"expired": expired})
         raise NotFoundException(
             f"The emulator has no endpoint {exchange.method} {exchange.raw_path[:200]}."
         )
 
-    def _seed_account(self, body: bytes) -> Answer:
+    def _seed_account(self, body: bytes, environ: dict[str, Any]) -> Answer:
         """Creates an account of any type and status (the API creates only Active
         Team accounts), so the DeleteAccount 422 rule can be exercised."""
-        try:
-            request = json.loads(body or b"{}")
-        except ValueError:
-            raise BadRequestException("The body is not JSON.") from None
+        # the API's limits: size (read_body), encoding and depth (spec)
+        request, refused = spec.parse_json_body(body, environ.get("CONTENT_TYPE"))
+        if refused:
+            raise BadRequestException(f"The body is refused: {refused}.")
         name = request.get("Name") if isinstance(request, dict) else None
         account_type = request.get("AccountType", "Team") if isinstance(request, dict) else None
         status = request.get("AccountStatus", "Active") if isinstance(request, dict) else None

@@ -284,7 +284,10 @@ def open_store(path: Path, **options: Any) -> StoredBackend:
         )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # a short timeout: a store held by another emulator is refused at once
+        connection = sqlite3.connect(
+            path, timeout=0.5, isolation_level=None, check_same_thread=False
+        )
     except (OSError, sqlite3.Error) as error:
         raise _refused(path, "cannot be opened", error) from None
     try:
@@ -306,6 +309,9 @@ def _load(connection: sqlite3.Connection, path: Path, options: dict[str, Any]) -
     if str(mode).lower() != "wal":
         raise StateFileError(f"state file {path} cannot use SQLite's WAL mode (got {mode!r})")
     connection.execute("PRAGMA synchronous=FULL")
+    # held from the first write to close: a second emulator on the same store (two
+    # memories, one file) is refused at start instead of silently diverging
+    connection.execute("PRAGMA locking_mode=EXCLUSIVE")
     backend = StoredBackend(connection, path, **options)
     # one transaction that writes: proves at start, not at the first 2xx, that the
     # store can be written; rolled back (nothing changed) if the store is refused
