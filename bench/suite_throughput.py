@@ -38,6 +38,7 @@ from urllib.parse import quote
 import requests
 
 from chime_conformance.client import BotocoreSigV4Auth
+from chime_conformance.emulator.app import admin_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 # chime-emulator logs "%(asctime)s %(message)s": one line per request
@@ -52,7 +53,9 @@ class Emulator:
     log: Path
 
     def reset(self) -> None:
-        requests.post(f"{self.url}/_emulator/reset", timeout=10).raise_for_status()
+        requests.post(
+            f"{self.url}/_emulator/reset", headers=admin_headers(), timeout=10
+        ).raise_for_status()
 
     def api_requests(self) -> list[datetime]:
         """When each API request (not /_emulator/) logged so far was answered."""

@@ -22,6 +22,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from chime_conformance.emulator.app import admin_headers
+
 EMULATOR_COMMAND = str(Path(sys.executable).with_name("chime-emulator"))
 MODULE_COMMAND = (sys.executable, "-m", "chime_conformance.emulator")
 REGION = "us-east-1"
@@ -55,7 +57,10 @@ class EmulatorProcess:
         return line.split("listening on ", 1)[1].split()[0]
 
     def reset(self) -> None:
-        assert plain_request(self.url, "POST", "/_emulator/reset").status == 200
+        assert (
+            plain_request(self.url, "POST", "/_emulator/reset", headers=admin_headers()).status
+            == 200
+        )
 
     def stop(self) -> tuple[int, str]:
         """SIGTERM, then the exit code and everything it wrote on stderr."""
@@ -207,7 +212,10 @@ def wait_until_listening(url: str, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if plain_request(url, "GET", "/_emulator/health").status == 200:
+            if (
+                plain_request(url, "GET", "/_emulator/health", headers=admin_headers()).status
+                == 200
+            ):
                 return
         except OSError:
             time.sleep(0.05)

@@ -196,9 +196,8 @@ def test_store_path_that_is_a_folder_fails_at_start(tmp_path: Path) -> None:
 
 def test_store_in_use_by_another_emulator_is_refused(tmp_path: Path) -> None:
     store = tmp_path / "state.sqlite"
-    with running_emulator(state_file=str(store)):
-        with pytest.raises(StateFileError, match="locked"):
-            open_store(store)
+    with running_emulator(state_file=str(store)), pytest.raises(StateFileError, match="locked"):
+        open_store(store)
 
 
 def test_port_in_use_fails_at_start() -> None:

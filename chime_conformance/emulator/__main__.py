@@ -11,9 +11,9 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
-from chime_conformance.emulator.app import EmulatorConfig
+from chime_conformance.emulator.app import ADMIN_TOKEN_ENV, ADMIN_TOKEN_HEADER, EmulatorConfig
 from chime_conformance.emulator.faults import ALLOW_FAULTS_ENV, FAULTS, FaultError, fault_table
-from chime_conformance.emulator.server import start_emulator
+from chime_conformance.emulator.server import exposure_warning, start_emulator
 from chime_conformance.emulator.state import StateFileError
 
 EXIT_CODES = """exit codes:
@@ -75,6 +75,13 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
         metavar="SNAPSHOT",
         help="write a JSON snapshot of the state here (atomically) at shutdown",
     )
+    parser.add_argument(
+        "--admin-token",
+        default=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        metavar="TOKEN",
+        help=f"require this token in the {ADMIN_TOKEN_HEADER} header of every /_emulator/ "
+        f"call (default: ${ADMIN_TOKEN_ENV}; none: the admin endpoints are open)",
+    )
     faults = parser.add_argument_group(
         "fault injection",
         "Break one contract fact on purpose, to prove a conformance suite catches it. "
@@ -125,12 +132,16 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
         export_file=arguments.export_file,
         faults=tuple(arguments.faults),
         allow_faults=allow_faults,
+        admin_token=arguments.admin_token,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_arguments(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    warning = exposure_warning(config)
+    if warning:
+        print(f"chime-emulator: warning: {warning}", file=sys.stderr, flush=True)
     try:
         emulator = start_emulator(config)
     except (StateFileError, FaultError) as error:

@@ -10,9 +10,11 @@ here, and is logged with its traceback.
 
 from __future__ import annotations
 
+import hmac
 import http
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -28,6 +30,7 @@ from chime_conformance.emulator.auth import ReceivedRequest, verifier_for
 from chime_conformance.emulator.exceptions import (
     BadRequestException,
     ChimeError,
+    ForbiddenException,
     NotFoundException,
     RequestEntityTooLargeException,
     ServiceFailureException,
@@ -43,6 +46,9 @@ MAX_BODY_BYTES = 1 << 20  # 1 MiB
 MAX_QUERY_BYTES = 16 * 1024
 MAX_QUERY_FIELDS = 64
 ADMIN_PREFIX = "/_emulator/"
+# shared decision 5: the same header and variable for the emulator and the suite
+ADMIN_TOKEN_HEADER = "X-Chime-Emulator-Admin-Token"
+ADMIN_TOKEN_ENV = "CHIME_EMULATOR_ADMIN_TOKEN"
 ACCOUNT_TYPES = ("Team", "EnterpriseDirectory", "EnterpriseLWA", "EnterpriseOIDC")
 ACCOUNT_STATUSES = ("Active", "Suspended")
 
@@ -70,6 +76,8 @@ class EmulatorConfig:
     # unless allow_faults is also True.
     faults: tuple[str, ...] = ()
     allow_faults: bool = False
+    # when set, /_emulator/* answers only requests carrying it in ADMIN_TOKEN_HEADER
+    admin_token: str | None = None
 
 
 @dataclass
@@ -249,9 +257,18 @@ class EmulatorApp:
     # -- the emulator's own endpoints ----------------------------------------------
 
     def _admin(self, exchange: Exchange) -> Answer:
-        """Outside the API and unauthenticated, like moto's /moto-api/ (see README)."""
+        """Outside the API, like moto's /moto-api/; unauthenticated unless the emulator
+        has an admin token (see README)."""
         action = (exchange.method, exchange.raw_path.removeprefix(ADMIN_PREFIX).rstrip("/"))
         exchange.operation = f"emulator:{action[1]}"
+        if self.config.admin_token:
+            header = "HTTP_" + ADMIN_TOKEN_HEADER.upper().replace("-", "_")
+            given = exchange.environ.get(header, "").encode("latin-1")
+            if not hmac.compare_digest(given, self.config.admin_token.encode()):
+                raise ForbiddenException(
+                    f"The emulator's admin endpoints need the {ADMIN_TOKEN_HEADER} header "
+                    "with the token the emulator was started with."
+                )
         if action == ("POST", "reset"):
             with self.backend.lock:
                 self.backend.reset()
@@ -365,3 +382,10 @@ def parse_query(raw_query: str) -> dict[str, list[str]]:
         raise BadRequestException(
             f"The query string has more than {MAX_QUERY_FIELDS} fields."
         ) from None
+
+
+def admin_headers(token: str | None = None) -> dict[str, str]:
+    """The headers an admin call (``/_emulator/...``) needs: the token given, or the
+    one in the environment (ADMIN_TOKEN_ENV); none when there is neither."""
+    token = token if token is not None else os.environ.get(ADMIN_TOKEN_ENV)
+    return {ADMIN_TOKEN_HEADER: token} if token else {}

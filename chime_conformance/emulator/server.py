@@ -8,6 +8,7 @@ thread, stopped (and its state saved, if it has a state file) on exit.
 from __future__ import annotations
 
 import http
+import ipaddress
 import json
 import threading
 from collections.abc import Iterator
@@ -17,7 +18,12 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from chime_conformance.emulator.app import EmulatorApp, EmulatorConfig
+from chime_conformance.emulator.app import (
+    ADMIN_TOKEN_ENV,
+    ADMIN_TOKEN_HEADER,
+    EmulatorApp,
+    EmulatorConfig,
+)
 from chime_conformance.emulator.faults import fault_extensions
 from chime_conformance.emulator.models import EmulatorBackend
 from chime_conformance.emulator.state import StateFileError, load_state, save_state
@@ -135,3 +141,25 @@ def running_emulator(**options: Any) -> Iterator[RunningEmulator]:
         yield emulator
     finally:
         emulator.stop()
+
+
+def exposure_warning(config: EmulatorConfig) -> str | None:
+    """What binding ``config.host`` exposes, when it is not a loopback address."""
+    host = config.host.strip("[]")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name
+        loopback = host == "localhost"
+    if loopback:
+        return None
+    admin = (
+        f"its /_emulator/ endpoints answer only the {ADMIN_TOKEN_HEADER} token given"
+        if config.admin_token
+        else "anyone can wipe or plant its state through /_emulator/ (reset, accounts): "
+        f"pass --admin-token or set {ADMIN_TOKEN_ENV} to protect them"
+    )
+    return (
+        f"listening on {config.host}, not a loopback address: every host that can reach "
+        f"this machine can call the API with access key {config.access_key!r} (its secret "
+        f"key is no secret), and {admin}"
+    )
