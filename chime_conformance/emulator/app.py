@@ -99,6 +99,8 @@ class Exchange:
             parts = urlsplit(target)
             target = f"{parts.path or '/'}?{parts.query}"
         path, _, query = target.partition("?")
+        if path.startswith("//"):  # one leading slash, as the service (and http.server) read it
+            path = "/" + path.lstrip("/")
         return cls(environ, environ["REQUEST_METHOD"].upper(), path, query)
 
 
@@ -352,18 +354,18 @@ def _read_capped_body(environ: dict[str, Any]) -> bytes:
         if not declared.isdigit():
             raise BadRequestException(f"Content-Length {declared[:40]!r} is not a byte count.")
         if int(declared) > MAX_BODY_BYTES:
-            raise _too_large()
+            raise too_large()
         body: bytes = stream.read(int(declared))
         return body
     if environ.get("wsgi.input_terminated"):  # chunked: no length announced
         body = stream.read(MAX_BODY_BYTES + 1)
         if len(body) > MAX_BODY_BYTES:
-            raise _too_large()
+            raise too_large()
         return body
     return b""
 
 
-def _too_large() -> RequestEntityTooLargeException:
+def too_large() -> RequestEntityTooLargeException:
     return RequestEntityTooLargeException(
         f"The request body is larger than {MAX_BODY_BYTES} bytes."
     )

@@ -1,79 +1,196 @@
-"""Serving the emulator: the HTTP server, and starting/stopping it in-process.
+"""Serving the emulator: the HTTP/1.1 front (waitress), started and stopped in-process.
 
-``running_emulator(**options)`` is what the pytest plugin uses when no target
-is given: a threaded Werkzeug server on a free loopback port, in a background
-thread, stopped (and its state saved, if it has a state file) on exit.
+``running_emulator(**options)`` / ``start_emulator(config)`` is what the pytest
+plugin uses when no target is given: waitress on a free loopback port, its
+event loop in a background thread, stopped (export written, store closed) on exit.
+
+Waitress reads every request whole on its event loop before a worker thread
+sees it, so a slow or silent client holds no thread (it is dropped after
+``channel_timeout``), and it keeps connections alive. Its parser is made
+stricter here (RFC 9112 framing: one Content-Length, never with
+Transfer-Encoding, an HTTP version on the request line), and every request it
+refuses before the application answers in AWS's error shape, like the rest.
 """
 
 from __future__ import annotations
 
 import http
 import ipaddress
-import json
+import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from waitress import wasyncore
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
+from waitress.utilities import BadRequest
 
 from chime_conformance.emulator.app import (
     ADMIN_TOKEN_ENV,
     ADMIN_TOKEN_HEADER,
+    MAX_BODY_BYTES,
+    Answer,
     EmulatorApp,
     EmulatorConfig,
+    too_large,
 )
+from chime_conformance.emulator.exceptions import BadRequestException
 from chime_conformance.emulator.faults import fault_extensions
 from chime_conformance.emulator.models import EmulatorBackend
 from chime_conformance.emulator.state import StateFileError, load_state, save_state
 from chime_conformance.emulator.store import StoredBackend, open_store
 
+logger = logging.getLogger("chime_conformance.emulator")
 
-class EmulatorRequestHandler(WSGIRequestHandler):
-    """Werkzeug's handler, with the emulator's error shape even for requests
-    that never reach the application (request line or headers too long,
-    malformed request line): those are the client's fault, so a 400."""
+MAX_HEADER_BYTES = 64 * 1024  # request line and headers together
+WORKER_THREADS = 8
+IDLE_TIMEOUT_SECONDS = 60  # a connection silent this long (mid-request or idle) is closed
+_VERSIONED_REQUEST_LINE = re.compile(rb" HTTP/[0-9]\.[0-9]\r?$")
 
-    timeout = 60  # a client that announces a body and never sends it frees its thread
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        reason = message or http.HTTPStatus(code).phrase
-        body = json.dumps({"Code": "BadRequest", "Message": f"{code} {reason}"}).encode()
-        self.log_error("rejected before routing: %d %s", code, reason)
-        # a request line too broken to name its HTTP version still gets a status line
-        self.request_version = (
-            "HTTP/1.0" if self.request_version == "HTTP/0.9" else self.request_version
+class StrictRequestParser(HTTPRequestParser):
+    """Waitress' parser, refusing what RFC 9112 says a server must not guess at."""
+
+    def received(self, data: bytes) -> int:
+        if self.body_rcv is None and not self.completed:
+            # an HTTP/0.9 request line ("GET /") ends without a version: refuse it as
+            # soon as it is complete, instead of waiting for headers that never come
+            head = (self.header_plus + data).lstrip(b"\r\n")
+            end = head.find(b"\n")
+            if end >= 0 and not _VERSIONED_REQUEST_LINE.search(head[:end]):
+                super().parse_header(b"GET / HTTP/1.0\r\n")  # what the error answer needs
+                self.error = BadRequest("the request line has no HTTP/1.x version")
+                self.completed = True
+                return len(data)
+        consumed: int = super().received(data)
+        return consumed
+
+    def parse_header(self, header_plus: bytes) -> None:
+        names = [line.split(b":", 1)[0].strip().lower() for line in header_plus.split(b"\n")[1:]]
+        if names.count(b"content-length") > 1:
+            raise ParsingError("more than one Content-Length header")
+        if b"content-length" in names and b"transfer-encoding" in names:
+            raise ParsingError("Content-Length and Transfer-Encoding together")
+        super().parse_header(header_plus)
+
+
+class ErrorShapeTask(ErrorTask):
+    """A request refused before the application still gets AWS's error shape."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        refused = (
+            too_large()
+            if error.code == 413
+            else BadRequestException(f"{error.code} {error.reason}: {error.body}.")
         )
-        self.close_connection = True
-        self.send_response(400, "Bad Request")
-        self.send_header("Connection", "close")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("x-amzn-ErrorType", "BadRequestException")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        answer = Answer.error(refused)
+        logger.info("rejected before routing: %d %s (%s)", error.code, error.reason, error.body)
+        self.status = f"{answer.status} {http.HTTPStatus(answer.status).phrase}"
+        self.response_headers.extend(answer.headers)
+        self.set_close_on_finish()
+        self.content_length = len(answer.body)
+        self.write(answer.body)
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass  # the application logs one line per request, with the operation
+
+class EmulatorChannel(HTTPChannel):
+    parser_class = StrictRequestParser
+    error_task_class = ErrorShapeTask
+
+    def handle_close(self) -> None:
+        # Closing a socket with unread input makes the kernel answer RST, which can
+        # destroy the error answer before the client reads it (a refused request whose
+        # body was still arriving): first drain what has already arrived, bounded.
+        connection = self.socket
+        try:
+            if connection is not None and self.connected:
+                connection.setblocking(False)
+                for _ in range(64):
+                    if not connection.recv(65536):
+                        break
+        except (OSError, ValueError):
+            pass
+        super().handle_close()
+
+
+class EmulatorServer(TcpWSGIServer):
+    channel_class = EmulatorChannel
+
+
+def make_server(app: Any, host: str, port: int, **adjustments: Any) -> EmulatorServer:
+    """Waitress bound to ``host:port`` (OSError if it cannot bind), with the
+    emulator's limits; not yet serving."""
+    adj = Adjustments(
+        host=host,
+        port=port,
+        threads=WORKER_THREADS,
+        ident="chime-emulator",
+        max_request_header_size=MAX_HEADER_BYTES,
+        # bodies up to twice the API's limit are read whole, so the client that sent
+        # one reads the application's 413 instead of a broken pipe; beyond, waitress
+        # refuses at the headers (a Content-Length of 50 MiB is never waited for)
+        max_request_body_size=2 * MAX_BODY_BYTES,
+        channel_timeout=IDLE_TIMEOUT_SECONDS,
+        # the request exactly as sent: SigV4 signs headers, proxies are not trusted
+        clear_untrusted_proxy_headers=False,
+        expose_tracebacks=False,
+        **adjustments,
+    )
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adj.threads)
+    return EmulatorServer(app, map={}, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
+
+
+class Serving:
+    """A waitress server's event loop in a background thread, and its shutdown."""
+
+    def __init__(self, server: EmulatorServer) -> None:
+        self.server = server
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="chime-emulator", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = str(self.server.effective_host), self.server.effective_port
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _loop(self) -> None:
+        socket_map = self.server._map  # waitress' own run() loops over the same map
+        while not self._stopping.is_set():
+            try:
+                wasyncore.loop(timeout=0.5, map=socket_map, use_poll=True, count=1)
+            except Exception:  # a dead loop is a hung emulator: log, and serve on
+                logger.exception("bug: the HTTP event loop failed an iteration")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.server.trigger.pull_trigger()  # wakes the loop now, not at its timeout
+        self._thread.join(timeout=10)
+        wasyncore.close_all(self.server._map)
+        self.server.task_dispatcher.shutdown(timeout=5)
 
 
 class RunningEmulator:
     """An emulator serving in a background thread."""
 
-    def __init__(self, server: BaseWSGIServer, app: EmulatorApp) -> None:
-        self.server = server
+    def __init__(self, server: EmulatorServer, app: EmulatorApp) -> None:
+        self.serving = Serving(server)
         self.app = app
-        self._thread = threading.Thread(
-            target=server.serve_forever, name="chime-emulator", daemon=True
-        )
         self._stopped = False
 
     @property
     def url(self) -> str:
-        host, port = str(self.server.host), self.server.port
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        return self.serving.url
 
     @property
     def backend(self) -> EmulatorBackend:
@@ -84,7 +201,7 @@ class RunningEmulator:
         return self.app.config
 
     def start(self) -> RunningEmulator:
-        self._thread.start()
+        self.serving.start()
         return self
 
     def reset(self) -> None:
@@ -95,8 +212,7 @@ class RunningEmulator:
         if self._stopped:
             return
         self._stopped = True
-        self.server.shutdown()
-        self._thread.join(timeout=10)
+        self.serving.stop()
         try:
             if self.config.export_file:
                 save_state(self.backend, Path(self.config.export_file))
@@ -119,9 +235,7 @@ def start_emulator(config: EmulatorConfig) -> RunningEmulator:
             export = Path(config.export_file)
             export.with_name(f".{export.name}.partial").unlink(missing_ok=True)
         app = EmulatorApp(config, backend, extensions=fault_extensions(config))
-        server = make_server(
-            config.host, config.port, app, threaded=True, request_handler=EmulatorRequestHandler
-        )
+        server = make_server(app, config.host, config.port)
     except BaseException:
         if isinstance(backend, StoredBackend):
             backend.close()
