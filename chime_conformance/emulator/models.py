@@ -25,7 +25,7 @@ from chime_conformance.emulator.exceptions import (
     UnprocessableEntityException,
 )
 from chime_conformance.emulator.expiration import ExpirationClock, expire_users, sweep
-from chime_conformance.emulator.pagination import Page, PageTokens
+from chime_conformance.emulator.pagination import Members, Page, PageTokens
 
 MAX_TAGS_PER_RESOURCE = 50
 DEFAULT_IDENTITY_PAGE_SIZE = 50  # the modeled maximum: callers who omit MaxResults get most
@@ -224,12 +224,17 @@ class IdentityBackend:
         return f"arn:aws:chime:{self.region}:{self.account_id}:{resource}"
 
     def _page(
-        self, listing: str, items: Iterable[Any], max_results: int | None, token: str | None
+        self,
+        listing: str,
+        items: Members | Iterable[Any],
+        max_results: int | None,
+        token: str | None,
     ) -> Page[Any]:
         # the listing name binds a token to its list and scope (and to this account/region)
         scoped = f"{self.account_id}/{self.region}/{listing}"
         size = max_results or DEFAULT_IDENTITY_PAGE_SIZE
-        return self._page_tokens.page(scoped, list(items), size, token)
+        members = items if isinstance(items, Members) else list(items)
+        return self._page_tokens.page(scoped, members, size, token)
 
     def replay(
         self, operation: str, token: str, request: dict[str, Any], exists: Callable[[str], bool]
@@ -322,7 +327,7 @@ class IdentityBackend:
     def list_app_instances(
         self, max_results: int | None, next_token: str | None
     ) -> Page[AppInstance]:
-        return self._page("ListAppInstances", self.app_instances.values(), max_results, next_token)
+        return self._page("ListAppInstances", Members(self.app_instances), max_results, next_token)
 
     def update_app_instance(self, arn: str, name: str, metadata: str) -> AppInstance:
         instance = self.app_instance(arn)
@@ -397,7 +402,7 @@ class IdentityBackend:
         self, app_instance_arn: str, max_results: int | None, next_token: str | None
     ) -> Page[AppInstanceUser]:
         self.app_instance(app_instance_arn)
-        members = (u for u in self.users.values() if u.app_instance_arn == app_instance_arn)
+        members = Members(self.users, lambda u: u.app_instance_arn == app_instance_arn)
         return self._page(
             f"ListAppInstanceUsers {app_instance_arn}", members, max_results, next_token
         )
@@ -471,7 +476,7 @@ class IdentityBackend:
         self, app_instance_arn: str, max_results: int | None, next_token: str | None
     ) -> Page[AppInstanceBot]:
         self.app_instance(app_instance_arn)
-        members = (b for b in self.bots.values() if b.app_instance_arn == app_instance_arn)
+        members = Members(self.bots, lambda b: b.app_instance_arn == app_instance_arn)
         return self._page(
             f"ListAppInstanceBots {app_instance_arn}", members, max_results, next_token
         )
@@ -529,7 +534,7 @@ class IdentityBackend:
         self, app_instance_arn: str, max_results: int | None, next_token: str | None
     ) -> Page[AppInstanceAdmin]:
         self.app_instance(app_instance_arn)
-        admins = (a for a in self.admins.values() if a.app_instance_arn == app_instance_arn)
+        admins = Members(self.admins, lambda a: a.app_instance_arn == app_instance_arn)
         return self._page(
             f"ListAppInstanceAdmins {app_instance_arn}", admins, max_results, next_token
         )
@@ -602,7 +607,7 @@ class IdentityBackend:
         self, user_arn: str, max_results: int | None, next_token: str | None
     ) -> Page[UserEndpoint]:
         self.user(user_arn)
-        endpoints = (e for e in self.endpoints.values() if e.user_arn == user_arn)
+        endpoints = Members(self.endpoints, lambda e: e.user_arn == user_arn)
         return self._page(
             f"ListAppInstanceUserEndpoints {user_arn}", endpoints, max_results, next_token
         )
@@ -730,11 +735,12 @@ class AccountsBackend:
     ) -> Page[Account]:
         """Filters by name prefix. The emulator models no account users, so a
         UserEmail filter matches no account."""
-        matching = [
-            a
-            for a in self.accounts.values()
-            if (name_prefix is None or a.name.startswith(name_prefix)) and user_email is None
-        ]
+        matching = Members(
+            self.accounts,
+            lambda a: (
+                (name_prefix is None or a.name.startswith(name_prefix)) and user_email is None
+            ),
+        )
         listing = f"{self.aws_account_id}/{self.region}/ListAccounts {name_prefix} {user_email}"
         size = max_results or DEFAULT_ACCOUNTS_PAGE_SIZE
         return self._page_tokens.page(listing, matching, size, next_token)

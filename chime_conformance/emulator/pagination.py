@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import hmac
+import itertools
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from chime_conformance.emulator.exceptions import BadRequestException
 
@@ -31,6 +33,51 @@ ItemT = TypeVar("ItemT", bound=Sequenced)
 
 
 @dataclass(frozen=True)
+class Members:
+    """The items of one list: the records of ``table`` (a dict whose insertion order
+    is creation order, as every table of models.py) that ``keep`` accepts.
+
+    Paging one costs O(log n + what the page skips and holds), not O(n): the
+    table's records are ordered once, and again only when a record was added or
+    removed, then each page bisects to its start."""
+
+    table: Mapping[str, Any]
+    keep: Callable[[Any], bool] | None = None
+
+
+@dataclass
+class _Order:
+    """A table's records in creation order, and what tells whether it is still so."""
+
+    table: Mapping[str, Any]
+    length: int
+    last: Any
+    records: list[Any]
+    seqs: list[int]
+
+    @classmethod
+    def of(cls, table: Mapping[str, Any]) -> _Order:
+        records = list(dict.values(table))  # type: ignore[arg-type]  # no marking by the store
+        seqs = [record.seq for record in records]
+        if any(a >= b for a, b in itertools.pairwise(seqs)):  # restored out of order
+            records.sort(key=lambda record: record.seq)
+            seqs = [record.seq for record in records]
+        return cls(table, len(table), _last(table), records, seqs)
+
+    def holds(self, table: Mapping[str, Any]) -> bool:
+        # Records are only ever added at the end (a new key, or a deleted key
+        # created again, which is a new record) or removed: the same length and
+        # the same last record mean the same records.
+        return self.table is table and self.length == len(table) and self.last is _last(table)
+
+
+def _last(table: Mapping[str, Any]) -> Any:
+    if not table:
+        return None
+    return dict.get(table, next(reversed(table)))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
 class Page(Generic[ItemT]):
     items: list[ItemT]
     next_token: str | None
@@ -41,6 +88,7 @@ class PageTokens:
 
     def __init__(self, secret: bytes | None = None) -> None:
         self.secret = secret if secret is not None else secrets.token_bytes(32)
+        self._orders: dict[int, _Order] = {}
 
     def issue(self, listing: str, after_seq: int) -> str:
         payload = json.dumps({"l": listing, "a": after_seq}, separators=(",", ":")).encode()
@@ -67,16 +115,35 @@ class PageTokens:
     def page(
         self,
         listing: str,
-        items: Sequence[ItemT],
+        items: Members | Sequence[ItemT],
         max_results: int,
         next_token: str | None,
     ) -> Page[ItemT]:
         """One page of ``items`` (in creation order) after ``next_token``."""
         after = self.position(listing, next_token) if next_token else -1
-        remaining = [item for item in items if item.seq > after]
-        page = remaining[:max_results]
-        more = len(remaining) > max_results
+        if isinstance(items, Members):
+            found = self._window(items, after, max_results + 1)
+        else:
+            found = [item for item in items if item.seq > after][: max_results + 1]
+        page = found[:max_results]
+        more = len(found) > max_results
         return Page(page, self.issue(listing, page[-1].seq) if more else None)
+
+    def _window(self, members: Members, after: int, count: int) -> list[Any]:
+        """Up to ``count`` kept records created after sequence number ``after``."""
+        order = self._orders.get(id(members.table))
+        if order is None or not order.holds(members.table):
+            if len(self._orders) > 256:  # tables of reset or deleted scopes
+                self._orders.clear()
+            order = self._orders[id(members.table)] = _Order.of(members.table)
+        records, keep = order.records, members.keep
+        found: list[Any] = []
+        for index in range(bisect.bisect_right(order.seqs, after), len(records)):
+            if keep is None or keep(records[index]):
+                found.append(records[index])
+                if len(found) == count:
+                    break
+        return found
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self.secret, payload, hashlib.sha256).digest()
