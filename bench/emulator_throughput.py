@@ -1,22 +1,32 @@
-"""Requests per second of the emulator against a bare Werkzeug route, served the same way.
+"""The emulator's throughput as a ratio of a bare route on the same HTTP server,
+then and now, and the cost of a List walk as the state grows. Figures to read,
+not tests; every ratio is measured in this one run, both sides under the same load.
 
-Both servers run in a child process with Werkzeug's threaded server (the
-emulator's own request handler for both); the parent sends the same pre-signed
-DescribeAppInstance request (or a GET of the hello-world route) from several
-threads for a few seconds each, and prints both rates and their ratio. The
-ratio is what the emulator costs (SigV4 verification, routing, validation,
-the lock, JSON) over HTTP handling alone. A figure to read, not a test.
+- **keep-alive (now)**: the emulator on its waitress front, a signed
+  DescribeAppInstance, each client thread on one kept-alive connection, as a
+  ratio of a hello-world route on the same waitress set-up, same clients.
+  Target >= 0.7.
+- **connection per request (before)**: the same two on Werkzeug's development
+  server, the front the emulator had, a new connection per request, as the old
+  bench measured it (0.70 in the last round).
+- **List walk**: a full ListAppInstanceUsers pagination walk (50 per page,
+  keep-alive) over 10,000 users, as a ratio of the same walk over 1,000 (best of
+  three walks each, interleaved). Linear is 10; target <= 10.
 
-    python bench/emulator_throughput.py [--seconds 3] [--threads 4]
+Each server runs in a child process, so the clients do not share its GIL.
+
+    python bench/emulator_throughput.py [--seconds 3] [--threads 4] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import multiprocessing
 import threading
 import time
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -24,55 +34,124 @@ import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler
+from werkzeug.serving import make_server as werkzeug_server
 from werkzeug.wrappers import Response
 
-from chime_conformance.emulator.server import EmulatorRequestHandler, running_emulator
+from chime_conformance.emulator.app import EmulatorApp, EmulatorConfig
+from chime_conformance.emulator.server import Serving, running_emulator
+from chime_conformance.emulator.server import make_server as waitress_server
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+KEEP_ALIVE_TARGET = 0.7
+WALK_TARGET = 10.0
+
+
+class Quiet(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # as the emulator's old handler: no line per request
 
 
 def hello_world(environ: dict[str, Any], start_response: Any) -> Any:
     return Response("hello world")(environ, start_response)
 
 
-def serve(kind: str, urls: Any, stop: Any) -> None:
-    if kind == "emulator":
+# --------------------------------------------------------------------------
+# Servers (child processes)
+
+
+def serve(kind: str, seed_users: int, urls: Any, stop: Any) -> None:
+    """Serves ``kind`` until ``stop``; puts ``(url, extra)`` on ``urls``."""
+    if kind == "emulator-waitress":
         with running_emulator() as emulator:
-            urls.put(emulator.url)
+            extra = _seed(emulator.backend, seed_users) if seed_users else ""
+            urls.put((emulator.url, extra))
             stop.wait()
         return
-    server = make_server("127.0.0.1", 0, hello_world, threaded=True,
-                         request_handler=EmulatorRequestHandler)  # fmt: skip
+    if kind == "hello-waitress":
+        serving = Serving(waitress_server(hello_world, "127.0.0.1", 0))
+        serving.start()
+        urls.put((serving.url, ""))
+        stop.wait()
+        serving.stop()
+        return
+    app = EmulatorApp(EmulatorConfig()) if kind == "emulator-werkzeug" else hello_world
+    server = werkzeug_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    urls.put(f"http://127.0.0.1:{server.port}")
+    urls.put((f"http://127.0.0.1:{server.port}", ""))
     stop.wait()
     server.shutdown()
 
 
+def _seed(backend: Any, users: int) -> str:
+    """An AppInstance with ``users`` users (straight into the backend: fast)."""
+    with backend.lock:
+        identity = backend.identity(ACCOUNT, REGION)
+        arn: str = identity.create_app_instance("walk", None, "walk", []).arn
+        for i in range(users):
+            identity.create_app_instance_user(arn, f"u{i}", "n", None, f"t{i}", [], None)
+    return arn
+
+
+class Child:
+    def __init__(self, kind: str, seed_users: int = 0) -> None:
+        context = multiprocessing.get_context("spawn")
+        urls = context.Queue()
+        self._stop = context.Event()
+        self._process = context.Process(target=serve, args=(kind, seed_users, urls, self._stop))
+        self._process.start()
+        self.url, self.extra = urls.get(timeout=120)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._process.join(timeout=15)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+# --------------------------------------------------------------------------
+# Clients
+
+
+def signed(url: str, target: str) -> dict[str, str]:
+    request = AWSRequest(method="GET", url=f"{url}{target}")
+    SigV4Auth(Credentials("testing", "testing"), "chime", REGION).add_auth(request)
+    return {k: v for k, v in request.headers.items() if k.lower() != "host"}
+
+
 def describe_request(url: str) -> tuple[str, dict[str, str]]:
     """A signed DescribeAppInstance of a real instance: target and headers."""
-    client = boto3.client("chime-sdk-identity", endpoint_url=url, region_name="us-east-1",
+    client = boto3.client("chime-sdk-identity", endpoint_url=url, region_name=REGION,
                           aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
     arn = client.create_app_instance(Name="bench")["AppInstanceArn"]
     target = f"/app-instances/{quote(arn, safe='')}"
-    request = AWSRequest(method="GET", url=f"{url}{target}")
-    SigV4Auth(Credentials("testing", "testing"), "chime", "us-east-1").add_auth(request)
-    return target, {k: v for k, v in request.headers.items() if k.lower() != "host"}
+    return target, signed(url, target)
 
 
-def rate(url: str, target: str, headers: dict[str, str], seconds: float, threads: int) -> float:
+def rate(
+    url: str,
+    target: str,
+    headers: dict[str, str],
+    seconds: float,
+    threads: int,
+    keep_alive: bool,
+) -> float:
+    """Requests per second answered 200 by ``threads`` clients for ``seconds``."""
     parts = urlsplit(url)
     deadline = time.perf_counter() + seconds
     counts = [0] * threads
 
     def hammer(slot: int) -> None:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         while time.perf_counter() < deadline:
-            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
             connection.request("GET", target, headers=headers)
             response = connection.getresponse()
             response.read()
-            connection.close()
             assert response.status == 200, response.status
             counts[slot] += 1
+            if not keep_alive:
+                connection.close()  # the next request() connects anew
+        connection.close()
 
     workers = [threading.Thread(target=hammer, args=(i,)) for i in range(threads)]
     started = time.perf_counter()
@@ -83,31 +162,134 @@ def rate(url: str, target: str, headers: dict[str, str], seconds: float, threads
     return sum(counts) / (time.perf_counter() - started)
 
 
-def measure(kind: str, seconds: float, threads: int) -> float:
-    context = multiprocessing.get_context("spawn")
-    urls, stop = context.Queue(), context.Event()
-    child = context.Process(target=serve, args=(kind, urls, stop))
-    child.start()
+def measure_pair(
+    kinds: tuple[str, str], seconds: float, threads: int, keep_alive: bool
+) -> tuple[float, float]:
+    """Requests/s of both servers, measured in alternating windows so both see the
+    same load from the rest of the machine."""
+    children = [Child(kind) for kind in kinds]
     try:
-        url = urls.get(timeout=30)
-        target, headers = describe_request(url) if kind == "emulator" else ("/", {})
-        rate(url, target, headers, 0.3, threads)  # warm-up
-        return rate(url, target, headers, seconds, threads)
+        requests = [
+            describe_request(child.url) if kind.startswith("emulator") else ("/", {})
+            for kind, child in zip(kinds, children, strict=True)
+        ]
+        windows = max(2, round(seconds / 0.5))
+        totals = [0.0, 0.0]
+        for window in range(windows + 1):
+            for side in (0, 1):
+                target, headers = requests[side]
+                measured = rate(children[side].url, target, headers, seconds / windows,
+                                threads, keep_alive)  # fmt: skip
+                if window:  # the first round warms both up
+                    totals[side] += measured / windows
+        return totals[0], totals[1]
     finally:
-        stop.set()
-        child.join(timeout=10)
+        for child in children:
+            child.close()
+
+
+def walk_seconds(url: str, instance: str) -> float:
+    """One full pagination walk of ``instance``'s users over one connection."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    path = f"/app-instance-users?app-instance-arn={quote(instance, safe='')}&max-results=50"
+    token: str | None = None
+    started = time.perf_counter()
+    while True:
+        target = path + (f"&next-token={quote(token, safe='')}" if token else "")
+        connection.request("GET", target, headers=signed(url, target))
+        response = connection.getresponse()
+        page = json.loads(response.read())
+        assert response.status == 200, page
+        token = page.get("NextToken")
+        if not token:
+            break
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    target: str
+    met: bool | None
+    detail: str
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per rate measurement")
+    parser.add_argument("--threads", type=int, default=4, help="client threads")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     arguments = parser.parse_args()
-    emulator = measure("emulator", arguments.seconds, arguments.threads)
-    hello = measure("hello", arguments.seconds, arguments.threads)
-    print(f"emulator, signed DescribeAppInstance: {emulator:8.0f} requests/s")
-    print(f"bare Werkzeug hello-world route:      {hello:8.0f} requests/s")
-    print(f"ratio: {emulator / hello:.0%} (target >= 50%)")
+    seconds, threads = arguments.seconds, arguments.threads
+
+    rates: dict[str, float] = {}
+    for kinds, keep_alive in [
+        (("emulator-waitress", "hello-waitress"), True),
+        (("emulator-werkzeug", "hello-werkzeug"), False),
+    ]:
+        rates[kinds[0]], rates[kinds[1]] = measure_pair(kinds, seconds, threads, keep_alive)
+
+    small, large = Child("emulator-waitress", 1_000), Child("emulator-waitress", 10_000)
+    try:
+        walks: dict[int, list[float]] = {1_000: [], 10_000: []}
+        for _ in range(3):
+            for size, child in ((1_000, small), (10_000, large)):
+                walks[size].append(walk_seconds(child.url, child.extra))
+    finally:
+        small.close()
+        large.close()
+
+    now = rates["emulator-waitress"] / rates["hello-waitress"]
+    before = rates["emulator-werkzeug"] / rates["hello-werkzeug"]
+    walk = min(walks[10_000]) / min(walks[1_000])
+    figures = [
+        Figure(
+            "keep_alive_ratio",
+            now,
+            f">= {KEEP_ALIVE_TARGET}",
+            now >= KEEP_ALIVE_TARGET,
+            f"emulator {rates['emulator-waitress']:.0f} / bare route "
+            f"{rates['hello-waitress']:.0f} requests/s, waitress, keep-alive",
+        ),
+        Figure(
+            "old_connection_per_request_ratio",
+            before,
+            "(the old figure, for comparison)",
+            None,
+            f"emulator {rates['emulator-werkzeug']:.0f} / bare route "
+            f"{rates['hello-werkzeug']:.0f} requests/s, Werkzeug dev server, "
+            "a connection per request",
+        ),
+        Figure(
+            "emulator_now_over_before",
+            rates["emulator-waitress"] / rates["emulator-werkzeug"],
+            "(information)",
+            None,
+            "the emulator's requests/s now over before",
+        ),
+        Figure(
+            "list_walk_10000_over_1000",
+            walk,
+            f"<= {WALK_TARGET:g}",
+            walk <= WALK_TARGET,
+            f"best walk {min(walks[10_000]) * 1000:.0f} ms (200 pages) / "
+            f"{min(walks[1_000]) * 1000:.0f} ms (20 pages)",
+        ),
+    ]
+    if arguments.json:
+        print(json.dumps({"figures": [asdict(f) for f in figures], "rates": rates}, indent=1))
+        return
+    for figure in figures:
+        verdict = "" if figure.met is None else ("  met" if figure.met else "  NOT MET")
+        print(f"{figure.name:36} {figure.value:6.2f}  target {figure.target}{verdict}")
+        print(f"{'':36} {figure.detail}")
 
 
 if __name__ == "__main__":
