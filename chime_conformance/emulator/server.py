@@ -205,7 +205,9 @@ class RunningEmulator:
         return self
 
     def reset(self) -> None:
-        self.backend.reset()
+        with self.backend.lock:
+            self.backend.reset()
+            self.backend.commit()
 
     def stop(self) -> None:
         """Stops serving, writes the export snapshot (if any), closes the store. Idempotent."""

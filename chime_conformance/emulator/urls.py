@@ -60,6 +60,11 @@ class RouteTable:
     def __init__(self, operations: Iterable[spec.Operation]) -> None:
         routes = [Route.of(op) for op in operations]
         self._routes = sorted(routes, key=lambda r: r.specificity, reverse=True)
+        # the candidates of a request: same method, same number of segments (in order)
+        self._by_shape: dict[tuple[str, int], list[Route]] = {}
+        for route in self._routes:
+            shape = (route.operation.method, len(route.segments))
+            self._by_shape.setdefault(shape, []).append(route)
 
     def resolve(
         self, method: str, raw_path: str, query: Mapping[str, list[str]]
@@ -67,7 +72,7 @@ class RouteTable:
         """The operation and its path labels; 404 for an unknown path, 405 for
         a known path with a method it does not have."""
         segments = decoded_segments(raw_path)
-        for route in self._routes:
+        for route in self._by_shape.get((method, len(segments)), ()):
             labels = route.match(method, segments, query)
             if labels is not None:
                 return route.operation, labels
