@@ -74,9 +74,9 @@ def test_sigkill_during_a_write_burst_loses_no_acknowledged_create(
     workers = [threading.Thread(target=create, args=(w,)) for w in range(4)]
     for worker in workers:
         worker.start()
-    # kill points spread over the burst: early, middle, late, by seed
-    deadline = time.monotonic() + 5
-    target = random.Random(seed).randint(5, 150)
+    # kill points spread over the burst: early, middle, late (by seed), jittered
+    deadline = time.monotonic() + 10
+    target = (5, 100, 250)[seed - 1] + random.Random(seed).randint(0, 20)
     while len(acknowledged) < target and time.monotonic() < deadline:
         time.sleep(0.005)
     emulator.process.send_signal(signal.SIGKILL)
