@@ -17,7 +17,7 @@ import hmac
 import itertools
 import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -41,7 +41,7 @@ class Members:
     table's records are ordered once, and again only when a record was added or
     removed, then each page bisects to its start."""
 
-    table: Mapping[str, Any]
+    table: dict[str, Any]
     keep: Callable[[Any], bool] | None = None
 
 
@@ -49,32 +49,32 @@ class Members:
 class _Order:
     """A table's records in creation order, and what tells whether it is still so."""
 
-    table: Mapping[str, Any]
+    table: dict[str, Any]
     length: int
     last: Any
     records: list[Any]
     seqs: list[int]
 
     @classmethod
-    def of(cls, table: Mapping[str, Any]) -> _Order:
-        records = list(dict.values(table))  # type: ignore[arg-type]  # no marking by the store
+    def of(cls, table: dict[str, Any]) -> _Order:
+        records = list(dict.values(table))  # the dict's own: no marking by the store
         seqs = [record.seq for record in records]
         if any(a >= b for a, b in itertools.pairwise(seqs)):  # restored out of order
             records.sort(key=lambda record: record.seq)
             seqs = [record.seq for record in records]
         return cls(table, len(table), _last(table), records, seqs)
 
-    def holds(self, table: Mapping[str, Any]) -> bool:
+    def holds(self, table: dict[str, Any]) -> bool:
         # Records are only ever added at the end (a new key, or a deleted key
         # created again, which is a new record) or removed: the same length and
         # the same last record mean the same records.
         return self.table is table and self.length == len(table) and self.last is _last(table)
 
 
-def _last(table: Mapping[str, Any]) -> Any:
+def _last(table: dict[str, Any]) -> Any:
     if not table:
         return None
-    return dict.get(table, next(reversed(table)))  # type: ignore[arg-type]
+    return dict.get(table, next(reversed(table)))
 
 
 @dataclass(frozen=True)

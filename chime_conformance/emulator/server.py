@@ -59,7 +59,7 @@ class StrictRequestParser(HTTPRequestParser):
     """Waitress' parser, refusing what RFC 9112 says a server must not guess at."""
 
     def received(self, data: bytes) -> int:
-        if self.body_rcv is None and not self.completed:
+        if self.body_rcv is None and not self.completed:  # type: ignore[has-type]
             # an HTTP/0.9 request line ("GET /") ends without a version: refuse it as
             # soon as it is complete, instead of waiting for headers that never come
             head = (self.header_plus + data).lstrip(b"\r\n")
