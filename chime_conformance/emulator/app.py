@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from werkzeug.datastructures import EnvironHeaders
-
 from chime_conformance import spec
 from chime_conformance.emulator import responses
 from chime_conformance.emulator.auth import ReceivedRequest, verifier_for
@@ -201,7 +199,7 @@ class EmulatorApp:
         """The request's headers (lower-case names), once its signature holds."""
         if len(exchange.raw_query) > MAX_QUERY_BYTES:
             raise BadRequestException(f"The query string is longer than {MAX_QUERY_BYTES} bytes.")
-        headers = {name.lower(): value for name, value in EnvironHeaders(exchange.environ).items()}
+        headers = request_headers(exchange.environ)
         host = headers.get("host", "")
         self.hooks.verify(
             ReceivedRequest(
@@ -337,6 +335,20 @@ class EmulatorApp:
             exchange.operation or "-",
             elapsed_ms,
         )
+
+
+def request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """``{lower-case name: value}`` of the request's headers, as WSGI carries them
+    (what Werkzeug's EnvironHeaders yields, in one pass)."""
+    headers = {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_") and key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = environ[key]
+    return headers
 
 
 def read_body(environ: dict[str, Any]) -> bytes:
