@@ -272,3 +272,29 @@ def test_deep_nested_admin_body_is_400_not_5xx() -> None:
         shallow = b'{"Name": "n", "x": ' + b"[" * 70 + b"]" * 70 + b"}"
         response = plain_request(emulator.url, "POST", "/_emulator/accounts", shallow)
         assert response.status == 400 and "deeper" in response.document["Message"]
+        response = plain_request(emulator.url, "POST", "/_emulator/clock", body)
+        assert (response.status, response.error_type) == (400, "BadRequestException")
+
+
+def test_users_expired_by_a_sweep_during_a_read_stay_deleted(tmp_path: Path) -> None:
+    store, now = tmp_path / "state.sqlite", [1_800_000_000.0]
+    backend = open_store(store, clock=lambda: now[0])
+    with backend.lock:
+        identity = backend.identity(ACCOUNT, REGION)
+        instance = identity.create_app_instance("i", None, "t", []).arn
+        expiring = {"ExpirationDays": 1, "ExpirationCriterion": "CREATED_TIMESTAMP"}
+        identity.create_app_instance_user(instance, "gone", "n", None, "t1", [], expiring)
+        identity.create_app_instance_user(instance, "kept", "n", None, "t2", [], None)
+        backend.commit()
+    now[0] += 2 * 86_400
+    with backend.lock:  # a read (GET) that runs the expiration sweep
+        identity = backend.identity(ACCOUNT, REGION)
+        assert [u.user_id for u in identity.users.values()] == ["kept"]
+        backend.commit(wrote=False)
+    backend.close()
+    reopened = open_store(store, clock=lambda: now[0] - 2 * 86_400)  # no sweep can help
+    try:
+        users = reopened.identity(ACCOUNT, REGION).users
+        assert [u.user_id for u in users.values()] == ["kept"]
+    finally:
+        reopened.close()

@@ -33,7 +33,7 @@ from chime_conformance.emulator.exceptions import (
     RequestEntityTooLargeException,
     ServiceFailureException,
 )
-from chime_conformance.emulator.expiration import clock_request
+from chime_conformance.emulator.expiration import CLOCK_REQUEST, clock_request
 from chime_conformance.emulator.hooks import AppHooks, Extension
 from chime_conformance.emulator.models import EmulatorBackend
 from chime_conformance.emulator.urls import RouteTable, route_table
@@ -288,7 +288,7 @@ class EmulatorApp:
             if action[0] == "POST":  # the API's limits first: encoding and depth
                 refused = spec.parse_json_body(body, exchange.environ.get("CONTENT_TYPE"))[1]
                 if refused:
-                    raise BadRequestException(f"The body is refused: {refused}.")
+                    raise BadRequestException(f"The body is refused: {refused}. {CLOCK_REQUEST}")
             with self.backend.lock:
                 clock = clock_request(self.backend.expiration_clock, action[0], body)
                 expired = self.backend.expire_users()

@@ -175,8 +175,10 @@ class StoredBackend(EmulatorBackend):
         On failure nothing is forgotten: the next commit writes it again."""
         with self.lock:
             if not wrote and not self._cleared:
-                self._dirty.clear()
-                return
+                # a read keeps only what is gone: users an expiration sweep deleted
+                deleted = {mark for mark in self._dirty if self._is_gone(*mark)}
+                self._dirty.clear()  # in place: the tables hold this same set
+                self._dirty.update(deleted)
             if not self._dirty and not self._cleared:
                 return
             rows, gone, counters = self._changes()
@@ -207,6 +209,11 @@ class StoredBackend(EmulatorBackend):
                 raise
             self._dirty.clear()
             self._cleared = False
+
+    def _is_gone(self, where: tuple[Scope, str], key: str) -> bool:
+        scope, table = where
+        backend = self._scopes.get(scope)
+        return bool(table) and (backend is None or key not in getattr(backend, table))
 
     def _changes(
         self,
