@@ -53,6 +53,16 @@ OPTIONS: dict[str, tuple[str, str, str]] = {
         "CHIME_CONFORMANCE_REPORT_DIR",
         "where to write reports (default: reports)",
     ),
+    "shard": (
+        "--shard",
+        "CHIME_CONFORMANCE_SHARD",
+        "run only shard K of N (K/N), split by a hash of the test id; shards share --run-id",
+    ),
+    "run_id": (
+        "--run-id",
+        "CHIME_CONFORMANCE_RUN_ID",
+        "the run id that names resources and reports (default: derived from the CI run, else random)",
+    ),
 }
 FLAGS: dict[str, tuple[str, str, str]] = {
     "allow_live": (
@@ -110,6 +120,7 @@ def option_values(config: pytest.Config) -> dict[str, object]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     register_hypothesis_profiles()
+    from chime_conformance import sharding
     from chime_conformance.target import ConfigurationError, build_config
 
     workerinput = getattr(config, "workerinput", None)
@@ -117,7 +128,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None and workerinput.get("chime_target_url"):
         values["target_url"] = workerinput["chime_target_url"]
     try:
-        suite = build_config(values, run_id=(workerinput or {}).get("chime_run_id"))
+        run_id = sharding.configure(config, values)
+        suite = build_config(values, run_id=(workerinput or {}).get("chime_run_id") or run_id)
     except ConfigurationError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[CONFIG_KEY] = suite
@@ -402,6 +414,7 @@ def all_records(config: pytest.Config) -> list[Any]:
 
 def write_run_reports(config: pytest.Config, coverage: ConstraintCoverage | None) -> Path | None:
     """Write compliance.html and results.json if the run checked anything."""
+    from chime_conformance import sharding
     from chime_conformance.coverage import ConstraintCoverage
     from chime_conformance.reporting import RunInfo, write_reports
 
@@ -422,6 +435,7 @@ def write_run_reports(config: pytest.Config, coverage: ConstraintCoverage | None
         hypothesis_profile=config.getoption("hypothesis_profile", None) or "default",
         strict=suite.strict,
         pytest_outcomes=outcomes,
+        **sharding.run_fields(config),
     )
     paths = write_reports(suite.report_dir, run, records, coverage or ConstraintCoverage())
     return paths.compliance_html
@@ -458,3 +472,18 @@ def _write_reports_and_say_where(
     report = write_run_reports(config, coverage)
     if report is not None:
         terminalreporter.write_line(f"compliance report: {report}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--shard K/N``: keep this shard's tests (chime_conformance.sharding)."""
+    from chime_conformance.sharding import deselect_other_shards
+
+    deselect_other_shards(config, items)
+
+
+@pytest.fixture(scope="session")
+def chime_name_scope(request: pytest.FixtureRequest) -> str:
+    """This process's part of resource names after the run id: shard and xdist worker."""
+    from chime_conformance.sharding import name_scope
+
+    return name_scope(request.config, os.environ.get("PYTEST_XDIST_WORKER"))

@@ -6,8 +6,6 @@ session-wide layers (config, client, ledger, results) come from there too.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from chime_conformance.client import ChimeClient
@@ -19,10 +17,11 @@ from conformance.scenario import Scenario
 
 
 @pytest.fixture(scope="session")
-def resources(chime_client: ChimeClient, chime_config: SuiteConfig) -> Resources:
-    """Creates run-tagged resources on the target (this worker's own)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return Resources(chime_client, chime_config.run_id, worker)
+def resources(
+    chime_client: ChimeClient, chime_config: SuiteConfig, chime_name_scope: str
+) -> Resources:
+    """Creates run-tagged resources on the target (this worker's and shard's own)."""
+    return Resources(chime_client, chime_config.run_id, chime_name_scope)
 
 
 @pytest.fixture(scope="session")
@@ -56,14 +55,13 @@ def verifier(
 
 @pytest.fixture(scope="session")
 def reference(
-    chime_reference_client: ChimeClient | None, chime_config: SuiteConfig
+    chime_reference_client: ChimeClient | None, chime_config: SuiteConfig, chime_name_scope: str
 ) -> Reference | None:
     """The --reference-url side of a differential run (None in a plain run):
     its own resources, mirroring the target's."""
     if chime_reference_client is None:
         return None
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    resources = Resources(chime_reference_client, chime_config.run_id, worker)
+    resources = Resources(chime_reference_client, chime_config.run_id, chime_name_scope)
     return Reference(chime_reference_client, resources, build_world(resources))
 
 

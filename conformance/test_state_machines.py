@@ -7,8 +7,6 @@ resources they created themselves, so the target may be shared.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -23,14 +21,14 @@ from conformance.machines.members import MembersMachine
 
 @pytest.fixture
 def machine_context(
-    chime_client: ChimeClient, verifier: Verifier, chime_config: SuiteConfig
+    chime_client: ChimeClient, verifier: Verifier, chime_config: SuiteConfig, chime_name_scope: str
 ) -> MachineContext:
     return MachineContext(
         client=chime_client,
         verifier=verifier,
         run_id=chime_config.run_id,
         strict=chime_config.strict,
-        worker=os.environ.get("PYTEST_XDIST_WORKER", "main"),
+        worker=chime_name_scope,
     )
 
 

@@ -33,6 +33,10 @@ class RunInfo:
     strict: bool = False
     spec_versions: Mapping[str, str] = field(default_factory=documented_spec_versions)
     pytest_outcomes: Mapping[str, int] = field(default_factory=dict)
+    # --shard: {"total": N, "indices": [K, …]} (a merge holds several), else None
+    shard: Mapping[str, Any] | None = None
+    # every test id that ran → its outcome (what a merge of shards rebuilds from)
+    tests: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def duration_seconds(self) -> float:
@@ -51,4 +55,6 @@ class RunInfo:
             "duration_seconds": round(self.duration_seconds, 3),
             "spec_versions": dict(self.spec_versions),
             "pytest_outcomes": dict(self.pytest_outcomes),
+            "shard": dict(self.shard) if self.shard is not None else None,
+            "tests": dict(self.tests),
         }
