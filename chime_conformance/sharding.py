@@ -62,6 +62,20 @@ def parse_shard(text: str) -> Shard:
     return Shard(index, total)
 
 
+def test_id_of(nodeid: str, domain: str) -> str:
+    """A test's id: its node id, with the parameters pytest's location shows
+    when the node id lacks them (schemathesis names every operation's item
+    ``test_identity_operation``, its location ``test_identity_operation[POST /x]``)."""
+    last = nodeid.rpartition("::")[2]
+    if not last or domain.endswith(last):
+        return nodeid
+    start = domain.rfind(last + "[")
+    return nodeid + domain[start + len(last) :] if start >= 0 else nodeid
+
+
+test_id_of.__test__ = False  # type: ignore[attr-defined]  # not a test, whatever imports it
+
+
 def hash_key(test_id: str) -> str:
     """What the hash reads: the node id from the suite's folder down, with
     ``/`` separators, so a checkout, an installed copy and Windows agree."""
@@ -121,8 +135,9 @@ def deselect_other_shards(config: pytest.Config, items: list[pytest.Item]) -> No
     shard = config.stash.get(SHARD_KEY, None)
     if shard is None:
         return
-    kept = [item for item in items if shard.holds(item.nodeid)]
-    dropped = [item for item in items if not shard.holds(item.nodeid)]
+    kept, dropped = [], []
+    for item in items:
+        (kept if shard.holds(test_id_of(item.nodeid, item.location[2])) else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -162,9 +177,10 @@ class _TestOutcomes:
         outcome = _outcome_of(report)
         if outcome is None:
             return
-        previous = self.outcomes.get(report.nodeid)
+        test_id = test_id_of(report.nodeid, report.location[2])
+        previous = self.outcomes.get(test_id)
         if previous is None or _RANK[outcome] > _RANK[previous]:
-            self.outcomes[report.nodeid] = outcome
+            self.outcomes[test_id] = outcome
 
 
 def _outcome_of(report: pytest.TestReport) -> str | None:

@@ -2,6 +2,9 @@
 
 ``diff OLD.json NEW.json`` exits 1 when anything regressed, 0 otherwise, and 2
 (with a one-line message) when either file is not a readable results.json.
+``merge SHARD.json… --out DIR`` writes the report of the run the shards make
+up; ``history RUN.json… --out DIR`` the page of the runs side by side. Both
+exit 2 with a one-line message on input they refuse.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from chime_conformance.reporting.diff import diff_results, format_diff
+from chime_conformance.reporting.history import write_history
 from chime_conformance.reporting.html_report import render_compliance_html
+from chime_conformance.reporting.merge import MergeRefused, merge_results
 from chime_conformance.reporting.results_document import UnreadableResults, load_results_document
 
 PROGRAM = "chime-conformance-report"
@@ -35,6 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="write compliance.html from a results.json")
     render.add_argument("results", type=Path, metavar="RESULTS.json")
     render.add_argument("--output", type=Path, help="default: compliance.html next to RESULTS.json")
+    merge = commands.add_parser(
+        "merge",
+        help="merge the results.json of the shards of one run (--shard K/N) into one report",
+    )
+    merge.add_argument("results", type=Path, nargs="+", metavar="RESULTS.json")
+    merge.add_argument("--out", type=Path, required=True, metavar="DIR")
+    history = commands.add_parser(
+        "history", help="the runs side by side: score, failures, each cell's trend"
+    )
+    history.add_argument("results", type=Path, nargs="+", metavar="RESULTS.json")
+    history.add_argument("--out", type=Path, required=True, metavar="DIR")
     return parser
 
 
@@ -46,8 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "diff":
             return _diff(arguments.old, arguments.new, arguments.format)
+        if arguments.command == "merge":
+            return _merge(arguments.results, arguments.out)
+        if arguments.command == "history":
+            return _history(arguments.results, arguments.out)
         return _render(arguments.results, arguments.output)
-    except UnreadableResults as error:
+    except (UnreadableResults, MergeRefused) as error:
         print(f"{PROGRAM}: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_UNREADABLE
 
@@ -66,6 +86,19 @@ def _render(results_path: Path, output: Path | None) -> int:
     target = output or results_path.with_name("compliance.html")
     target.write_text(html, encoding="utf-8")
     print(target)
+    return EXIT_OK
+
+
+def _merge(paths: Sequence[Path], out_dir: Path) -> int:
+    report, junit = merge_results(paths, out_dir)
+    print(report.results_json)
+    print(report.compliance_html)
+    print(junit)
+    return EXIT_OK
+
+
+def _history(paths: Sequence[Path], out_dir: Path) -> int:
+    print(write_history([_load(path) for path in paths], out_dir))
     return EXIT_OK
 
 

@@ -1,0 +1,27 @@
+"""A pytest plugin for tests/test_sharding.py: writes the id of every test
+collected, before ``--shard`` splits them, to ``$CHIME_SHARD_PROBE.all``, and of
+those that stayed in this shard to ``$CHIME_SHARD_PROBE``, one per line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from chime_conformance.sharding import test_id_of
+
+
+def _write(suffix: str, items: list[pytest.Item]) -> None:
+    ids = [test_id_of(item.nodeid, item.location[2]) for item in items]
+    Path(os.environ["CHIME_SHARD_PROBE"] + suffix).write_text("\n".join(ids) + "\n", "utf-8")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _write(".all", items)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _write("", session.items)
