@@ -199,6 +199,15 @@ def register_hypothesis_profiles() -> None:
         stateful_step_count=12,
         **common,
     )
+    # ci keeps database=None: derandomized, the same examples on every machine
+    # (chime_conformance.example_db says why); the others replay what failed before
+    from chime_conformance.example_db import example_database
+    from chime_conformance.target import ConfigurationError
+
+    try:
+        common["database"] = example_database()
+    except ConfigurationError as error:
+        raise pytest.UsageError(str(error)) from None
     settings.register_profile("default", max_examples=20, stateful_step_count=20, **common)
     settings.register_profile("nightly", max_examples=100, stateful_step_count=60, **common)
     PROFILES_REGISTERED = True

@@ -153,8 +153,8 @@ class RecordingEmulator:
     is recorded with the port it came in on, so a delete can be traced to
     the shard that sent it."""
 
-    def __init__(self, ports: int) -> None:
-        self.app = EmulatorApp(EmulatorConfig(host="127.0.0.1", port=0))
+    def __init__(self, ports: int, config: EmulatorConfig | None = None) -> None:
+        self.app = EmulatorApp(config or EmulatorConfig(host="127.0.0.1", port=0))
         self.log: list[tuple[int, str, str, int, bytes]] = []
         self.lock = threading.Lock()
         self.servers = [
