@@ -62,7 +62,6 @@ def test_the_rendered_page_shows_the_score_and_every_operation(
         assert op.name in dom
 
 
-
 def test_the_page_renders_to_a_screenshot(report: Path, tmp_path: Path) -> None:
     png = report.with_name("compliance.png")
     chromium(report, tmp_path / "profile", f"--screenshot={png}", "--window-size=1400,3000")
@@ -85,4 +84,4 @@ def test_the_history_page_shows_three_runs_a_regression_and_a_fix(tmp_path: Path
     rows = re.findall(r'<tr class="(\w+)">\s*<td class="mono">(\w+)</td>', dom)
     assert ("regressed", REGRESSED[0]) in rows and ("fixed", FIXED[0]) in rows
     assert "broke in run 2" in dom and "fixed in run 3" in dom
-
+    assert "<script>" not in dom and "&lt;script&gt;" in dom  # the hostile name stayed text
