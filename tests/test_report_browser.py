@@ -60,6 +60,7 @@ def test_the_rendered_page_shows_the_score_and_every_operation(
     assert score, dom[:2000]
     for op in spec.operations():
         assert op.name in dom
+    assert "<script>" not in dom  # the hostile strings stayed text
 
 
 def test_the_page_renders_to_a_screenshot(report: Path, tmp_path: Path) -> None:
