@@ -83,6 +83,8 @@ STARTED_KEY = pytest.StashKey[Any]()
 OUTCOMES_KEY = pytest.StashKey[dict[str, int]]()
 SUITE_DIR = Path(__file__).resolve().parent.parent / "conformance"
 PROFILES_REGISTERED = False
+# about 30 minutes of a 2-core runner per shard (README "Nightly across machines")
+NIGHTLY_EXAMPLES_PER_SHARD = 100
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -119,12 +121,12 @@ def option_values(config: pytest.Config) -> dict[str, object]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    register_hypothesis_profiles()
     from chime_conformance import sharding
     from chime_conformance.target import ConfigurationError, build_config
 
-    workerinput = getattr(config, "workerinput", None)
     values = option_values(config)
+    register_hypothesis_profiles(shards=sharding.shard_count(values))
+    workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and workerinput.get("chime_target_url"):
         values["target_url"] = workerinput["chime_target_url"]
     try:
@@ -172,10 +174,12 @@ def runs_the_suite(config: pytest.Config) -> bool:
     return False
 
 
-def register_hypothesis_profiles() -> None:
+def register_hypothesis_profiles(shards: int = 1) -> None:
     """``ci`` (fast, derandomized), ``default`` and ``nightly`` (deep).
 
-    Registered before Hypothesis' own plugin reads ``--hypothesis-profile``."""
+    Registered before Hypothesis' own plugin reads ``--hypothesis-profile``.
+    ``nightly``'s budget is per shard (``--shard K/N``: N shards try N times
+    as many examples per test, each shard in about the same time)."""
     global PROFILES_REGISTERED
     if PROFILES_REGISTERED:
         return
@@ -209,7 +213,12 @@ def register_hypothesis_profiles() -> None:
     except ConfigurationError as error:
         raise pytest.UsageError(str(error)) from None
     settings.register_profile("default", max_examples=20, stateful_step_count=20, **common)
-    settings.register_profile("nightly", max_examples=100, stateful_step_count=60, **common)
+    settings.register_profile(
+        "nightly",
+        max_examples=NIGHTLY_EXAMPLES_PER_SHARD * shards,
+        stateful_step_count=50,
+        **common,
+    )
     PROFILES_REGISTERED = True
 
 

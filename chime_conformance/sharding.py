@@ -62,6 +62,15 @@ def parse_shard(text: str) -> Shard:
     return Shard(index, total)
 
 
+def shard_count(values: Mapping[str, object]) -> int:
+    """N of ``--shard K/N`` (1 without, or when it is unreadable: :func:`configure`
+    says why in one sentence)."""
+    try:
+        return parse_shard(str(values["shard"])).total if values.get("shard") else 1
+    except ConfigurationError:
+        return 1
+
+
 def test_id_of(nodeid: str, domain: str) -> str:
     """A test's id: its node id, with the parameters pytest's location shows
     when the node id lacks them (schemathesis names every operation's item

@@ -25,3 +25,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     _write("", session.items)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from hypothesis import settings
+
+    Path(os.environ["CHIME_SHARD_PROBE"] + ".examples").write_text(
+        str(settings.default.max_examples), "utf-8"
+    )

@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 
 from chime_conformance.client import ChimeClient
 from chime_conformance.emulator.app import EmulatorApp, EmulatorConfig
+from chime_conformance.plugin import NIGHTLY_EXAMPLES_PER_SHARD
 from chime_conformance.reporting.cli import main as report_main
 from chime_conformance.sharding import Shard, bucket, derive_run_id, parse_shard, test_id_of
 from chime_conformance.target import ConfigurationError
@@ -346,3 +347,20 @@ def test_concurrent_shards_leave_nothing_and_never_delete_each_others_resources(
         if method == "POST" and 200 <= status < 300:
             made[shard].update(re.findall(RUN_ID + r"-(s\d+)", body.decode("utf-8", "replace")))
     assert made == {k: {f"s{k}"} for k in range(1, SHARDS + 1)}
+
+
+def test_the_nightly_budget_is_per_shard(tmp_path: Path) -> None:
+    """N shards try N times as many examples per test: each shard takes as long."""
+    tried = {}
+    for shard in ([], ["--shard", "2/4", "--run-id", "budget"]):
+        probe = tmp_path / f"probe{len(shard)}"
+        command = suite_command("--collect-only", "-p", PROBE, *shard)
+        command[command.index(str(SUITE))] = str(SUITE / "test_state_machines.py")
+        command[command.index("ci")] = "nightly"
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=300, cwd=REPO,
+            env={**os.environ, "CHIME_SHARD_PROBE": str(probe)},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        tried[len(shard)] = int(Path(f"{probe}.examples").read_text())
+    assert tried == {0: NIGHTLY_EXAMPLES_PER_SHARD, 4: 4 * NIGHTLY_EXAMPLES_PER_SHARD}
