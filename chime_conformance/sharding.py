@@ -144,7 +144,8 @@ def deselect_other_shards(config: pytest.Config, items: list[pytest.Item]) -> No
     shard = config.stash.get(SHARD_KEY, None)
     if shard is None:
         return
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         (kept if shard.holds(test_id_of(item.nodeid, item.location[2])) else dropped).append(item)
     if dropped:

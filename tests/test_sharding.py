@@ -313,6 +313,28 @@ def test_a_duplicate_or_foreign_shard_is_refused_naming_it(
     assert not (tmp_path / "a").exists() and not (tmp_path / "c").exists()  # nothing written
 
 
+def test_shards_of_another_split_or_sharing_a_test_are_refused(
+    runs: Runs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one, two = runs["1"], runs["2"]
+    other_split = tmp_path / "other-split"
+    shutil.copytree(two, other_split)
+    document = results(other_split)
+    document["run"]["shard"] = {"total": 4, "indices": [2]}
+    (other_split / "results.json").write_text(json.dumps(document), encoding="utf-8")
+    assert merge(tmp_path / "a", one, other_split) == 2
+    assert "different numbers of shards (3 and 4)" in capsys.readouterr().err
+    sharing = tmp_path / "sharing"
+    shutil.copytree(two, sharing)
+    document = results(sharing)
+    stolen = next(iter(results(one)["run"]["tests"]))
+    document["run"]["tests"][stolen] = "passed"
+    (sharing / "results.json").write_text(json.dumps(document), encoding="utf-8")
+    assert merge(tmp_path / "b", one, sharing) == 2
+    error = capsys.readouterr().err
+    assert f"both ran 1 test(s), e.g. {stolen}" in error
+
+
 IDS = re.compile(
     r'"(?:AppInstanceArn|AppInstanceUserArn|AppInstanceBotArn|AccountId|EndpointId)"\s*:\s*"([^"]+)"'
 )

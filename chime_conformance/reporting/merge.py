@@ -55,6 +55,12 @@ class Shard:
         return set(shard.get("indices", ()))
 
     @property
+    def total(self) -> int | None:
+        shard = self.run.get("shard") or {}
+        total = shard.get("total")
+        return int(total) if total is not None else None
+
+    @property
     def test_ids(self) -> set[str]:
         # not the records' test ids: schemathesis' items of all operations share one
         return set(self.run.get("tests") or ())
@@ -95,7 +101,7 @@ def refuse_unmergeable(shards: Sequence[Shard]) -> None:
 
 
 def _refuse_overlap(one: Shard, other: Shard) -> None:
-    totals = {(s.run.get("shard") or {}).get("total") for s in (one, other)} - {None}
+    totals: set[int] = {s.total for s in (one, other) if s.total is not None}
     if len(totals) > 1:
         raise MergeRefused(
             f"{one.path} and {other.path} split the run into different numbers of shards "
@@ -135,7 +141,7 @@ def merged_run(shards: Sequence[Shard]) -> RunInfo:
     for run in runs:
         tests.update(run.get("tests") or {})
     values["tests"] = dict(sorted(tests.items()))
-    totals = {(run.get("shard") or {}).get("total") for run in runs} - {None}
+    totals = {shard.total for shard in shards if shard.total is not None}
     indices = sorted({i for shard in shards for i in shard.indices})
     values["shard"] = {"total": totals.pop(), "indices": indices} if totals else None
     return RunInfo(**values)
