@@ -386,3 +386,13 @@ def test_the_nightly_budget_is_per_shard(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         tried[len(shard)] = int(Path(f"{probe}.examples").read_text())
     assert tried == {0: NIGHTLY_EXAMPLES_PER_SHARD, 4: 4 * NIGHTLY_EXAMPLES_PER_SHARD}
+
+
+def test_a_shard_under_xdist_runs_the_same_tests(runs: Runs, tmp_path: Path) -> None:
+    """The controller and its workers agree on the shard: -n 2 runs what -n 0 ran."""
+    report = tmp_path / "xdist"
+    shard = ["--shard", f"1/{SHARDS}", "--run-id", "xdist1", "-n", "2"]
+    done = run_suite("-k", SLICE, "--report-dir", str(report), *shard)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert results(report)["run"]["tests"] == results(runs["1"])["run"]["tests"]
+    assert "left behind" not in done.stdout
