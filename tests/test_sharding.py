@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 
 from chime_conformance.client import ChimeClient
 from chime_conformance.emulator.app import EmulatorApp, EmulatorConfig
+from chime_conformance.emulator.faults import fault_extensions
 from chime_conformance.plugin import NIGHTLY_EXAMPLES_PER_SHARD
 from chime_conformance.reporting.cli import main as report_main
 from chime_conformance.sharding import Shard, bucket, derive_run_id, parse_shard, test_id_of
@@ -155,7 +156,8 @@ class RecordingEmulator:
     the shard that sent it."""
 
     def __init__(self, ports: int, config: EmulatorConfig | None = None) -> None:
-        self.app = EmulatorApp(config or EmulatorConfig(host="127.0.0.1", port=0))
+        config = config or EmulatorConfig(host="127.0.0.1", port=0)
+        self.app = EmulatorApp(config, extensions=fault_extensions(config))
         self.log: list[tuple[int, str, str, int, bytes]] = []
         self.lock = threading.Lock()
         self.servers = [
