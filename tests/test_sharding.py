@@ -144,6 +144,7 @@ def test_every_test_of_the_full_collection_is_in_exactly_one_shard(tmp_path: Pat
     shards = [output.read_text().splitlines() for output in outputs.values()]
     assert sorted(i for shard in shards for i in shard) == sorted(every)  # each once, none lost
     assert all(len(shard) > len(every) / SHARDS / 2 for shard in shards)  # roughly even
+    print(f"full collection: {len(every)} tests, shards of {[len(s) for s in shards]}")
 
 
 # --------------------------------------------------------------------------
@@ -282,6 +283,13 @@ def test_three_merged_shards_are_the_unsharded_run(runs: Runs, tmp_path: Path) -
     )
     junit = (tmp_path / "junit.xml").read_text()
     assert junit.count("<testcase ") == sum(whole["run"]["pytest_outcomes"].values())
+    ran = sum(c["state"] in ("pass", "fail") for c in whole["matrix"])
+    print(
+        f"merged = whole: {len(whole['run']['tests'])} tests "
+        f"(shards {[len(part) for part in parts]}), {len(whole['records'])} records, "
+        f"{ran} cells with a verdict, score {whole['score']['passing_cells']}/{ran}, "
+        f"coverage {whole['constraint_coverage']['covered']}/{whole['constraint_coverage']['total']}"
+    )
 
 
 def test_merging_is_associative(runs: Runs, tmp_path: Path) -> None:
