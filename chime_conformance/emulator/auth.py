@@ -23,12 +23,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
+from botocore.utils import normalize_url_path
 
 from chime_conformance.emulator.exceptions import (
     IncompleteSignatureException,
@@ -41,6 +43,11 @@ SIGNING_SERVICE = "chime"
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+# AMZ_DATE_FORMAT exactly: four, then five pairs of ASCII digits (strptime also takes
+# one-digit fields and is ten times slower; SigV4's basic format has none)
+_AMZ_DATE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z", re.ASCII)
+# the characters quote(path, safe="/~") keeps as they are, and "%" (which it writes "%25")
+_QUOTED_AS_IS_OR_PERCENT = re.compile(r"[A-Za-z0-9_.~/%-]*", re.ASCII)
 
 _AUTH_PARAM = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
 # SigV4QueryAuth's parameters; X-Amz-Expires is at most 7 days (SigV4 specification)
@@ -124,15 +131,88 @@ class AuthorizationHeader:
         )
 
 
-class _SignerOverReceivedHeaders(SigV4Auth):
-    """botocore's signer, told to sign exactly the headers the client says it signed."""
+@lru_cache(maxsize=64)  # verify() reads the one date twice (scope, then freshness)
+def parse_amz_date(value: str) -> datetime | None:
+    """An ``X-Amz-Date`` in SigV4's basic format (YYYYMMDDTHHMMSSZ) as a UTC time;
+    None if it is not one (a malformed or impossible date)."""
+    match = _AMZ_DATE.fullmatch(value)
+    if match is None:
+        return None
+    try:
+        year, month, day, hour, minute, second = map(int, match.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:  # 20240230T..., 25:00:00, ...
+        return None
 
-    def __init__(self, credentials: Credentials, region: str, signed_headers: HTTPHeaders):
+
+# The request-specific part of a canonical request, passed to the signer through
+# the candidate's context so that one signer serves every request of a key.
+_SIGNED_HEADERS = "chime_conformance.signed_headers"
+
+
+class _HeadersToSign(dict[str, list[str]]):
+    """The signed headers as received: what botocore reads of an HTTPHeaders (names in
+    order, every value of a name), without building an email.message.Message per request."""
+
+    def get_all(self, name: str) -> list[str]:
+        return self[name]
+
+
+@lru_cache(maxsize=256)
+def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """SigV4's derived key: ``SigV4Auth.signature``'s four HMACs, the same for every
+    request of a key on a day, so computed once (the SigV4 specification suggests it)."""
+    key = f"AWS4{secret}".encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return key
+
+
+class _SignerOverReceivedHeaders(SigV4Auth):
+    """botocore's signer, told to sign exactly the headers the client says it signed.
+
+    The canonical request and the string to sign are botocore's own; only where the
+    signed headers come from (the candidate's context), the body's hash (of the bytes
+    as received, without botocore preparing the whole request to reach them) and the
+    derived key (cached) differ. tests/test_emulator_auth_fast_path.py holds each to
+    botocore's.
+    """
+
+    def __init__(self, credentials: Credentials, region: str):
         super().__init__(credentials, SIGNING_SERVICE, region)
-        self._received_signed_headers = signed_headers
 
     def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
-        return self._received_signed_headers
+        headers: HTTPHeaders = request.context[_SIGNED_HEADERS]
+        return headers
+
+    def _normalize_url_path(self, path: str) -> str:
+        # botocore quotes the path byte by byte; a path of unreserved characters and
+        # percent-escapes (every path of this API, ARN labels included) needs only its "%"
+        # escaped, as quote() does. Any other path takes botocore's own way.
+        normalized = normalize_url_path(path)
+        if _QUOTED_AS_IS_OR_PERCENT.fullmatch(normalized):
+            return normalized.replace("%", "%25")
+        return str(super()._normalize_url_path(path))
+
+    def payload(self, request: AWSRequest) -> str:
+        if isinstance(request.data, bytes) and request.url.startswith("http://"):
+            # botocore: always hashed over plain HTTP; hash of b"" == EMPTY_SHA256_HASH
+            return hashlib.sha256(request.data).hexdigest()
+        return str(super().payload(request))
+
+    def signature(self, string_to_sign: str, request: AWSRequest) -> str:
+        key = _signing_key(
+            self.credentials.secret_key,
+            request.context["timestamp"][0:8],
+            self._region_name,
+            self._service_name,
+        )
+        return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _signer(access_key: str, secret: str, region: str) -> _SignerOverReceivedHeaders:
+    return _SignerOverReceivedHeaders(Credentials(access_key, secret), region)
 
 
 class SigV4Verifier:
@@ -213,7 +293,7 @@ class SigV4Verifier:
                 f"X-Amz-Expires must be a number of seconds from 1 to {MAX_PRESIGNED_EXPIRES}; "
                 f"got {expires[:20]!r}."
             )
-        signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+        signed_at = _signed_at(amz_date)
         now = datetime.fromtimestamp(self._clock(), UTC)
         if now > signed_at + timedelta(seconds=int(expires)):
             raise InvalidSignatureException(
@@ -229,13 +309,7 @@ class SigV4Verifier:
     @staticmethod
     def _amz_date(request: ReceivedRequest, authorization: AuthorizationHeader) -> str:
         amz_date = request.headers.get("x-amz-date", "")
-        try:
-            datetime.strptime(amz_date, AMZ_DATE_FORMAT)
-        except ValueError:
-            raise IncompleteSignatureException(
-                "Authorization header requires existence of a valid 'X-Amz-Date' header "
-                f"in ISO 8601 basic format (YYYYMMDDTHHMMSSZ); got {amz_date!r}."
-            ) from None
+        _signed_at(amz_date)
         if "host" not in authorization.signed_headers:
             raise InvalidSignatureException(
                 "'Host' must be a 'SignedHeader' in the AWS Authorization."
@@ -265,7 +339,7 @@ class SigV4Verifier:
             )
 
     def check_freshness(self, amz_date: str) -> None:
-        signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+        signed_at = _signed_at(amz_date)
         now = datetime.fromtimestamp(self._clock(), UTC)
         stamp = "%Y%m%dT%H%M%SZ"
         if signed_at < now - MAX_CLOCK_SKEW:
@@ -295,17 +369,17 @@ class SigV4Verifier:
         amz_date: str,
         secret: str,
     ) -> None:
-        signed_headers = HTTPHeaders()
+        signed_headers = _HeadersToSign()
         for name in authorization.signed_headers:
             value = request.host if name == "host" else request.headers.get(name)
             if value is None:
                 raise InvalidSignatureException(
                     f"Signed header {name!r} is missing from the request."
                 )
-            signed_headers[name] = value
-        credentials = Credentials(authorization.access_key, secret)
-        signer = _SignerOverReceivedHeaders(credentials, self._region, signed_headers)
+            signed_headers.setdefault(name, []).append(value)  # as HTTPHeaders: repeats kept
+        signer = _signer(authorization.access_key, secret, self._region)
         for candidate in self.canonical_variants(request, amz_date):
+            candidate.context[_SIGNED_HEADERS] = signed_headers
             canonical_request = signer.canonical_request(candidate)
             string_to_sign = signer.string_to_sign(candidate, canonical_request)
             expected = signer.signature(string_to_sign, candidate)
@@ -339,6 +413,16 @@ class SigV4Verifier:
         for variant in variants:
             variant.context["timestamp"] = amz_date
         return variants
+
+
+def _signed_at(amz_date: str) -> datetime:
+    signed_at = parse_amz_date(amz_date)
+    if signed_at is None:
+        raise IncompleteSignatureException(
+            "Authorization header requires existence of a valid 'X-Amz-Date' header "
+            f"in ISO 8601 basic format (YYYYMMDDTHHMMSSZ); got {amz_date!r}."
+        )
+    return signed_at
 
 
 def verifier_for(config: Any, *, clock: Callable[[], float] = time.time) -> SigV4Verifier:
