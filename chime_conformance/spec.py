@@ -150,6 +150,17 @@ class Operation:
         """A validator of :attr:`input_schema` with the spec's pattern semantics."""
         return SchemaValidator(self.input_schema)
 
+    @functools.cached_property
+    def member_validators(self) -> dict[str, Any] | None:
+        """A validator per member of :attr:`input_schema` (see :func:`is_valid_input`);
+        None if the input schema is not the plain object schema that makes them exact."""
+        schema = self.input_schema
+        if set(schema) != {"type", "properties", "required"} or schema["type"] != "object":
+            return None
+        if "$ref" in json.dumps(schema):  # a reference would resolve against another root
+            return None
+        return {name: SchemaValidator(sub) for name, sub in schema["properties"].items()}
+
     def location_of(self, member: str) -> tuple[str, str]:
         """Where ``member`` travels: ``("path"|"query", wire name)`` or ``("body", member)``."""
         for parameter in self.parameters:
@@ -356,8 +367,23 @@ _RULE_SENTENCES = {
 }
 
 
+def is_valid_input(op: Operation, members: Mapping[str, Any]) -> bool:
+    """``op.input_validator.is_valid(members)``, in a fraction of its time: for an object
+    schema of properties and required names only, the instance is valid exactly when
+    every required member is present and each member present is valid against its own
+    schema (jsonschema still judges each; only the walk of the object is skipped)."""
+    validators = op.member_validators
+    if validators is None:
+        return bool(op.input_validator.is_valid(dict(members)))
+    return all(name in members for name in op.input_schema["required"]) and all(
+        validators[name].is_valid(value) for name, value in members.items() if name in validators
+    )
+
+
 def violations_of(op: Operation, members: Mapping[str, Any]) -> list[Violation]:
     """Every constraint of ``op``'s input that ``members`` breaks."""
+    if is_valid_input(op, members):  # the common case: no error to describe
+        return []
     found: list[Violation] = []
     for error in op.input_validator.iter_errors(dict(members)):
         found.extend(_violations_from_error(error))
