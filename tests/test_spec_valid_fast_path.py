@@ -39,7 +39,7 @@ values = st.recursive(
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_the_fast_path_judges_as_jsonschema(op: spec.Operation, data: Any) -> None:
     names = [*sorted(op.input_schema["properties"]), "NotAMember"]
