@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
@@ -232,55 +231,61 @@ def _character_strategy(item: Any) -> Any:
 
 
 def _class_characters(items: list[Any]) -> Any:
-    member = class_predicate(items)
-    if items and items[0][0] is sre_c.NEGATE:
-        # astral characters get their own branch so that they show up often
-        return st.one_of(ANY_CHARACTER, ASTRAL_CHARACTER).filter(member)
-    members = _small_class(items)
-    if members is not None:  # one characters() strategy: native string draws
-        return st.characters(categories=(), include_characters=members)
-    parts = []
-    for op, arg in items:
-        if op is sre_c.LITERAL:
-            parts.append(st.just(chr(arg)))
-        else:  # RANGE; class_predicate has refused anything else
-            parts.append(st.characters(min_codepoint=arg[0], max_codepoint=arg[1]))
-    return st.one_of(parts).filter(member)
+    """One ``characters()`` strategy per interval of the class, never a filter:
+    Hypothesis resolves their ``one_of`` to one alphabet and draws whole strings
+    natively (a filtered alphabet draws, and rejects, character by character).
+    A negated class spans the astral planes, where most of the code space is,
+    so astral characters show up often without a branch of their own."""
+    spans = class_intervals(items)
+    if not spans:
+        raise InvalidArgument(f"the regex class {items!r} matches no character")
+    return st.one_of(
+        [
+            st.characters(min_codepoint=low, max_codepoint=high, categories=None)
+            for low, high in spans
+        ]
+    )
 
 
-_SMALL_CLASS = 512
+_MAX_CODEPOINT = 0x10FFFF
+_SURROGATES = (0xD800, 0xDFFF)
 
 
-def _small_class(items: list[Any]) -> str | None:
-    """The characters of a positive class of literals and ranges, if few."""
-    chars: list[str] = []
-    for op, arg in items:
-        if op is sre_c.LITERAL:
-            chars.append(chr(arg))
-        elif op is sre_c.RANGE and arg[1] - arg[0] < _SMALL_CLASS:
-            chars.extend(chr(c) for c in range(arg[0], arg[1] + 1) if not 0xD800 <= c <= 0xDFFF)
-        else:
-            return None
-        if len(chars) > _SMALL_CLASS:
-            return None
-    return "".join(sorted(set(chars))) or None
-
-
-def class_predicate(items: list[Any]) -> Callable[[str], bool]:
-    """Whether a character is in the parsed class ``items`` (never a surrogate)."""
+def class_intervals(items: list[Any]) -> list[tuple[int, int]]:
+    """The code points of the parsed class ``items`` as sorted, disjoint
+    ``(low, high)`` intervals, surrogates left out (no JSON text carries one)."""
     negated = bool(items) and items[0][0] is sre_c.NEGATE
-    tests = [_atom_test(op, arg) for op, arg in items if op is not sre_c.NEGATE]
-
-    def member(char: str) -> bool:
-        inside = any(test(ord(char)) for test in tests)
-        return inside != negated and not 0xD800 <= ord(char) <= 0xDFFF
-
-    return member
+    spans = _merged(_atom_span(op, arg) for op, arg in items if op is not sre_c.NEGATE)
+    if negated:
+        spans = _complement(spans)
+    return _complement(_merged([*_complement(spans), _SURROGATES]))
 
 
-def _atom_test(op: Any, arg: Any) -> Callable[[int], bool]:
+def _atom_span(op: Any, arg: Any) -> tuple[int, int]:
     if op is sre_c.LITERAL:
-        return lambda code: code == arg
+        return (arg, arg)
     if op is sre_c.RANGE:
-        return lambda code: arg[0] <= code <= arg[1]
+        return (arg[0], arg[1])
     raise InvalidArgument(f"cannot generate for class item {op} {arg}")
+
+
+def _merged(spans: Any) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(spans):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def _complement(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The code points of ``0..0x10FFFF`` outside the merged ``spans``."""
+    out, start = [], 0
+    for low, high in spans:
+        if low > start:
+            out.append((start, low - 1))
+        start = high + 1
+    if start <= _MAX_CODEPOINT:
+        out.append((start, _MAX_CODEPOINT))
+    return out
