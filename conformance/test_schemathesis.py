@@ -25,6 +25,7 @@ from chime_conformance.client import ChimeClient
 from chime_conformance.ledger import Ledger
 from chime_conformance.results import ResultLog
 from chime_conformance.target import SuiteConfig
+from conformance._lazy_coverage import defer_coverage_cases
 from conformance._schemathesis_harness import (
     STATEFUL_CHECKS,
     ContractChecks,
@@ -32,6 +33,10 @@ from conformance._schemathesis_harness import (
     load_schema,
     signed_state_machine,
 )
+
+# schemathesis' coverage cases are built as each test runs, not while pytest
+# collects all 35 (start-up, and each xdist worker's share of them)
+defer_coverage_cases()
 
 # Loaded at import: the spec files do not change during a run.
 SCHEMAS = {api: load_schema(api) for api in spec.APIS}
