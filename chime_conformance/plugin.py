@@ -223,18 +223,12 @@ def register_hypothesis_profiles(shards: int = 1) -> None:
 
 
 def pytest_configure_node(node: Any) -> None:
-    """xdist controller → worker: one run id, one embedded emulator."""
+    """xdist controller → worker: one run id, and the target; without one,
+    each worker starts its own embedded emulator (in the controller, one
+    emulator would serve every worker from one process, under one GIL)."""
     suite = node.config.stash[CONFIG_KEY]
     node.workerinput["chime_run_id"] = suite.run_id
-    node.workerinput["chime_target_url"] = _controller_target_url(node.config)
-
-
-def _controller_target_url(config: pytest.Config) -> str:
-    suite = config.stash[CONFIG_KEY]
-    if suite.target_url:
-        return suite.target_url
-    url: str = _embedded_emulator(config).url
-    return url
+    node.workerinput["chime_target_url"] = suite.target_url
 
 
 def _embedded_emulator(config: pytest.Config) -> Any:
