@@ -18,7 +18,8 @@ request log in a file, serves the measurements that need one:
   and under ``-n 2``; and ``--collect-only``'s wall time, CPU time and peak memory.
 - **-n 2 ÷ -n 1** (target <= 0.6): wall times of the same ``ci`` run with
   one and two xdist workers, against the separately started emulator and
-  against the embedded one (each worker then starts its own).
+  against the embedded one (each worker then starts its own); and their CPU
+  seconds, what the second worker repeats (near 1: it repeats little).
 - **CPU per request** (load-independent): CPU seconds of the suite process(es)
   and of the emulator per request answered, against the plain loop's.
 - **emulator** figures: ``bench/emulator_throughput.py --json``, run as is.
@@ -442,6 +443,17 @@ def measure(arguments: argparse.Namespace, say: Any) -> tuple[list[Figure], dict
                 f"<= {WORKERS_TARGET}",
                 at_most(ratio, WORKERS_TARGET),
                 f"{two.wall:.1f} s / {one.wall:.1f} s; -n 2: {two.summary}",
+            )
+        )
+        cpu = (two.cpu + two.emulator_cpu) / (one.cpu + one.emulator_cpu)
+        figures.append(
+            Figure(
+                f"-n 2 / -n 1 CPU seconds, {where} emulator",
+                cpu,
+                "(what a second worker repeats; ~1: -n 2 can halve the wall on 2 idle cores)",
+                None,
+                f"{two.cpu + two.emulator_cpu:.1f} s / {one.cpu + one.emulator_cpu:.1f} s "
+                "of CPU (pytest, workers, emulator)",
             )
         )
     counts = {label: collected(run.summary) for label, run in [("collect", collect), *runs.items()]}
