@@ -275,6 +275,9 @@ def run_pytest(
     cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
     lines = ran.stdout.strip().splitlines() or ["(no output)"]
     summary = next((line for line in reversed(lines) if " in " in line), lines[-1]).strip("= ")
+    coverage = re.search(r"constraints probed from both sides: (\d+/\d+)", ran.stdout)
+    if coverage:
+        summary += f"; constraints probed {coverage[1]}"
     if ran.returncode not in (0, 5) or "error" in summary:
         failures = [
             line for line in ran.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))
