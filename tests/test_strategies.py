@@ -270,3 +270,16 @@ def test_public_names_are_exported_and_documented() -> None:
         thing = getattr(strategies, name)
         if callable(thing) and not isinstance(thing, type):
             assert thing.__doc__, f"strategies.{name} has no docstring"
+
+
+def test_regex_classes_become_code_point_intervals_without_surrogates() -> None:
+    from re import _parser as sre  # type: ignore[attr-defined]
+
+    from strategies._internal.patterns import class_intervals
+
+    def intervals(pattern: str) -> list[tuple[int, int]]:
+        return class_intervals(sre.parse(pattern)[0][1])
+
+    assert intervals("[a-c0b-d]") == [(0x30, 0x30), (0x61, 0x64)]
+    assert intervals("[^ab]") == [(0, 0x60), (0x63, 0xD7FF), (0xE000, 0x10FFFF)]
+    assert intervals("[\ud000-\ue000]") == [(0xD000, 0xD7FF), (0xE000, 0xE000)]
