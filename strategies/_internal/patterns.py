@@ -91,9 +91,10 @@ def strings_matching(pattern: str, *, min_size: int = 0, max_size: int | None = 
     """Strings of ``min_size`` to ``max_size`` characters that satisfy ``pattern``
     (anchored or not, with the spec's ECMA meaning).
 
-    Mixes ``from_regex(..., fullmatch=True)`` with a generator that aims at
-    a drawn length, so both typical matches and matches of exactly the
-    bounds appear. Shrinks towards shorter strings and lower characters."""
+    Mixes typical matches (short ones, as ``from_regex`` makes) with matches
+    of a length drawn from the whole range, so both everyday values and
+    values of exactly the bounds appear. Shrinks towards shorter strings and
+    lower characters."""
     if min_size < 0 or (max_size is not None and max_size < min_size):
         raise InvalidArgument(f"need 0 <= min_size <= max_size, got {min_size}, {max_size}")
     low, high = length_range(pattern)
@@ -102,13 +103,29 @@ def strings_matching(pattern: str, *, min_size: int = 0, max_size: int | None = 
     if start > top:
         raise InvalidArgument(f"no string of {min_size}..{max_size} characters matches {pattern!r}")
     top_int = int(min(top, start + 200)) if top == math.inf else int(top)
-    sized = st.integers(start, top_int).flatmap(lambda n: strings_of_length(pattern, n))
-    if low < min_size:
+    sized = _lengths(pattern, start, top_int)
+    if low < min_size or top_int - start <= _TYPICAL:
         return sized
-    typical = st.from_regex(generation_regex(pattern), fullmatch=True).filter(
-        lambda s: start <= len(s) <= top and spec.pattern_matches(pattern, s)
-    )
-    return st.one_of(sized, typical)
+    return st.one_of(sized, _lengths(pattern, start, start + _TYPICAL))
+
+
+# How much longer than the shortest match a typical one is, at most. Not
+# ``from_regex``: it draws each character of a repetition as a choice of its
+# own (a 1,000-character ARN tail is 1,000 choices); these are native strings.
+_TYPICAL = 24
+
+
+def regex_matches(pattern: str) -> Any:
+    """Full matches of ``pattern`` of every length it allows (up to 200 more
+    than its shortest), for hand-written shapes such as ``[0-9a-f]{64}``: what
+    ``from_regex(pattern, fullmatch=True)`` makes, drawn as native strings.
+    Each repetition must allow every length between its bounds."""
+    low, high = length_range(pattern)
+    return _lengths(pattern, low, int(min(high, low + 200)))
+
+
+def _lengths(pattern: str, start: int, top: int) -> Any:
+    return integers(start, top).flatmap(lambda n: strings_of_length(pattern, n))
 
 
 @functools.cache
