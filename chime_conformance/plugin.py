@@ -487,10 +487,12 @@ def _write_reports_and_say_where(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``--shard K/N``: keep this shard's tests (chime_conformance.sharding)."""
+    """``--shard K/N``: keep this shard's tests (chime_conformance.sharding);
+    under xdist, the long tests first (:func:`run_long_tests_first`)."""
     from chime_conformance.sharding import deselect_other_shards
 
     deselect_other_shards(config, items)
+    run_long_tests_first(config, items)
 
 
 @pytest.fixture(scope="session")
@@ -499,3 +501,21 @@ def chime_name_scope(request: pytest.FixtureRequest) -> str:
     from chime_conformance.sharding import name_scope
 
     return name_scope(request.config, os.environ.get("PYTEST_XDIST_WORKER"))
+
+
+# --------------------------------------------------------------------------
+# xdist: the longest tests first
+
+# Seconds each, where most of the suite's tests take milliseconds.
+LONG_RUNNING = (
+    "conformance/test_state_machines.py::",
+    "conformance/test_schemathesis.py::test_linked_operations",
+)
+
+
+def run_long_tests_first(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, whole state machines and linked scenarios run first, so the
+    workers share them out at the start and end together, instead of one
+    running the last state machine alone while the other waits."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: not item.nodeid.startswith(LONG_RUNNING))
