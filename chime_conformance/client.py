@@ -4,26 +4,25 @@ The suite must put invalid inputs on the wire exactly as they were generated,
 so this client never validates: it turns ``(operation, members)`` into the
 request boto3 would send (path labels percent-encoded, query members under
 their wire names, a JSON body only when body members are present) and signs it
-the way botocore does. Every call yields an :class:`Exchange`, a frozen record
-of what was sent (secrets redacted) and received, that reproduces itself as a
-curl command or a Python script.
+the way botocore does. Every call yields an :class:`Exchange`
+(:mod:`chime_conformance.exchange`), which reproduces itself as a curl command
+or a Python script (:mod:`chime_conformance.reproducers`). Retries follow the
+one :class:`RetryPolicy` (:mod:`chime_conformance.retries`); every wait is
+bounded by :class:`Timeouts`.
 
 Transport only: nothing here knows about pytest or about the contract.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-import enum
-import ipaddress
 import json
-import random
-import shlex
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -35,18 +34,44 @@ import urllib3.exceptions
 from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.utils import normalize_url_path
-from requests.structures import CaseInsensitiveDict
 from requests.utils import requote_uri
 from requests_aws4auth import AWS4Auth
 
 from chime_conformance import spec
+from chime_conformance.exchange import (
+    BOGUS_SESSION_TOKEN,
+    DEFAULT_CREDENTIALS,
+    EXPIRED_PRESIGNING,
+    OTHER_SERVICE,
+    PRESIGNED_EXPIRES,
+    PRESIGNED_SIGNINGS,
+    REDACTED,
+    SERVICE,
+    STALE_BY,
+    UNKNOWN_ACCESS_KEY,
+    Exchange,
+    ReceivedResponse,
+    SentRequest,
+    Signing,
+    is_loopback,
+    other_region,
+    redact_headers,
+    redact_presigned_url,
+)
+from chime_conformance.reproducers import GENERATED_HEADERS
+from chime_conformance.retries import Retry, RetryPolicy, TargetThrottled
 
 __all__ = [
+    "BOGUS_SESSION_TOKEN",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_READ_TIMEOUT",
     "GENERATED_HEADERS",
+    "PRESIGNED_SIGNINGS",
     "REDACTED",
     "SERVICE",
     "BotocoreSigV4Auth",
     "ChimeClient",
+    "CircuitBreaker",
     "ClientError",
     "ConnectionLost",
     "Exchange",
@@ -56,6 +81,8 @@ __all__ = [
     "RetryPolicy",
     "SentRequest",
     "Signing",
+    "TargetGone",
+    "TargetThrottled",
     "TargetUnreachable",
     "Timeouts",
     "WireRequest",
@@ -64,39 +91,16 @@ __all__ = [
     "is_loopback",
     "other_region",
     "redact_headers",
+    "redact_presigned_url",
     "resolve_credentials",
+    "transport_failure",
 ]
 
-SERVICE = "chime"  # the signing name of both APIs
-DEFAULT_CREDENTIALS = ("testing", "testing")  # what the emulator accepts
-REDACTED = "[REDACTED]"
-SECRET_HEADERS = ("authorization", "x-amz-security-token")
-# Variants' fixed values. None of them is a secret.
-UNKNOWN_ACCESS_KEY = ("AKIAUNKNOWNCHIMECONF", "unknown-secret-key-of-chime-conformance")
-OTHER_SERVICE = "sts"
-STALE_BY = datetime.timedelta(minutes=30)  # AWS accepts at most 15 minutes of skew
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
-
-
-class Signing(enum.Enum):
-    """How a request is signed: correctly, or in one of the ways auth tests need."""
-
-    SIGNED = "signed"
-    UNSIGNED = "unsigned"
-    TAMPERED = "bad-signature"  # signed, then one hex digit of the signature flipped
-    UNKNOWN_KEY = "unknown-access-key"
-    OTHER_REGION = "other-region"
-    OTHER_SERVICE = "other-service"
-    STALE_DATE = "stale-date"  # signed correctly, 30 minutes in the past
-    BOGUS_SESSION_TOKEN = "bogus-session-token"  # the run's keys + a token nobody issued
-    PRESIGNED = "presigned"  # SigV4 in the query string (SigV4QueryAuth), valid for 5 minutes
-    PRESIGNED_EXPIRED = "presigned-expired"  # presigned 10 minutes ago, valid for 1 minute
-
-
-PRESIGNED_SIGNINGS = frozenset({Signing.PRESIGNED, Signing.PRESIGNED_EXPIRED})
-BOGUS_SESSION_TOKEN = "chime-conformance-bogus-session-token"
-PRESIGNED_EXPIRES = 300  # seconds
-EXPIRED_PRESIGNING = (datetime.timedelta(minutes=10), 60)  # signed this long ago, valid this long
+# Documented defaults (--connect-timeout, --read-timeout): a hanging target
+# costs at most one read timeout per request, never a hung run.
+DEFAULT_CONNECT_TIMEOUT = 3.05
+DEFAULT_READ_TIMEOUT = 10.0
 
 
 # --------------------------------------------------------------------------
@@ -136,6 +140,15 @@ class RequestTimedOut(ClientError):
         self.seconds = seconds
 
 
+class TargetGone(ClientError):
+    """A call not sent because the target already failed this run (see
+    :class:`CircuitBreaker`); ``str()`` repeats the first failure."""
+
+    def __init__(self, first: ClientError) -> None:
+        super().__init__(str(first))
+        self.first = first
+
+
 # --------------------------------------------------------------------------
 # Settings
 
@@ -144,149 +157,8 @@ class RequestTimedOut(ClientError):
 class Timeouts:
     """Seconds to wait for a connection and then for each read of the answer."""
 
-    connect: float = 3.05
-    read: float = 30.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded retries with exponential backoff and jitter.
-
-    Only answers that mean "try later" (429, 503) and dropped connections are
-    retried; a read timeout is not, because the server may have acted.
-    """
-
-    max_retries: int = 3
-    base_delay: float = 0.2
-    max_delay: float = 5.0
-    statuses: frozenset[int] = frozenset({429, 503})
-
-    def delay(self, retry_number: int, retry_after: str | None = None) -> float:
-        """Seconds before retry ``retry_number`` (0-based): ``Retry-After`` if the
-        server gave a usable one, else half the exponential step plus jitter."""
-        if retry_after is not None and retry_after.strip().isdigit():
-            return min(float(retry_after), self.max_delay)
-        step = min(self.max_delay, self.base_delay * 2**retry_number)
-        return step / 2 + random.uniform(0, step / 2)
-
-
-# --------------------------------------------------------------------------
-# The record of one call
-
-
-def _redact_authorization(value: str) -> str:
-    # Keep the scope and signed headers (they explain auth failures); drop the
-    # access key id and the signature.
-    parts = [part.strip() for part in value.removeprefix("AWS4-HMAC-SHA256 ").split(",")]
-    fields = dict(part.partition("=")[::2] for part in parts)
-    if not value.startswith("AWS4-HMAC-SHA256 ") or set(fields) != {
-        "Credential",
-        "SignedHeaders",
-        "Signature",
-    }:
-        return REDACTED
-    scope = fields["Credential"].partition("/")[2]
-    return (
-        f"AWS4-HMAC-SHA256 Credential={REDACTED}/{scope}, "
-        f"SignedHeaders={fields['SignedHeaders']}, Signature={REDACTED}"
-    )
-
-
-def redact_headers(headers: Mapping[str, str]) -> CaseInsensitiveDict[str]:
-    """A copy of ``headers`` with the credentials and the signature removed."""
-    redacted: CaseInsensitiveDict[str] = CaseInsensitiveDict()
-    for name, value in headers.items():
-        lower = name.lower()
-        if lower == "authorization":
-            value = _redact_authorization(value)
-        elif lower in SECRET_HEADERS:
-            value = REDACTED
-        redacted[name] = value
-    return redacted
-
-
-@dataclass(frozen=True)
-class SentRequest:
-    """What went on the wire; ``headers`` are redacted on construction."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes | None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "headers", redact_headers(self.headers))
-        object.__setattr__(self, "url", redact_presigned_url(self.url))
-
-
-def _parse_json(body: bytes) -> Any:
-    if not body.strip():
-        return None
-    try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-
-
-@dataclass(frozen=True)
-class ReceivedResponse:
-    """What came back. ``json`` is the parsed body, or None if it is empty or not JSON."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes = b""
-    json: Any = field(default=None)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "headers", CaseInsensitiveDict(self.headers))
-        if self.json is None:
-            object.__setattr__(self, "json", _parse_json(self.body))
-
-    def header(self, name: str) -> str | None:
-        """The value of header ``name`` (any case), or None."""
-        value: str | None = self.headers.get(name)
-        return value
-
-
-@dataclass(frozen=True)
-class Retry:
-    """One retry: which attempt failed, why, and how long we waited."""
-
-    attempt: int  # 1-based number of the attempt that was retried
-    reason: str  # "HTTP 429", "HTTP 503", "connection reset"
-    delay: float
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One call: the request as sent (secrets redacted), the final answer, timing, retries."""
-
-    request: SentRequest
-    response: ReceivedResponse
-    elapsed: float  # seconds, all attempts and waits included
-    retries: tuple[Retry, ...] = ()
-    operation: str | None = None
-    members: Mapping[str, Any] | None = None
-    signing: Signing = Signing.SIGNED
-    region: str = "us-east-1"
-
-    @property
-    def status(self) -> int:
-        return self.response.status
-
-    @property
-    def json(self) -> Any:
-        return self.response.json
-
-    def as_curl(self) -> str:
-        """A shell command that sends this request again, signed by curl
-        (``--aws-sigv4``) with the credentials in ``$AWS_ACCESS_KEY_ID`` etc."""
-        return _curl_command(self)
-
-    def as_python(self) -> str:
-        """A Python script that sends this request again, signed by botocore with
-        the credentials of its chain (environment variables, profiles)."""
-        return _python_script(self)
+    connect: float = DEFAULT_CONNECT_TIMEOUT
+    read: float = DEFAULT_READ_TIMEOUT
 
 
 # --------------------------------------------------------------------------
@@ -429,22 +301,6 @@ class _TamperedSignature(requests.auth.AuthBase):
         return signed
 
 
-def other_region(region: str) -> str:
-    """A real region that is not ``region``."""
-    return "eu-west-1" if region != "eu-west-1" else "us-west-2"
-
-
-def is_loopback(url: str) -> bool:
-    """Whether ``url``'s host is ``localhost`` or a loopback address."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def resolve_credentials(
     url: str, *, profile: str | None = None
 ) -> botocore.credentials.Credentials:
@@ -473,6 +329,9 @@ def resolve_credentials(
 
 
 Observer = Callable[[str, Mapping[str, Any], int, Any], None]
+# Told (operation, members) before a call is sent: the ledger writes down the
+# intent to create, so an answer lost to Ctrl-C still leaves a trace.
+Intent = Callable[[str, Mapping[str, Any]], None]
 
 
 class ChimeClient:
@@ -492,8 +351,10 @@ class ChimeClient:
         credentials: botocore.credentials.Credentials | None = None,
         profile: str | None = None,
         timeouts: Timeouts = Timeouts(),  # frozen, so a shared default is harmless
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen)
         observer: Observer | None = None,
+        before_send: Intent | None = None,
+        breaker: CircuitBreaker | None = None,
         clock: Callable[[], datetime.datetime] | None = None,  # UTC; tests fix it
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -504,6 +365,8 @@ class ChimeClient:
         self.timeouts = timeouts
         self.retry = retry
         self.observer = observer
+        self.before_send = before_send
+        self.breaker = breaker or CircuitBreaker()
         self._clock = clock or (lambda: datetime.datetime.now(datetime.UTC))
         self._sleep = sleep
         self._local = threading.local()
@@ -523,6 +386,8 @@ class ChimeClient:
         op = spec.operation(operation) if isinstance(operation, str) else operation
         wire = build_request(op, members)
         base = self.accounts_url if op.api == spec.ACCOUNTS else self.target_url
+        if self.before_send is not None:
+            self.before_send(op.name, members)
         exchange = self._exchange(
             wire, base, signing=signing, operation=op.name, members=dict(members)
         )
@@ -558,7 +423,8 @@ class ChimeClient:
     def probe(self) -> None:
         """Raise :class:`TargetUnreachable` unless the target answers HTTP at all."""
         for url in dict.fromkeys((self.target_url, self.accounts_url)):
-            self.send("GET", "/app-instances", base_url=url, signing=Signing.UNSIGNED)
+            with contextlib.suppress(TargetThrottled):  # busy, but it answers HTTP
+                self.send("GET", "/app-instances", base_url=url, signing=Signing.UNSIGNED)
 
     def close(self) -> None:
         with self._sessions_lock:
@@ -587,37 +453,44 @@ class ChimeClient:
         url = base_url + wire.path
         headers = {**wire.headers, **(extra_headers or {})}
         started = time.monotonic()
-        retries: list[Retry] = []
-        while True:
-            prepared = self._prepare(wire.method, url, headers, wire.body, signing)
-            reason, response = self._attempt(prepared, url)
-            if reason is None or len(retries) >= self.retry.max_retries:
-                break
-            retry_after = response.headers.get("Retry-After") if response is not None else None
-            delay = self.retry.delay(len(retries), retry_after)
-            retries.append(Retry(attempt=len(retries) + 1, reason=reason, delay=delay))
-            self._sleep(delay)
+        prepared: list[requests.PreparedRequest] = []
+
+        def attempt() -> tuple[str | None, requests.Response | None, str | None]:
+            prepared[:] = [self._prepare(wire.method, url, headers, wire.body, signing)]
+            return self._attempt(prepared[0], url)
+
+        self.breaker.check()
+        response, retries = self.retry.run(attempt, operation=operation, sleep=self._sleep)
         if response is None:  # the last attempt lost its connection too
-            raise ConnectionLost(url, tuple(retries))
-        return Exchange(
+            raise self.breaker.trip(ConnectionLost(url, retries))
+        exchange = Exchange(
             request=SentRequest(
-                prepared.method or wire.method, str(prepared.url), prepared.headers, wire.body
+                prepared[0].method or wire.method,
+                str(prepared[0].url),
+                prepared[0].headers,
+                wire.body,
             ),
             response=ReceivedResponse(
                 response.status_code, dict(response.headers), response.content
             ),
             elapsed=time.monotonic() - started,
-            retries=tuple(retries),
+            retries=retries,
             operation=operation,
             members=members,
             signing=signing,
             region=self.region,
         )
+        if self.retry.reason_to_retry(exchange.status) is not None:
+            throttled = TargetThrottled(operation, exchange.status, retries)
+            throttled.exchange = exchange
+            raise throttled
+        return exchange
 
     def _attempt(
         self, prepared: requests.PreparedRequest, url: str
-    ) -> tuple[str | None, requests.Response | None]:
-        """One attempt: (why to retry or None, the answer or None if the connection dropped)."""
+    ) -> tuple[str | None, requests.Response | None, str | None]:
+        """One attempt: (why to retry or None, the answer or None if the
+        connection dropped, Retry-After)."""
         try:
             response = self._session().send(
                 prepared,
@@ -625,15 +498,12 @@ class ChimeClient:
                 allow_redirects=False,
             )
         except requests.exceptions.RequestException as error:
-            kind = _failure_kind(error)
-            if kind == "timeout":
-                raise RequestTimedOut(url, self.timeouts.read) from None
-            if kind != "reset":
-                raise TargetUnreachable(url, kind) from None
-            return "connection reset", None
-        if response.status_code in self.retry.statuses:
-            return f"HTTP {response.status_code}", response
-        return None, response
+            failure = transport_failure(error, url, self.timeouts)
+            if failure is None:
+                return "connection reset", None, None
+            raise self.breaker.trip(failure) from None
+        reason = self.retry.reason_to_retry(response.status_code)
+        return reason, response, response.headers.get("Retry-After")
 
     def _prepare(
         self,
@@ -712,6 +582,41 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
         stack.extend(item for item in wrapped if isinstance(item, BaseException))
 
 
+def transport_failure(
+    error: requests.exceptions.RequestException, url: str, timeouts: Timeouts
+) -> ClientError | None:
+    """The :class:`ClientError` ``error`` means, or None for a dropped
+    connection (which is worth a retry)."""
+    kind = _failure_kind(error)
+    if kind == "timeout":
+        return RequestTimedOut(url, timeouts.read)
+    if kind == "reset":
+        return None
+    return TargetUnreachable(url, kind)
+
+
+class CircuitBreaker:
+    """Remembers the first transport failure that means the target is gone
+    (unreachable, hanging, dropping every connection): later calls fail at
+    once with it, so a dead target costs one timeout, not one per request
+    (nor one per example Hypothesis replays while shrinking)."""
+
+    def __init__(self) -> None:
+        self.failure: ClientError | None = None
+
+    def trip(self, failure: ClientError) -> ClientError:
+        if self.failure is None:
+            self.failure = failure
+        return failure
+
+    def check(self) -> None:
+        if self.failure is not None:
+            raise TargetGone(self.failure)
+
+    def reset(self) -> None:
+        self.failure = None
+
+
 def _failure_kind(error: requests.exceptions.RequestException) -> str:
     """ "reset", "timeout", or why the target is unreachable (a phrase)."""
     causes = list(_causes(error))
@@ -735,191 +640,6 @@ def _failure_kind(error: requests.exceptions.RequestException) -> str:
     if isinstance(error, requests.exceptions.ConnectionError):
         return "reset"  # connected, then dropped: reset, broken pipe, remote disconnect
     return type(error).__name__
-
-
-# --------------------------------------------------------------------------
-# Reproducers
-
-# Headers the HTTP library or the signer adds by itself; reproducers leave them out.
-GENERATED_HEADERS = frozenset(
-    {
-        "authorization",
-        "x-amz-date",
-        "x-amz-content-sha256",
-        "x-amz-security-token",
-        "host",
-        "content-length",
-        "user-agent",
-        "accept",
-        "accept-encoding",
-        "connection",
-    }
-)
-_VARIANT_NOTES = {
-    Signing.TAMPERED: "the signature was tampered with; edit the Authorization header to redo it",
-    Signing.STALE_DATE: "the request was signed 30 minutes in the past",
-    Signing.BOGUS_SESSION_TOKEN: "sign it with X-Amz-Security-Token: " + BOGUS_SESSION_TOKEN,
-    Signing.PRESIGNED: "presigned in the URL's query (redacted here); run the Python reproducer",
-    Signing.PRESIGNED_EXPIRED: "presigned 10 minutes ago for 60 s; run the Python reproducer",
-}
-
-
-def _replayed_headers(exchange: Exchange) -> dict[str, str]:
-    return {
-        name: value
-        for name, value in exchange.request.headers.items()
-        if name.lower() not in GENERATED_HEADERS
-    }
-
-
-def _had_session_token(exchange: Exchange) -> bool:
-    return "x-amz-security-token" in exchange.request.headers
-
-
-def _signing_scope(exchange: Exchange) -> tuple[str, str]:
-    region = exchange.region
-    if exchange.signing is Signing.OTHER_REGION:
-        region = other_region(region)
-    service = OTHER_SERVICE if exchange.signing is Signing.OTHER_SERVICE else SERVICE
-    return region, service
-
-
-def _curl_command(exchange: Exchange) -> str:
-    request = exchange.request
-    lines = [f"curl --globoff --request {request.method} {shlex.quote(request.url)}"]
-    if exchange.signing is not Signing.UNSIGNED and exchange.signing not in PRESIGNED_SIGNINGS:
-        lines.extend(_curl_signing_options(exchange))
-    for name, value in _replayed_headers(exchange).items():
-        lines.append(f"--header {shlex.quote(f'{name}: {value}')}")
-    prefix = ""
-    if request.body:
-        text = _printable(request.body)
-        if text is not None:
-            lines.append(f"--data-binary {shlex.quote(text)}")
-        else:
-            prefix = f"printf {shlex.quote(_printf_escaped(request.body))} | "
-            lines.append("--data-binary @-")
-    return _curl_comments(exchange) + prefix + " \\\n  ".join(lines)
-
-
-def _curl_signing_options(exchange: Exchange) -> list[str]:
-    region, service = _signing_scope(exchange)
-    if exchange.signing is Signing.UNKNOWN_KEY:
-        user = shlex.quote(":".join(UNKNOWN_ACCESS_KEY))
-    elif is_loopback(exchange.request.url):
-        user = '"${AWS_ACCESS_KEY_ID:-testing}:${AWS_SECRET_ACCESS_KEY:-testing}"'
-    else:
-        user = '"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"'
-    options = [f"--aws-sigv4 {shlex.quote(f'aws:amz:{region}:{service}')} --user {user}"]
-    if _had_session_token(exchange):
-        options.append('--header "X-Amz-Security-Token: $AWS_SESSION_TOKEN"')
-    return options
-
-
-def _curl_comments(exchange: Exchange) -> str:
-    subject = f"# {exchange.operation or 'request'} ({exchange.signing.value})"
-    notes = []
-    if exchange.signing in _VARIANT_NOTES:
-        notes.append(f"{subject}: {_VARIANT_NOTES[exchange.signing]}")
-    if exchange.signing is not Signing.UNSIGNED and "%" in urlsplit(exchange.request.url).path:
-        # curl (at least to 7.88) signs the path as sent; botocore encodes it again
-        notes.append(
-            f"{subject}: curl signs percent-encoded paths unlike botocore; if the answer is "
-            "InvalidSignatureException, run the Python reproducer instead"
-        )
-    return "".join(note + "\n" for note in notes)
-
-
-def _printable(body: bytes) -> str | None:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return text if text.isprintable() else None
-
-
-def _printf_escaped(body: bytes) -> str:
-    return "".join(
-        chr(byte) if 0x20 <= byte < 0x7F and chr(byte) not in "%\\" else f"\\{byte:03o}"
-        for byte in body
-    )
-
-
-def _python_script(exchange: Exchange) -> str:
-    request = exchange.request
-    region, service = _signing_scope(exchange)
-    headers = _replayed_headers(exchange)
-    if exchange.signing is Signing.UNKNOWN_KEY:
-        credentials = f"Credentials{UNKNOWN_ACCESS_KEY!r}"
-    elif is_loopback(request.url):
-        credentials = (
-            f"botocore.session.Session().get_credentials() or Credentials{DEFAULT_CREDENTIALS!r}"
-        )
-    else:
-        credentials = "botocore.session.Session().get_credentials()"
-    lines = [
-        f"# Reproduces {exchange.operation or 'a request'} (signing: {exchange.signing.value}).",
-        *_python_imports(exchange),
-        "import botocore.session",
-        "import requests",
-        "from botocore.auth import SigV4Auth, SigV4QueryAuth",
-        "from botocore.awsrequest import AWSRequest",
-        "from botocore.credentials import Credentials",
-        "",
-        *(
-            ['os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")  # a local target']
-            if is_loopback(request.url)
-            else []
-        ),
-        f"credentials = {credentials}",
-        *(
-            [
-                "credentials = Credentials(credentials.access_key, credentials.secret_key, "
-                f"{BOGUS_SESSION_TOKEN!r})"
-            ]
-            if exchange.signing is Signing.BOGUS_SESSION_TOKEN
-            else []
-        ),
-        f"request = AWSRequest(method={request.method!r}, url={_replayed_url(exchange)!r},",
-        f"                     data={request.body!r}, headers={headers!r})",
-        *_python_signing_lines(exchange.signing, region, service),
-        "response = requests.request(request.method, request.url, data=request.body,",
-        "                            headers=dict(request.headers.items()), timeout=30)",
-        'print(response.status_code, response.headers.get("x-amzn-ErrorType"))',
-        "print(response.text)",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _python_imports(exchange: Exchange) -> list[str]:
-    imports = ["import os"] if is_loopback(exchange.request.url) else []
-    if exchange.signing in (Signing.STALE_DATE, Signing.PRESIGNED_EXPIRED):
-        imports += ["import datetime", "from unittest import mock"]
-    return [*imports, ""] if imports else []
-
-
-def _python_signing_lines(signing: Signing, region: str, service: str) -> list[str]:
-    sign = f"SigV4Auth(credentials, {service!r}, {region!r}).add_auth(request)"
-    if signing is Signing.UNSIGNED:
-        return []
-    if signing in PRESIGNED_SIGNINGS:
-        return _python_presigning_lines(signing, region, service)
-    if signing is Signing.STALE_DATE:
-        return [
-            "stale = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)"
-            f" - datetime.timedelta(seconds={STALE_BY.total_seconds():g})",
-            'with mock.patch("botocore.auth.get_current_datetime", return_value=stale):',
-            f"    {sign}",
-        ]
-    if signing is Signing.TAMPERED:
-        return [
-            sign,
-            'authorization = request.headers["Authorization"]',
-            'del request.headers["Authorization"]',
-            'flipped = "0" if authorization[-1] != "0" else "1"',
-            'request.headers["Authorization"] = authorization[:-1] + flipped',
-        ]
-    return [sign]
 
 
 # --------------------------------------------------------------------------
@@ -970,57 +690,3 @@ class QueryStringSigner(requests.auth.AuthBase):
         signer._inject_signature_to_request(aws_request, signature)
         request.url = aws_request.url
         return request
-
-
-PRESIGNING_PARAMETERS = frozenset(
-    {
-        "X-Amz-Algorithm",
-        "X-Amz-Credential",
-        "X-Amz-Date",
-        "X-Amz-Expires",
-        "X-Amz-SignedHeaders",
-        "X-Amz-Signature",
-        "X-Amz-Security-Token",
-    }
-)
-
-
-def redact_presigned_url(url: str) -> str:
-    """``url`` without the secrets a presigned URL carries: the access key id,
-    the signature and the session token (the scope and dates stay)."""
-    if "X-Amz-Signature=" not in url and "X-Amz-Security-Token=" not in url:
-        return url
-    base, _, query = url.partition("?")
-    pairs = []
-    for pair in query.split("&"):
-        name, _, value = pair.partition("=")
-        if name in ("X-Amz-Signature", "X-Amz-Security-Token"):
-            value = REDACTED
-        elif name == "X-Amz-Credential":
-            value = f"{REDACTED}%2F{value.partition('%2F')[2]}"
-        pairs.append(f"{name}={value}")
-    return f"{base}?{'&'.join(pairs)}"
-
-
-def _replayed_url(exchange: Exchange) -> str:
-    """The URL a reproducer sends: a presigned one without its (redacted) signing."""
-    url = exchange.request.url
-    if exchange.signing not in PRESIGNED_SIGNINGS:
-        return url
-    base, _, query = url.partition("?")
-    kept = [p for p in query.split("&") if p and p.partition("=")[0] not in PRESIGNING_PARAMETERS]
-    return f"{base}?{'&'.join(kept)}" if kept else base
-
-
-def _python_presigning_lines(signing: Signing, region: str, service: str) -> list[str]:
-    if signing is Signing.PRESIGNED:
-        return [
-            f"SigV4QueryAuth(credentials, {service!r}, {region!r}, {PRESIGNED_EXPIRES}).add_auth(request)"
-        ]
-    ago, expires = EXPIRED_PRESIGNING
-    return [
-        "signed_at = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)"
-        f" - datetime.timedelta(seconds={ago.total_seconds():g})",
-        'with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):',
-        f"    SigV4QueryAuth(credentials, {service!r}, {region!r}, {expires}).add_auth(request)",
-    ]

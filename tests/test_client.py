@@ -36,8 +36,11 @@ from chime_conformance.client import (
     ChimeClient,
     ConnectionLost,
     RequestTimedOut,
+    Retry,
     RetryPolicy,
     Signing,
+    TargetGone,
+    TargetThrottled,
     TargetUnreachable,
     Timeouts,
     build_request,
@@ -402,13 +405,45 @@ def test_retries_429_and_503_and_records_them(server: ScriptedServer) -> None:
     assert len(server.received) == 3
 
 
-def test_retries_are_bounded(server: ScriptedServer) -> None:
+def test_retries_are_bounded_and_then_the_answer_is_throttled_not_judged(
+    server: ScriptedServer,
+) -> None:
     server.script = [(503, {}, b"")] * 10
     client = make_client(server.url, retry=RetryPolicy(max_retries=2))
-    exchange = client.call("ListAppInstances", {})
-    assert exchange.status == 503
-    assert len(exchange.retries) == 2
+    with pytest.raises(TargetThrottled, match=r"^throttled: ListAppInstances still answered 503"):
+        client.call("ListAppInstances", {})
     assert len(server.received) == 3
+
+
+def test_every_retry_is_told_to_the_listener_with_its_wait(server: ScriptedServer) -> None:
+    server.script = [(429, {"Retry-After": "0"}, b""), (503, {}, b""), (200, {}, b"{}")]
+    heard: list[tuple[str | None, Retry]] = []
+    policy = RetryPolicy(listener=lambda operation, retry: heard.append((operation, retry)))
+    make_client(server.url, retry=policy, sleep=lambda _: None).call("ListAppInstances", {})
+    assert [(op, r.status, r.attempt) for op, r in heard] == [
+        ("ListAppInstances", 429, 1),
+        ("ListAppInstances", 503, 2),
+    ]
+    assert heard[0][1].delay == 0
+
+
+def test_retry_after_as_an_http_date_is_honoured_up_to_the_cap() -> None:
+    policy = RetryPolicy(max_delay=5.0)
+    assert policy.delay(0, retry_after="Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # past
+    assert policy.delay(0, retry_after="Fri, 31 Dec 9999 23:59:59 GMT") == 5.0
+    assert 0.05 <= policy.delay(0, retry_after="soon") <= 0.2  # unusable: backoff
+
+
+def test_after_a_dead_target_later_calls_fail_at_once(server: ScriptedServer) -> None:
+    server.script = [("stall", 1.0)]
+    client = make_client(server.url, timeouts=Timeouts(connect=1.0, read=0.2))
+    with pytest.raises(RequestTimedOut):
+        client.call("ListAppInstances", {})
+    started = time.monotonic()
+    with pytest.raises(TargetGone, match=r"within 0\.2 s"):
+        client.call("ListAppInstances", {})
+    assert time.monotonic() - started < 0.1
+    assert len(server.received) == 1
 
 
 def test_connection_reset_is_retried(server: ScriptedServer) -> None:
