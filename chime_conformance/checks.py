@@ -25,16 +25,22 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chime_conformance import spec
-from chime_conformance.client import PRESIGNED_SIGNINGS, Exchange, Signing
+from chime_conformance.exchange import PRESIGNED_SIGNINGS, Exchange, Signing
 
 __all__ = [
     "CHECKS",
+    "REGISTRY",
+    "RULE_IDS",
     "Check",
     "CheckContext",
     "CheckFailure",
     "CheckResult",
+    "DeclaredCheck",
     "Expectation",
+    "UnknownCheck",
     "check",
+    "declare",
+    "declared",
     "error_type",
     "run_checks",
 ]
@@ -95,6 +101,19 @@ MISSING_RESOURCE_ALTERNATIVES: Mapping[int, str] = {
     403: "ForbiddenException",
     400: "BadRequestException",
 }
+
+
+def missing_resource_answers(strict: bool) -> Mapping[int, str]:
+    """The answers that report a missing resource, by status: 404
+    NotFoundException, and unless ``strict`` the unverified alternatives too.
+    The one place the suite's layers (oracles, scenarios, state machines,
+    schemathesis) read this fact from."""
+    return {404: "NotFoundException"} if strict else MISSING_RESOURCE_ALTERNATIVES
+
+
+def missing_resource_statuses(strict: bool) -> frozenset[int]:
+    """The statuses of :func:`missing_resource_answers`."""
+    return frozenset(missing_resource_answers(strict))
 
 
 # --------------------------------------------------------------------------
@@ -189,15 +208,142 @@ def _rebuild_failure(check_name: str, fields: dict[str, str]) -> CheckFailure:
     return failure
 
 
+# --------------------------------------------------------------------------
+# The registry: every check the suite can report, declared once
+#
+# A name in a record, a column of the page or a fault's expectation comes from
+# here: the per-exchange oracles below (``@check``), the checks that compare
+# several answers (scenarios, state machines), schemathesis' checks and the
+# differential comparison. Code refers to a check by its declaration (an
+# object), never by a string literal, so a typo fails at import.
+
+# The contract's rule ids (docs/contract.md); a sub-id ("pagination.max-results")
+# names a rule under one of them.
+RULE_IDS = frozenset(
+    {
+        "success-codes",
+        "error-shape",
+        "error-code-enum",
+        "validation",
+        "missing-resource",
+        "duplicates",
+        "idempotency",
+        "timestamps",
+        "arns",
+        "pagination",
+        "auth",
+        "session-token",
+        "presigned",
+        "sigv4-canonical-uri",
+        "cascade",
+        "admins",
+        "tags",
+        "settings",
+        "user-expiration",
+        "response-schema",
+        "read-after-write",
+        "delete-is-final",
+        "list-consistency",
+        "content-type",
+        "no-server-error",
+        "reference-agreement",
+    }
+)
+ORACLE, SCENARIO, SCHEMATHESIS, DIFFERENTIAL = "oracle", "scenario", "schemathesis", "differential"
+KINDS = (ORACLE, SCENARIO, SCHEMATHESIS, DIFFERENTIAL)
+
+
+class UnknownCheck(KeyError):
+    """A check name nobody declared: a typo, or a check added without a declaration."""
+
+    def __str__(self) -> str:
+        return f"no check named {self.args[0]!r} is declared in chime_conformance.checks"
+
+
+@dataclass(frozen=True)
+class DeclaredCheck:
+    """A check the suite can report: its name, the contract rule it checks
+    (an id of docs/contract.md), what it asserts in one line, and who runs it
+    (``oracle``: per exchange, below; ``scenario``: a comparison of several
+    answers; ``schemathesis``; ``differential``)."""
+
+    name: str
+    rule: str
+    description: str
+    kind: str
+
+    def __str__(self) -> str:
+        return self.name
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "rule": self.rule,
+            "description": self.description,
+            "kind": self.kind,
+        }
+
+
+REGISTRY: dict[str, DeclaredCheck] = {}
+
+
+def declare(name: str, *, rule: str, description: str, kind: str = SCENARIO) -> DeclaredCheck:
+    """Declare a check once; a second declaration of ``name``, an unknown rule
+    id or kind, or a description that is not one line is refused at import."""
+    if name in REGISTRY:
+        raise ValueError(f"a check named {name!r} is already declared")
+    if rule.split(".", 1)[0] not in RULE_IDS:
+        raise ValueError(f"check {name!r}: {rule!r} is not a contract rule id ({sorted(RULE_IDS)})")
+    if kind not in KINDS:
+        raise ValueError(f"check {name!r}: kind must be one of {KINDS}, got {kind!r}")
+    if not description.strip() or "\n" in description.strip():
+        raise ValueError(f"check {name!r}: the description must be one non-empty line")
+    declared_check = DeclaredCheck(name, rule, description.strip(), kind)
+    REGISTRY[name] = declared_check
+    return declared_check
+
+
+def declared(name: str | DeclaredCheck) -> DeclaredCheck:
+    """The declaration of ``name``; :class:`UnknownCheck` if there is none."""
+    if isinstance(name, DeclaredCheck):
+        return name
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UnknownCheck(name) from None
+
+
 Check = Callable[[CheckContext, Exchange, Expectation], bool]
 CHECKS: dict[str, Check] = {}
 
 
-def check(function: Check) -> Check:
-    """Register ``function`` under its name; its failures carry that name."""
+def _docstring_rule(function: Callable[..., Any]) -> str | None:
+    lines = [line.strip() for line in (function.__doc__ or "").strip().splitlines()]
+    if lines and lines[-1].startswith("Rule:"):
+        return lines[-1].removeprefix("Rule:").strip()
+    return None
+
+
+def _docstring_summary(function: Callable[..., Any]) -> str:
+    text = (function.__doc__ or "").strip().split("\n\n", 1)[0]
+    lines = [line.strip() for line in text.splitlines() if not line.strip().startswith("Rule:")]
+    return " ".join(lines)
+
+
+def check(function: Check | None = None, *, rule: str | None = None) -> Any:
+    """Register an oracle under its name (``@check`` or ``@check(rule=…)``);
+    its failures carry that name. The rule id comes from ``rule=``, else the
+    docstring's last line ``Rule: <rule-id>``; the description is the
+    docstring's first paragraph."""
+    if function is None:
+        return functools.partial(check, rule=rule)
     name = function.__name__
     if name in CHECKS:
         raise ValueError(f"a check named {name!r} is already registered")
+    rule = rule or _docstring_rule(function)
+    if rule is None:
+        raise ValueError(f"check {name!r} names no contract rule (rule= or 'Rule: <id>')")
+    declare(name, rule=rule, description=_docstring_summary(function), kind=ORACLE)
 
     @functools.wraps(function)
     def named(ctx: CheckContext, exchange: Exchange, expectation: Expectation) -> bool:
@@ -304,7 +450,7 @@ def _fail(ctx: CheckContext, fact: str, received: str, documented: str) -> Check
 # Status codes and shapes
 
 
-@check
+@check(rule="success-codes")
 def status_code_matches_spec(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """A 2xx is the operation's one success status; any other status is documented."""
     op, status = ctx.operation, exchange.status
@@ -334,11 +480,11 @@ def _allowed_error_statuses(ctx: CheckContext, exchange: Exchange, exp: Expectat
     if exchange.signing is not Signing.SIGNED:
         allowed |= {401, 403}  # the gateway's, for every operation
     if exp.resource == "absent" and exp.input_is_valid:
-        allowed |= {404} if ctx.strict else set(MISSING_RESOURCE_ALTERNATIVES)
+        allowed |= missing_resource_statuses(ctx.strict)
     return allowed
 
 
-@check
+@check(rule="response-schema")
 def response_matches_schema(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """The success answer's body validates against the operation's response schema."""
     schema = ctx.operation.response_schema
@@ -371,7 +517,7 @@ def _schema_rule(error: Any) -> str:
     return f"{error.validator} {_short(repr(error.validator_value), 100)}"
 
 
-@check
+@check(rule="content-type")
 def content_type_is_json(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """A non-empty body is JSON and says so in Content-Type."""
     if not exchange.response.body.strip():
@@ -388,7 +534,7 @@ def content_type_is_json(ctx: CheckContext, exchange: Exchange, exp: Expectation
     return True
 
 
-@check
+@check(rule="error-shape")
 def error_shape_is_aws(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """An error names its exception in ``x-amzn-ErrorType``, consistent with the
     status, and carries ``{"Code": "…", "Message": "…"}`` (Code's value: error_code_enum)."""
@@ -449,7 +595,7 @@ def _check_error_code(ctx: CheckContext, body: Mapping[str, Any], name: str, fac
 # Values in successful answers
 
 
-@check
+@check(rule="arns")
 def arns_match_pattern(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """Every returned Chime ARN matches ChimeArn, names this account and region,
     and the kind of resource its member is about."""
@@ -516,7 +662,7 @@ def _ids_are_uuids(match: re.Match[str]) -> bool:
     return True
 
 
-@check
+@check(rule="timestamps")
 def timestamps_are_plausible(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """Timestamps have the wire type of their API (identity: epoch seconds as
     numbers; accounts: ISO-8601 strings), lie between 2015 and now (plus the
@@ -600,7 +746,7 @@ def _check_order(ctx: CheckContext, path: str, created: Any, updated: Any) -> No
 # What the request was meant to provoke
 
 
-@check
+@check(rule="validation")
 def invalid_input_rejected(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """Input that breaks a constraint is refused with 400 BadRequestException,
     never accepted and never a server error."""
@@ -629,7 +775,7 @@ def _violates_path(ctx: CheckContext, exp: Expectation) -> bool:
     return False
 
 
-@check
+@check(rule="validation")
 def valid_input_accepted(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """Input that keeps every constraint is not refused as invalid (nor, when
     the resource exists, as missing)."""
@@ -651,7 +797,7 @@ def valid_input_accepted(ctx: CheckContext, exchange: Exchange, exp: Expectation
     return True
 
 
-@check
+@check(rule="no-server-error")
 def not_a_server_error(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """No input makes the server fail."""
     if exchange.status >= 500:
@@ -664,7 +810,7 @@ def not_a_server_error(ctx: CheckContext, exchange: Exchange, exp: Expectation) 
     return True
 
 
-@check
+@check(rule="auth")
 def auth_enforced(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """A request that is unsigned or signed wrongly is refused with 401/403 and
     the error shape (strict: 403 and the exact exception of DESIGN.md)."""
@@ -686,7 +832,7 @@ def auth_enforced(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bo
     return True
 
 
-@check
+@check(rule="auth")
 def signed_request_authenticated(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """A request signed as botocore signs it is not refused as unauthenticated."""
     if exchange.signing is not Signing.SIGNED:
@@ -702,14 +848,14 @@ def signed_request_authenticated(ctx: CheckContext, exchange: Exchange, exp: Exp
     return True
 
 
-@check
+@check(rule="missing-resource")
 def missing_resource_reported(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """A request about a resource that does not exist gets 404 NotFoundException
     (lenient: also 403 Forbidden or 400 BadRequest)."""
     if exp.resource != "absent" or not exp.input_is_valid:
         return False
     name = error_type(exchange)
-    allowed = {404: "NotFoundException"} if ctx.strict else MISSING_RESOURCE_ALTERNATIVES
+    allowed = missing_resource_answers(ctx.strict)
     expected_name = allowed.get(exchange.status)
     # lenient: an answer without x-amzn-ErrorType is error_shape_is_aws's to report
     wrong_name = name != expected_name and (ctx.strict or name is not None)
@@ -841,3 +987,133 @@ def presigned_request_verified(ctx: CheckContext, exchange: Exchange, exp: Expec
             "403 with x-amzn-ErrorType and a Message" if ctx.strict else "401 or 403",
         )
     return True
+
+
+# --------------------------------------------------------------------------
+# Checks that compare several answers (conformance/scenario.py, the state
+# machines): declared here, recorded through chime_conformance.verdicts.
+
+READ_AFTER_WRITE = declare(
+    "read_after_write",
+    rule="read-after-write",
+    description="What a write stored reads back as written, field by field.",
+)
+SETTINGS_READ_BACK = declare(
+    "settings_read_back",
+    rule="settings",
+    description="Retention and expiration settings read back as they were put.",
+)
+TAGS_READ_BACK = declare(
+    "tags_read_back",
+    rule="tags",
+    description="ListTagsForResource shows exactly the tags added and not removed.",
+)
+TAG_LIMIT = declare(
+    "tag_limit",
+    rule="tags",
+    description="A resource never holds more than 50 tags; one more is refused with a 4xx.",
+)
+DELETE_IS_FINAL = declare(
+    "delete_is_final",
+    rule="delete-is-final",
+    description="A deleted resource stays unreadable, and updating or deleting it again fails.",
+)
+CASCADE = declare(
+    "cascade",
+    rule="cascade",
+    description="Deleting an AppInstance (or user) deletes its users, bots, admins and endpoints.",
+)
+IDEMPOTENCY = declare(
+    "idempotency",
+    rule="idempotency",
+    description="A ClientRequestToken repeated with the same input returns the same resource.",
+)
+DUPLICATE_REJECTED = declare(
+    "duplicate_rejected",
+    rule="duplicates",
+    description="Creating a resource whose id is taken is refused (409 ConflictException).",
+)
+ADMINS = declare(
+    "admins",
+    rule="admins",
+    description="Only a user or bot of the same AppInstance can be its admin, once.",
+)
+PAGINATION = declare(
+    "pagination",
+    rule="pagination",
+    description="Pages hold at most MaxResults items; NextToken visits every item once, then ends.",
+)
+LIST_MATCHES_MODEL = declare(
+    "list_matches_model",
+    rule="list-consistency",
+    description="A List walked through every NextToken shows what was created and not deleted.",
+)
+TIMESTAMPS_MONOTONIC = declare(
+    "timestamps_monotonic",
+    rule="timestamps",
+    description="CreatedTimestamp never changes; LastUpdatedTimestamp never moves back.",
+)
+
+# --------------------------------------------------------------------------
+# schemathesis' checks, by the names schemathesis gives them (its
+# not_a_server_error is the oracle of the same name and rule, declared above).
+# conformance/_schemathesis_harness.py looks each of its checks up here.
+
+STATUS_CODE_CONFORMANCE = declare(
+    "status_code_conformance",
+    rule="success-codes",
+    description="schemathesis: the status is one the operation documents.",
+    kind=SCHEMATHESIS,
+)
+CONTENT_TYPE_CONFORMANCE = declare(
+    "content_type_conformance",
+    rule="content-type",
+    description="schemathesis: the Content-Type is one the operation documents.",
+    kind=SCHEMATHESIS,
+)
+RESPONSE_HEADERS_CONFORMANCE = declare(
+    "response_headers_conformance",
+    rule="error-shape",
+    description="schemathesis: documented response headers (x-amzn-ErrorType) are present.",
+    kind=SCHEMATHESIS,
+)
+RESPONSE_SCHEMA_CONFORMANCE = declare(
+    "response_schema_conformance",
+    rule="response-schema",
+    description="schemathesis: the body validates against the documented response schema.",
+    kind=SCHEMATHESIS,
+)
+NEGATIVE_DATA_REJECTION = declare(
+    "negative_data_rejection",
+    rule="validation",
+    description="schemathesis: input that breaks the schema is refused with 400.",
+    kind=SCHEMATHESIS,
+)
+POSITIVE_DATA_ACCEPTANCE = declare(
+    "positive_data_acceptance",
+    rule="validation",
+    description="schemathesis: input that keeps the schema is accepted (or 404/409 for the state).",
+    kind=SCHEMATHESIS,
+)
+USE_AFTER_FREE = declare(
+    "use_after_free",
+    rule="delete-is-final",
+    description="schemathesis (linked calls): a deleted resource is not found afterwards.",
+    kind=SCHEMATHESIS,
+)
+ENSURE_RESOURCE_AVAILABILITY = declare(
+    "ensure_resource_availability",
+    rule="read-after-write",
+    description="schemathesis (linked calls): a created resource is there for the next call.",
+    kind=SCHEMATHESIS,
+)
+
+# --------------------------------------------------------------------------
+# The differential comparison (--reference-url), chime_conformance.differential
+
+AGREES_WITH_REFERENCE = declare(
+    "agrees_with_reference",
+    rule="reference-agreement",
+    description="The target answers as the reference: same status, error type and shape.",
+    kind=DIFFERENTIAL,
+)

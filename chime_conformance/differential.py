@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chime_conformance.checks import CheckFailure, error_type
+from chime_conformance.checks import AGREES_WITH_REFERENCE, CheckFailure, error_type
 from chime_conformance.client import Exchange
 
-CHECK_NAME = "agrees_with_reference"
+CHECK_NAME = AGREES_WITH_REFERENCE.name  # declared in the registry
 # Members whose presence depends on how much data a target holds, not on the
 # contract: a List has a NextToken when more items remain, and two targets
 # shared with other tests hold different numbers of them.

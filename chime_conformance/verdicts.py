@@ -1,24 +1,86 @@
 """Apply checks to an exchange, record every outcome, and fail loudly.
 
 The one path from "an exchange happened" to "the run knows what it proved":
-used by the per-operation tests, the schemathesis tests and the state
-machines alike, so the report sees every check the same way.
+:class:`Recorder` writes every verdict, whichever layer produced it (the
+per-operation tests and scenarios through :class:`Verifier`, the state
+machines through its subclass, the schemathesis harness directly), and
+refuses a check name the registry (:data:`chime_conformance.checks.REGISTRY`)
+does not declare.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from chime_conformance import checks, differential, spec
-from chime_conformance.client import Exchange
+from chime_conformance.exchange import Exchange
 from chime_conformance.results import FAIL, NOT_APPLICABLE, PASS, CheckRecord, ResultLog
 
 
 class ContractBroken(AssertionError):
     """One or more checks failed on one exchange; the message lists them all,
-    followed by a reproducer."""
+    followed by a reproducer. ``failures`` and ``exchange`` keep the parts,
+    so a caller can say it otherwise without reading the text."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failures: tuple[checks.CheckFailure, ...] = (),
+        exchange: Exchange | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.failures = failures
+        self.exchange = exchange
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """The one writer of check records: every verdict of the run goes through
+    :meth:`record`, which accepts only declared checks."""
+
+    results: ResultLog
+
+    def record(
+        self,
+        check: checks.DeclaredCheck | str,
+        outcome: str,
+        *,
+        test_id: str,
+        operation: str,
+        exchange: Exchange | None = None,
+        failure: checks.CheckFailure | None = None,
+        message: str | None = None,
+        spec_fact: str | None = None,
+        constraint: str | None = None,
+        steps: tuple[str, ...] = (),
+        reproducer_python: str | None = None,
+    ) -> CheckRecord:
+        """Write one verdict; a failure keeps the (redacted) exchange and its
+        reproducers. :class:`~chime_conformance.checks.UnknownCheck` if
+        ``check`` is not declared."""
+        name = checks.declared(check).name
+        details: dict[str, Any] = {}
+        if outcome == FAIL:
+            details = {
+                "message": message if message is not None else (failure.message if failure else ""),
+                "spec_fact": spec_fact
+                if spec_fact is not None
+                else (failure.spec_fact if failure else ""),
+                "steps": steps,
+            }
+            if exchange is not None:
+                details.update(
+                    request=request_record(exchange),
+                    response=response_record(exchange),
+                    reproducer_curl=exchange.as_curl(),
+                    reproducer_python=reproducer_python or exchange.as_python(),
+                )
+        record = CheckRecord(test_id, operation, name, outcome, constraint=constraint, **details)
+        self.results.record(record)
+        return record
 
 
 @dataclass
@@ -30,6 +92,10 @@ class Verifier:
     strict: bool = False
     region: str = "us-east-1"
     account_id: str | None = None
+    recorder: Recorder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.recorder = Recorder(self.results)
 
     def context(self, exchange: Exchange) -> checks.CheckContext:
         op = spec.operation(exchange.operation) if exchange.operation else None
@@ -59,56 +125,67 @@ class Verifier:
         if reference is not None:
             outcomes.append(compared(exchange, reference))
         for outcome in outcomes:
-            self.results.record(self._record(exchange, outcome, constraint))
+            self._record(exchange, outcome, constraint)
         failures = [o.failure for o in outcomes if o.failure is not None]
         if failures:
-            raise ContractBroken(describe(exchange, failures))
+            raise self.broken(exchange, failures)
 
-    def fail(self, exchange: Exchange, failure: checks.CheckFailure, *, check: str) -> None:
-        """Record and raise a failure found outside the registry (a comparison
-        of two exchanges, such as read-after-write)."""
-        failure.check = check
-        self.results.record(self.failure_record(exchange, failure))
-        raise ContractBroken(describe(exchange, [failure]))
+    def fail(
+        self, exchange: Exchange, failure: checks.CheckFailure, *, check: checks.DeclaredCheck
+    ) -> None:
+        """Record and raise a failure found outside the per-exchange oracles
+        (a comparison of two exchanges, such as read-after-write)."""
+        failure.check = checks.declared(check).name
+        self._record_failure(exchange, failure)
+        raise self.broken(exchange, [failure])
 
-    def passed(self, exchange: Exchange, *, check: str) -> None:
-        self.results.record(CheckRecord(self.test_id, exchange.operation or "?", check, PASS))
+    def passed(self, exchange: Exchange, *, check: checks.DeclaredCheck) -> None:
+        self.recorder.record(check, PASS, test_id=self.test_id, operation=exchange.operation or "?")
 
     def _record(
         self, exchange: Exchange, outcome: checks.CheckResult, constraint: str | None
-    ) -> CheckRecord:
+    ) -> None:
         if outcome.failure is not None:
-            return self.failure_record(exchange, outcome.failure, constraint)
-        status = PASS if outcome.applied else NOT_APPLICABLE
-        return CheckRecord(
-            self.test_id, exchange.operation or "?", outcome.check, status, constraint=constraint
-        )
-
-    def failure_record(
-        self, exchange: Exchange, failure: checks.CheckFailure, constraint: str | None = None
-    ) -> CheckRecord:
-        """The record of a failure on ``exchange``; a subclass may add what it
-        knows (a state machine adds its step sequence and whole-run reproducer)."""
-        return CheckRecord(
+            self._record_failure(exchange, outcome.failure, constraint)
+            return
+        self.recorder.record(
+            outcome.check,
+            PASS if outcome.applied else NOT_APPLICABLE,
             test_id=self.test_id,
             operation=exchange.operation or "?",
-            check=failure.check,
-            outcome=FAIL,
-            message=failure.message,
-            spec_fact=failure.spec_fact,
             constraint=constraint,
-            request=request_record(exchange),
-            response=response_record(exchange),
-            reproducer_curl=exchange.as_curl(),
-            reproducer_python=exchange.as_python(),
         )
+
+    def _record_failure(
+        self, exchange: Exchange, failure: checks.CheckFailure, constraint: str | None = None
+    ) -> None:
+        self.recorder.record(
+            failure.check,
+            FAIL,
+            test_id=self.test_id,
+            operation=exchange.operation or "?",
+            exchange=exchange,
+            failure=failure,
+            constraint=constraint,
+            **self.failure_details(failure),
+        )
+
+    def failure_details(self, failure: checks.CheckFailure) -> Mapping[str, Any]:
+        """What a failure's record adds besides the exchange; a subclass may add
+        what it knows (a state machine: its steps and whole-run reproducer)."""
+        return {}
+
+    def broken(self, exchange: Exchange, failures: Iterable[checks.CheckFailure]) -> ContractBroken:
+        """The exception that fails the test; a subclass may say it otherwise."""
+        failures = tuple(failures)
+        return ContractBroken(describe(exchange, failures), failures=failures, exchange=exchange)
 
 
 def compared(exchange: Exchange, reference: Exchange) -> checks.CheckResult:
     """The differential check's outcome: does the target answer as the reference?"""
     found = differential.disagreements(exchange, reference)
     failure = differential.failure(exchange, reference, found) if found else None
-    return checks.CheckResult(differential.CHECK_NAME, True, failure)
+    return checks.CheckResult(checks.AGREES_WITH_REFERENCE.name, True, failure)
 
 
 def describe(exchange: Exchange, failures: Iterable[checks.CheckFailure]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -26,18 +26,24 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as openapi_checks
 
+from chime_conformance import checks as registry
 from chime_conformance import spec
 from chime_conformance.client import (
     SERVICE,
     BotocoreSigV4Auth,
+    CircuitBreaker,
     Exchange,
     ReceivedResponse,
     SentRequest,
     Signing,
+    Timeouts,
     is_loopback,
+    transport_failure,
 )
 from chime_conformance.ledger import Ledger
-from chime_conformance.results import FAIL, PASS, CheckRecord
+from chime_conformance.results import FAIL, PASS
+from chime_conformance.retries import RetryPolicy, TargetThrottled
+from chime_conformance.verdicts import Recorder
 
 __all__ = [
     "CHECKS",
@@ -61,6 +67,17 @@ CHECKS: tuple[Callable[..., Any], ...] = (
     openapi_checks.negative_data_rejection,
     openapi_checks.positive_data_acceptance,
 )
+
+# Each check's declaration in the registry (a KeyError here, at import, names
+# a schemathesis check the registry does not declare).
+DECLARED: Mapping[str, registry.DeclaredCheck] = {
+    check.__name__: registry.REGISTRY[check.__name__]
+    for check in (
+        *CHECKS,
+        openapi_checks.use_after_free,
+        openapi_checks.ensure_resource_availability,
+    )
+}
 
 # In a linked scenario, also: a deleted resource must stay gone
 # (use_after_free) and a created one must be there for the next call
@@ -87,7 +104,7 @@ POSITIVE_STATUSES = ("2xx", "404", "409")
 # Only for operations that address an existing resource: for the others
 # (CreateAppInstance, ListAppInstances, CreateAccount, ListAccounts) a valid
 # request has no resource to miss, so 400/403 stay failures even then.
-MISSING_RESOURCE_ALTERNATIVES = frozenset({400, 403})
+MISSING_RESOURCE_ALTERNATIVES = registry.missing_resource_statuses(strict=False) - {404}
 # Members whose value names an existing resource (DESIGN.md's addressable kinds).
 RESOURCE_MEMBERS = frozenset(
     {
@@ -254,6 +271,11 @@ class SigV4Target:
     credentials: botocore.credentials.Credentials
     observer: Callable[[str, Mapping[str, Any], int, Any], None] | None = None
     session: requests.Session | None = None
+    # the suite client's policy, timeouts and breaker: one behaviour on every path
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+    before_send: Callable[[str, Mapping[str, Any]], None] | None = None
 
     def __post_init__(self) -> None:
         if self.session is None:
@@ -276,15 +298,45 @@ class SigV4Target:
         )
 
     def call(self, case: schemathesis.Case) -> schemathesis.Response:
-        """Send ``case`` signed; tell the observer what it did."""
-        response = case.call(
-            base_url=self.base_url(case), session=self.session, auth=self.auth(), timeout=30
-        )
+        """Send ``case`` signed, retried as the suite's client retries; tell
+        the observer what it did. :class:`TargetThrottled` if the target
+        still says "try later" when the retries run out."""
+        name = operation_name(case)
+        if self.before_send is not None:
+            self.before_send(name, members_of(case))
+        self.breaker.check()
+        response, retries = self.retry.run(lambda: self._attempt(case), operation=name)
+        if response is None:
+            from chime_conformance.client import ConnectionLost
+
+            raise self.breaker.trip(ConnectionLost(self.base_url(case), retries))
+        if self.retry.reason_to_retry(response.status_code) is not None:
+            throttled = TargetThrottled(name, response.status_code, retries)
+            throttled.exchange = self.reproduce(case, response)
+            raise throttled
         if self.observer is not None:
             self.observer(
                 operation_name(case), members_of(case), response.status_code, _json(response)
             )
         return response
+
+    def _attempt(
+        self, case: schemathesis.Case
+    ) -> tuple[str | None, schemathesis.Response | None, str | None]:
+        try:
+            response = case.call(
+                base_url=self.base_url(case),
+                session=self.session,
+                auth=self.auth(),
+                timeout=(self.timeouts.connect, self.timeouts.read),
+            )
+        except requests.exceptions.RequestException as error:
+            failure = transport_failure(error, self.base_url(case), self.timeouts)
+            if failure is None:
+                return "connection reset", None, None
+            raise self.breaker.trip(failure) from None
+        retry_after = _flat_headers(response.headers).get("retry-after")
+        return self.retry.reason_to_retry(response.status_code), response, retry_after
 
     def reproduce(self, case: schemathesis.Case, response: schemathesis.Response) -> Exchange:
         """The exchange as the suite's client records it, for signed reproducers."""
@@ -371,9 +423,6 @@ def _json(response: schemathesis.Response) -> Any:
 # Checks
 
 
-Recorder = Callable[[CheckRecord], None]
-
-
 def current_test_id() -> str:
     """The running pytest node id ("" outside pytest). Read from the
     environment because Hypothesis tests cannot take function-scoped fixtures."""
@@ -387,7 +436,7 @@ class ContractChecks:
 
     target: SigV4Target
     strict: bool = False  # --strict: no unverified alternatives (DESIGN.md)
-    record: Recorder | None = None
+    recorder: Recorder | None = None
     checks: tuple[Callable[..., Any], ...] = CHECKS
 
     def call_and_check(self, case: schemathesis.Case) -> schemathesis.Response:
@@ -450,38 +499,24 @@ class ContractChecks:
         response: schemathesis.Response,
         failed: Mapping[str, FailureGroup],
     ) -> None:
-        if self.record is None:
+        if self.recorder is None:
             return
         test_id, name = current_test_id(), operation_name(case)
         exchange = self.target.reproduce(case, response) if failed else None
         for check in self.checks:
             group = failed.get(check.__name__)
+            declared = DECLARED[check.__name__]
             if group is None:
-                self.record(CheckRecord(test_id, name, check.__name__, PASS))
+                self.recorder.record(declared, PASS, test_id=test_id, operation=name)
                 continue
-            assert exchange is not None
-            self.record(
-                CheckRecord(
-                    test_id,
-                    name,
-                    check.__name__,
-                    FAIL,
-                    message=_failure_text(group.exceptions),
-                    spec_fact=f"schemathesis {check.__name__} on {case.operation.label}",
-                    request={
-                        "method": exchange.request.method,
-                        "url": exchange.request.url,
-                        "headers": dict(exchange.request.headers),
-                        "body": _text(exchange.request.body),
-                    },
-                    response={
-                        "status": response.status_code,
-                        "headers": _flat_headers(response.headers),
-                        "body": _text(response.content),
-                    },
-                    reproducer_curl=exchange.as_curl(),
-                    reproducer_python=exchange.as_python(),
-                )
+            self.recorder.record(
+                declared,
+                FAIL,
+                test_id=test_id,
+                operation=name,
+                exchange=exchange,
+                message=_failure_text(group.exceptions),
+                spec_fact=f"schemathesis {check.__name__} on {case.operation.label}",
             )
 
     def _failure(
@@ -515,9 +550,3 @@ class ContractChecks:
 
 def _failure_text(failures: Iterable[Failure]) -> str:
     return "\n".join(f"{f.title}: {f.message}".strip() for f in failures)
-
-
-def _text(body: bytes | str | None) -> str | None:
-    if body is None or isinstance(body, str):
-        return body
-    return body.decode("utf-8", errors="replace")

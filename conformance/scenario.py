@@ -44,7 +44,7 @@ class Scenario:
             self.expect(
                 exchange,
                 False,
-                check="valid_input_accepted",
+                check=checks.declared("valid_input_accepted"),
                 fact=f"{operation} succeeds on a valid request naming live resources",
                 received=f"{exchange.status} {exchange.response.body[:200]!r}",
                 documented=str(spec.operation(operation).success_status),
@@ -56,7 +56,7 @@ class Scenario:
         exchange: Exchange,
         held: bool,
         *,
-        check: str,
+        check: checks.DeclaredCheck,
         fact: str,
         received: Any,
         documented: Any,
@@ -79,7 +79,7 @@ class Scenario:
         actual: Mapping[str, Any],
         wanted: Mapping[str, Any],
         *,
-        check: str,
+        check: checks.DeclaredCheck,
         what: str,
     ) -> None:
         """Every field of ``wanted`` reads back as written."""
@@ -100,7 +100,7 @@ class Scenario:
         key: str,
         wanted: Mapping[str, Any],
         *,
-        check: str = "read_after_write",
+        check: checks.DeclaredCheck = checks.READ_AFTER_WRITE,
     ) -> dict[str, Any]:
         """Read ``body[key]`` with ``operation`` and expect ``wanted`` in it;
         return what was read."""
@@ -111,13 +111,13 @@ class Scenario:
         return actual
 
     def gone(
-        self, operation: str, members: Mapping[str, Any], *, check: str, what: str
+        self, operation: str, members: Mapping[str, Any], *, check: checks.DeclaredCheck, what: str
     ) -> Exchange:
         """Poll ``operation`` (bounded) until it reports the resource missing."""
         deadline = time.monotonic() + EVENTUAL_SECONDS
         while True:
             exchange = self.client.call(operation, dict(members))
-            missing = exchange.status in ((404,) if self.strict else (400, 403, 404))
+            missing = exchange.status in checks.missing_resource_statuses(self.strict)
             if missing or time.monotonic() >= deadline:
                 break
             time.sleep(POLL_SECONDS)
@@ -152,7 +152,7 @@ class Scenario:
             self.expect(
                 exchange,
                 len(items) <= max_results,
-                check="pagination",
+                check=checks.PAGINATION,
                 fact=f"a {operation} page holds at most MaxResults items",
                 received=len(items),
                 documented=f"<= {max_results}",
@@ -164,7 +164,7 @@ class Scenario:
             self.expect(
                 exchange,
                 bool(items) and token not in seen_tokens,
-                check="pagination",
+                check=checks.PAGINATION,
                 fact=f"{operation}: a NextToken comes with items and never repeats",
                 received=f"{len(items)} items, token seen before: {token in seen_tokens}",
                 documented="a new token after a non-empty page",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from chime_conformance import checks
 from conformance.resources import Resources
 from conformance.scenario import Scenario, field_of
 
@@ -32,7 +33,7 @@ def test_the_last_page_carries_no_next_token(
         scenario.expect(
             exchange,
             bool(items),
-            check="pagination",
+            check=checks.PAGINATION,
             fact="the last page carries no NextToken: a NextToken never leads to an empty page",
             received=f"page {number} is empty",
             documented=f"{-(-USERS // max_results)} non-empty page(s) of the {USERS} users",
@@ -56,7 +57,7 @@ def test_an_account_reads_back_its_default_license(
             got,
             field_of(got.json, "Account") or {},
             {"DefaultLicense": license},
-            check="read_after_write",
+            check=checks.READ_AFTER_WRITE,
             what="Account",
         )
 
@@ -75,7 +76,7 @@ def test_tagging_keeps_the_other_tags(scenario: Scenario, resources: Resources) 
     scenario.expect(
         listed,
         tags == wanted,
-        check="tags_read_back",
+        check=checks.TAGS_READ_BACK,
         fact="TagResource merges: a key it does not name stays",
         received=tags,
         documented=wanted,

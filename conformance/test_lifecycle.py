@@ -32,7 +32,7 @@ def test_an_app_instance_reads_back_as_created_and_as_updated(
         described,
         instance,
         {"Name": "renamed ✓", "Metadata": "v2"},
-        check="read_after_write",
+        check=checks.READ_AFTER_WRITE,
         what="AppInstance",
     )
     created_at, updated_at = instance.get("CreatedTimestamp"), instance.get("LastUpdatedTimestamp")
@@ -41,7 +41,7 @@ def test_an_app_instance_reads_back_as_created_and_as_updated(
         isinstance(created_at, int | float)
         and isinstance(updated_at, int | float)
         and created_at <= updated_at,
-        check="read_after_write",
+        check=checks.READ_AFTER_WRITE,
         fact="an update never moves LastUpdatedTimestamp before CreatedTimestamp",
         received=f"{created_at} / {updated_at}",
         documented="CreatedTimestamp <= LastUpdatedTimestamp",
@@ -91,7 +91,7 @@ def test_a_user_reads_back_with_its_expiration_settings(
         {"AppInstanceUserArn": user_arn},
         "AppInstanceUser",
         {"ExpirationSettings": later},
-        check="settings_read_back",
+        check=checks.SETTINGS_READ_BACK,
     )
     scenario.ok("PutAppInstanceUserExpirationSettings", {"AppInstanceUserArn": user_arn})
     scenario.reads_back(
@@ -99,7 +99,7 @@ def test_a_user_reads_back_with_its_expiration_settings(
         {"AppInstanceUserArn": user_arn},
         "AppInstanceUser",
         {"ExpirationSettings": None},
-        check="settings_read_back",
+        check=checks.SETTINGS_READ_BACK,
     )
 
 
@@ -191,7 +191,7 @@ def test_an_endpoint_reads_back_as_registered_and_updated(
     scenario.gone(
         "DescribeAppInstanceUserEndpoint",
         address,
-        check="delete_is_final",
+        check=checks.DELETE_IS_FINAL,
         what="a deregistered endpoint",
     )
 
@@ -213,7 +213,7 @@ def test_registering_an_endpoint_twice_with_one_token_is_idempotent(
     scenario.expect(
         replay,
         field_of(replay.json, "EndpointId") == first,
-        check="idempotency",
+        check=checks.IDEMPOTENCY,
         fact="the same ClientRequestToken with the same parameters returns the same endpoint",
         received=field_of(replay.json, "EndpointId"),
         documented=first,
@@ -233,7 +233,7 @@ def test_a_replayed_create_returns_the_same_app_instance_and_a_changed_one_confl
     scenario.expect(
         replay,
         field_of(replay.json, "AppInstanceArn") == first,
-        check="idempotency",
+        check=checks.IDEMPOTENCY,
         fact="the same ClientRequestToken with the same parameters returns the same AppInstance",
         received=field_of(replay.json, "AppInstanceArn"),
         documented=first,
@@ -245,7 +245,7 @@ def test_a_replayed_create_returns_the_same_app_instance_and_a_changed_one_confl
     scenario.expect(
         changed,
         changed.status in wanted,
-        check="idempotency",
+        check=checks.IDEMPOTENCY,
         fact="the same ClientRequestToken with other parameters is refused (DESIGN.md: 409 ConflictException)",
         received=changed.status,
         documented="409" if scenario.strict else "a 4xx (409 expected)",
@@ -268,7 +268,7 @@ def test_a_taken_user_id_conflicts(scenario: Scenario, world: World, resources: 
     scenario.expect(
         again,
         again.status == 409,
-        check="duplicate_rejected",
+        check=checks.DUPLICATE_REJECTED,
         fact="CreateAppInstanceUser with a taken AppInstanceUserId is a 409 ConflictException (DESIGN.md duplicates)",
         received=again.status,
         documented=409,
@@ -293,7 +293,7 @@ def test_tags_are_stored_merged_and_removed(scenario: Scenario, resources: Resou
     scenario.expect(
         listed,
         tags == {"a": "1"},
-        check="tags_read_back",
+        check=checks.TAGS_READ_BACK,
         fact="tags given at create time are stored",
         received=tags,
         documented={"a": "1"},
@@ -306,7 +306,7 @@ def test_tags_are_stored_merged_and_removed(scenario: Scenario, resources: Resou
     scenario.expect(
         listed,
         tags == {"a": "2", "b": "3"},
-        check="tags_read_back",
+        check=checks.TAGS_READ_BACK,
         fact="TagResource merges, the same key overwrites",
         received=tags,
         documented={"a": "2", "b": "3"},
@@ -316,7 +316,7 @@ def test_tags_are_stored_merged_and_removed(scenario: Scenario, resources: Resou
     scenario.expect(
         listed,
         tags == {"b": "3"},
-        check="tags_read_back",
+        check=checks.TAGS_READ_BACK,
         fact="UntagResource removes the keys",
         received=tags,
         documented={"b": "3"},
@@ -326,7 +326,7 @@ def test_tags_are_stored_merged_and_removed(scenario: Scenario, resources: Resou
     scenario.expect(
         over,
         400 <= over.status < 500,
-        check="tag_limit",
+        check=checks.TAG_LIMIT,
         fact="a resource holds at most 50 tags (51 after this call)",
         received=over.status,
         documented="a 4xx (ResourceLimitExceededException)",
@@ -344,7 +344,7 @@ def test_retention_settings_read_back(scenario: Scenario, resources: Resources) 
     scenario.expect(
         got,
         field_of(got.json, "AppInstanceRetentionSettings") == settings,
-        check="settings_read_back",
+        check=checks.SETTINGS_READ_BACK,
         fact="GetAppInstanceRetentionSettings returns what was put",
         received=field_of(got.json, "AppInstanceRetentionSettings"),
         documented=settings,
@@ -363,7 +363,7 @@ def test_demoting_an_admin_keeps_the_user(
     scenario.expect(
         described,
         field_of(described.json, "AppInstanceAdmin", "Admin", "Arn") == user_arn,
-        check="read_after_write",
+        check=checks.READ_AFTER_WRITE,
         fact="a promoted user describes as admin",
         received=field_of(described.json, "AppInstanceAdmin", "Admin", "Arn"),
         documented=user_arn,
@@ -372,14 +372,14 @@ def test_demoting_an_admin_keeps_the_user(
     scenario.gone(
         "DescribeAppInstanceAdmin",
         {"AppInstanceArn": arn, "AppInstanceAdminArn": user_arn},
-        check="delete_is_final",
+        check=checks.DELETE_IS_FINAL,
         what="a demoted admin",
     )
     still = scenario.client.call("DescribeAppInstanceUser", {"AppInstanceUserArn": user_arn})
     scenario.expect(
         still,
         still.status == 200,
-        check="admins",
+        check=checks.ADMINS,
         fact="demotion keeps the user (DESIGN.md admins)",
         received=still.status,
         documented=200,
@@ -398,7 +398,7 @@ def test_a_user_of_another_app_instance_cannot_be_promoted(
     scenario.expect(
         refused,
         400 <= refused.status < 500,
-        check="admins",
+        check=checks.ADMINS,
         fact="only users and bots of the same AppInstance can be promoted (DESIGN.md admins)",
         received=refused.status,
         documented="a 4xx",
@@ -417,31 +417,31 @@ def test_deleting_an_app_instance_removes_everything_in_it(
     scenario.gone(
         "DescribeAppInstance",
         {"AppInstanceArn": arn},
-        check="cascade",
+        check=checks.CASCADE,
         what="a deleted AppInstance",
     )
     scenario.gone(
         "DescribeAppInstanceUser",
         {"AppInstanceUserArn": user_arn},
-        check="cascade",
+        check=checks.CASCADE,
         what="a user of a deleted AppInstance",
     )
     scenario.gone(
         "DescribeAppInstanceBot",
         {"AppInstanceBotArn": bot_arn},
-        check="cascade",
+        check=checks.CASCADE,
         what="a bot of a deleted AppInstance",
     )
     scenario.gone(
         "DescribeAppInstanceAdmin",
         {"AppInstanceArn": arn, "AppInstanceAdminArn": admin_arn},
-        check="cascade",
+        check=checks.CASCADE,
         what="an admin of a deleted AppInstance",
     )
     scenario.gone(
         "DescribeAppInstanceUserEndpoint",
         {"AppInstanceUserArn": user_arn, "EndpointId": endpoint_id},
-        check="cascade",
+        check=checks.CASCADE,
         what="an endpoint of a deleted AppInstance",
     )
 
@@ -461,7 +461,7 @@ def test_listing_users_page_by_page_visits_each_exactly_once(
     scenario.expect(
         exchange,
         sorted(seen) == sorted(created),
-        check="pagination",
+        check=checks.PAGINATION,
         fact="following NextToken visits every item exactly once",
         received=f"{len(seen)} items, {len(set(seen))} distinct",
         documented=f"the {len(created)} users, once each",
@@ -476,7 +476,7 @@ def test_a_forged_next_token_is_refused(scenario: Scenario, world: World) -> Non
     scenario.expect(
         forged,
         forged.status == 400,
-        check="pagination",
+        check=checks.PAGINATION,
         fact="a NextToken the service did not issue is a 400 (DESIGN.md pagination)",
         received=forged.status,
         documented=400,
@@ -495,13 +495,13 @@ def test_an_account_reads_back_as_created_and_updated(
         got,
         fetched,
         {"AccountId": account_id, "Name": name},
-        check="read_after_write",
+        check=checks.READ_AFTER_WRITE,
         what="Account",
     )
     scenario.expect(
         got,
         fetched.get("AccountStatus") in ("Active", "Suspended"),
-        check="read_after_write",
+        check=checks.READ_AFTER_WRITE,
         fact="Account.AccountStatus is Active or Suspended (seed 003)",
         received=fetched.get("AccountStatus"),
         documented="Active | Suspended",
@@ -521,12 +521,15 @@ def test_an_account_reads_back_as_created_and_updated(
     scenario.expect(
         listed,
         names == [name + "-renamed"],
-        check="read_after_write",
+        check=checks.READ_AFTER_WRITE,
         fact="ListAccounts with a Name filter returns the account of that name",
         received=names,
         documented=[name + "-renamed"],
     )
     scenario.ok("DeleteAccount", {"AccountId": account_id})
     scenario.gone(
-        "GetAccount", {"AccountId": account_id}, check="delete_is_final", what="a deleted account"
+        "GetAccount",
+        {"AccountId": account_id},
+        check=checks.DELETE_IS_FINAL,
+        what="a deleted account",
     )

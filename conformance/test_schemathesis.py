@@ -25,6 +25,7 @@ from chime_conformance.client import ChimeClient
 from chime_conformance.ledger import Ledger
 from chime_conformance.results import ResultLog
 from chime_conformance.target import SuiteConfig
+from chime_conformance.verdicts import Recorder
 from conformance._lazy_coverage import defer_coverage_cases
 from conformance._schemathesis_harness import (
     STATEFUL_CHECKS,
@@ -64,7 +65,9 @@ def contract_checks(
     signed_target: SigV4Target, chime_config: SuiteConfig, chime_results: ResultLog
 ) -> ContractChecks:
     """schemathesis' checks, recorded in the run's results."""
-    return ContractChecks(signed_target, strict=chime_config.strict, record=chime_results.record)
+    return ContractChecks(
+        signed_target, strict=chime_config.strict, recorder=Recorder(chime_results)
+    )
 
 
 def operation_keeps_contract(case: Any, contract_checks: ContractChecks) -> None:
@@ -90,7 +93,7 @@ def test_linked_operations(
     checks = ContractChecks(
         signed_target,
         strict=chime_config.strict,
-        record=chime_results.record,
+        recorder=Recorder(chime_results),
         checks=STATEFUL_CHECKS,
     )
     machine = signed_state_machine(

@@ -86,6 +86,19 @@ def check_names(records: Iterable[CheckRecord]) -> list[str]:
     return sorted({r.check for r in records})
 
 
+def check_declarations(records: Iterable[CheckRecord]) -> dict[str, dict[str, str]]:
+    """The registry's declaration (rule, description, kind) of every column
+    of :func:`check_names` (a name the registry does not know, from an
+    older run, has none)."""
+    from chime_conformance.checks import REGISTRY
+
+    return {
+        name: {k: v for k, v in REGISTRY[name].to_json().items() if k != "name"}
+        for name in check_names(records)
+        if name in REGISTRY
+    }
+
+
 def cells(records: Sequence[CheckRecord]) -> list[Cell]:
     """Every (operation, check) cell, rows in :func:`operation_rows` order."""
     counts = Counter((r.operation, r.check, r.outcome) for r in records)

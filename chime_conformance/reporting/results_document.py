@@ -49,6 +49,7 @@ def build_results_document(
         },
         "operations": [{"name": r.name, "api": r.api, "family": r.family} for r in rows],
         "checks": matrix.check_names(records),
+        "check_declarations": matrix.check_declarations(records),
         "matrix": [_cell_json(cell) for cell in cells],
         "families": [_family_json(rate) for rate in matrix.family_pass_rates(rows, cells)],
         "constraint_coverage": {

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, consumes, initialize, invariant, precondition, rule
 
 import strategies
+from chime_conformance import checks
 from conformance.machines.harness import Machine, body_of, check, page_sizes, step
 from conformance.machines.model import AccountRecord
 
@@ -78,7 +79,10 @@ class AccountsMachine(Machine):
     def delete(self, account: str) -> None:
         self.scenario.ok("DeleteAccount", {"AccountId": account})
         self.gone_within_bound(
-            "GetAccount", {"AccountId": account}, check="delete_is_final", what="a deleted account"
+            "GetAccount",
+            {"AccountId": account},
+            check=checks.DELETE_IS_FINAL,
+            what="a deleted account",
         )
         del self.live[account]
         self.deleted.add(account)
@@ -97,7 +101,7 @@ class AccountsMachine(Machine):
         self.expect(
             exchange,
             account.get("AccountStatus") in ACCOUNT_STATUSES,
-            check="read_after_write",
+            check=checks.READ_AFTER_WRITE,
             fact="Account.AccountStatus is Active or Suspended (seed 003)",
             received=account.get("AccountStatus"),
             documented=" | ".join(ACCOUNT_STATUSES),
@@ -127,7 +131,7 @@ class AccountsMachine(Machine):
             self.missing(
                 "GetAccount",
                 {"AccountId": account_id},
-                check="delete_is_final",
+                check=checks.DELETE_IS_FINAL,
                 what="a deleted account",
             )
 

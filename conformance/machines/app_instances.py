@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, consumes, initialize, invariant, precondition, rule
 
 import strategies
+from chime_conformance import checks
 from conformance.machines.harness import Machine, body_of, check, page_sizes, step
 from conformance.machines.model import AppInstanceRecord
 from conformance.resources import RUN_TAG_KEY
@@ -84,7 +85,7 @@ class AppInstancesMachine(Machine):
         self.expect(
             replay,
             body_of(replay, "AppInstanceArn") == app_instance,
-            check="idempotency",
+            check=checks.IDEMPOTENCY,
             fact="CreateAppInstance replayed with its ClientRequestToken and parameters "
             "returns the same AppInstance (DESIGN.md idempotency)",
             received=body_of(replay, "AppInstanceArn"),
@@ -99,7 +100,7 @@ class AppInstancesMachine(Machine):
         self.conflict(
             "CreateAppInstance",
             {**record.create_request, "Name": other},
-            check="idempotency",
+            check=checks.IDEMPOTENCY,
             fact="the same ClientRequestToken with other parameters is refused "
             "(DESIGN.md idempotency: 409 ConflictException)",
         )
@@ -132,7 +133,7 @@ class AppInstancesMachine(Machine):
         self.gone_within_bound(
             "DescribeAppInstance",
             {"AppInstanceArn": app_instance},
-            check="delete_is_final",
+            check=checks.DELETE_IS_FINAL,
             what="a deleted AppInstance",
         )
         del self.live[app_instance]
@@ -150,7 +151,7 @@ class AppInstancesMachine(Machine):
         merged = {**record.tags, **{t["Key"]: t["Value"] for t in tags}}
         members = {"ResourceARN": app_instance, "Tags": tags}
         if len(merged) > MAX_TAGS:
-            self.refused("TagResource", members, check="tag_limit", fact=_TAG_LIMIT)
+            self.refused("TagResource", members, check=checks.TAG_LIMIT, fact=_TAG_LIMIT)
             return
         self.scenario.ok("TagResource", members)
         record.tags = merged
@@ -168,7 +169,7 @@ class AppInstancesMachine(Machine):
         self.refused(
             "TagResource",
             {"ResourceARN": app_instance, "Tags": one_more},
-            check="tag_limit",
+            check=checks.TAG_LIMIT,
             fact=_TAG_LIMIT,
         )
 
@@ -211,7 +212,7 @@ class AppInstancesMachine(Machine):
             self.expect(
                 listed,
                 tags == record.tags,
-                check="tags_read_back",
+                check=checks.TAGS_READ_BACK,
                 fact="tags given at create time are stored; TagResource merges; "
                 "UntagResource removes (DESIGN.md tags)",
                 received=_tag_difference(tags, record.tags),
@@ -229,7 +230,7 @@ class AppInstancesMachine(Machine):
             self.expect(
                 got,
                 body_of(got, "AppInstanceRetentionSettings") == record.retention,
-                check="settings_read_back",
+                check=checks.SETTINGS_READ_BACK,
                 fact="GetAppInstanceRetentionSettings returns what was put (DESIGN.md settings)",
                 received=body_of(got, "AppInstanceRetentionSettings"),
                 documented=record.retention,
@@ -260,7 +261,7 @@ class AppInstancesMachine(Machine):
             self.missing(
                 "DescribeAppInstance",
                 {"AppInstanceArn": arn},
-                check="delete_is_final",
+                check=checks.DELETE_IS_FINAL,
                 what="a deleted AppInstance",
             )
 

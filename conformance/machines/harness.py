@@ -9,12 +9,11 @@ sequence Hypothesis ends on, and a user can rerun it against the target.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +22,6 @@ from hypothesis.stateful import RuleBasedStateMachine
 
 from chime_conformance import checks
 from chime_conformance.client import ChimeClient, Exchange
-from chime_conformance.results import CheckRecord
 from chime_conformance.verdicts import ContractBroken, Verifier
 from conformance import scenario
 from conformance.machines.reproducer import sequence_script
@@ -160,26 +158,12 @@ class MachineVerifier(Verifier):
     replays them, in the record and in the raised message."""
 
     log: StepLog = field(default_factory=lambda: StepLog(""))
-    check_name: str = ""
 
-    def verify(self, exchange: Exchange, expectation: checks.Expectation, **options: Any) -> None:
-        try:
-            super().verify(exchange, expectation, **options)
-        except ContractBroken as broken:
-            raise self._with_steps(broken) from None
-
-    def fail(self, exchange: Exchange, failure: checks.CheckFailure, *, check: str) -> None:
-        try:
-            super().fail(exchange, failure, check=check)
-        except ContractBroken as broken:
-            raise self._with_steps(broken) from None
-
-    def failure_record(
-        self, exchange: Exchange, failure: checks.CheckFailure, constraint: str | None = None
-    ) -> CheckRecord:
-        record = super().failure_record(exchange, failure, constraint)
-        script = self.script(f"[{failure.check}] {failure.message}")
-        return dataclasses.replace(record, steps=self.log.minimal_steps(), reproducer_python=script)
+    def failure_details(self, failure: checks.CheckFailure) -> Mapping[str, Any]:
+        return {
+            "steps": self.log.minimal_steps(),
+            "reproducer_python": self.script(f"[{failure.check}] {failure.message}"),
+        }
 
     def script(self, broken: str) -> str:
         return sequence_script(
@@ -189,12 +173,15 @@ class MachineVerifier(Verifier):
             broken=broken,
         )
 
-    def _with_steps(self, broken: ContractBroken) -> ContractBroken:
-        first_line = str(broken).split("\n\nReproduce with:", 1)[0]
+    def broken(self, exchange: Exchange, failures: Iterable[checks.CheckFailure]) -> ContractBroken:
+        failures = tuple(failures)
+        found = "\n\n".join(f"[{f.check}] {f.message}" for f in failures)
         steps = "\n".join(f"  {line}" for line in self.log.minimal_steps())
         return ContractBroken(
-            f"{first_line}\n\nSteps:\n{steps}\n\n"
-            f"Replay the steps against the target with this script:\n{self.script(first_line)}"
+            f"{found}\n\nSteps:\n{steps}\n\n"
+            f"Replay the steps against the target with this script:\n{self.script(found)}",
+            failures=failures,
+            exchange=exchange,
         )
 
 
@@ -251,7 +238,7 @@ class Machine(RuleBasedStateMachine):
         self.scenario.expect(exchange, held, **what)
 
     def refused(
-        self, operation: str, members: Mapping[str, Any], *, check: str, fact: str
+        self, operation: str, members: Mapping[str, Any], *, check: checks.DeclaredCheck, fact: str
     ) -> Exchange:
         """Send a valid request the contract refuses (a conflict, a limit, a
         rule of the API): any 4xx, never a success or a server error."""
@@ -270,7 +257,7 @@ class Machine(RuleBasedStateMachine):
         return exchange
 
     def conflict(
-        self, operation: str, members: Mapping[str, Any], *, check: str, fact: str
+        self, operation: str, members: Mapping[str, Any], *, check: checks.DeclaredCheck, fact: str
     ) -> None:
         """A request that must be a 409 ConflictException (lenient: any 4xx)."""
         exchange = self.refused(operation, members, check=check, fact=fact)
@@ -284,14 +271,16 @@ class Machine(RuleBasedStateMachine):
                 documented="409 ConflictException",
             )
 
-    def missing(self, operation: str, members: Mapping[str, Any], *, check: str, what: str) -> None:
+    def missing(
+        self, operation: str, members: Mapping[str, Any], *, check: checks.DeclaredCheck, what: str
+    ) -> None:
         """A request about a resource seen gone before: reported missing at
         once (nothing to wait for: it must stay gone)."""
         exchange = self.scenario.client.call(operation, members)
         self._reported_missing(exchange, check=check, what=f"{what} stays unreadable")
 
     def gone_within_bound(
-        self, operation: str, members: Mapping[str, Any], *, check: str, what: str
+        self, operation: str, members: Mapping[str, Any], *, check: checks.DeclaredCheck, what: str
     ) -> None:
         """Poll (bounded: the real service deletes asynchronously) until the
         resource is reported missing."""
@@ -308,9 +297,11 @@ class Machine(RuleBasedStateMachine):
         )
 
     def _missing_statuses(self) -> tuple[int, ...]:
-        return (404,) if self.context.strict else (400, 403, 404)
+        return tuple(sorted(checks.missing_resource_statuses(self.context.strict)))
 
-    def _reported_missing(self, exchange: Exchange, *, check: str, what: str) -> None:
+    def _reported_missing(
+        self, exchange: Exchange, *, check: checks.DeclaredCheck, what: str
+    ) -> None:
         # the sequence-level check first: it names the break the machine found
         allowed = self._missing_statuses()
         self.expect(
@@ -327,7 +318,9 @@ class Machine(RuleBasedStateMachine):
         self, exchange: Exchange, actual: Mapping[str, Any], wanted: Mapping[str, Any], *, what: str
     ) -> None:
         """Every modelled field reads back as the model says."""
-        self.scenario.expect_fields(exchange, actual, wanted, check="read_after_write", what=what)
+        self.scenario.expect_fields(
+            exchange, actual, wanted, check=checks.READ_AFTER_WRITE, what=what
+        )
 
     def timestamps_move_forward(
         self, exchange: Exchange, actual: Mapping[str, Any], seen: dict[str, Any], *, what: str
@@ -341,7 +334,7 @@ class Machine(RuleBasedStateMachine):
         self.expect(
             exchange,
             held,
-            check="timestamps_monotonic",
+            check=checks.TIMESTAMPS_MONOTONIC,
             fact=f"{what}: CreatedTimestamp is fixed, LastUpdatedTimestamp never moves back",
             received=f"created {created}, last updated {updated}",
             documented=f"created {seen.get('created', created)}, last updated >= {seen.get('updated')}",
@@ -404,7 +397,7 @@ class Machine(RuleBasedStateMachine):
         self.expect(
             exchange,
             not [key for key in repeated if key in listed],
-            check="pagination",
+            check=checks.PAGINATION,
             fact=f"{operation}: following NextToken visits every item exactly once",
             received=f"listed more than once: {sorted(map(str, set(repeated)))}",
             documented="each item once",
@@ -412,7 +405,7 @@ class Machine(RuleBasedStateMachine):
         self.expect(
             exchange,
             set(listed) == set(expected),
-            check="list_matches_model",
+            check=checks.LIST_MATCHES_MODEL,
             fact=f"{operation} (MaxResults={page_size}, walked through every NextToken) "
             "lists what was created and not deleted",
             received=f"missing {sorted(map(str, set(expected) - set(listed)))}, "
@@ -425,7 +418,7 @@ class Machine(RuleBasedStateMachine):
         self.expect(
             exchange,
             not (owned and empty_tail),
-            check="pagination",
+            check=checks.PAGINATION,
             fact=f"{operation}: the last page carries no NextToken (DESIGN.md pagination)",
             received="a NextToken that led to an empty page",
             documented="no NextToken once every item was listed",

@@ -18,6 +18,7 @@ from hypothesis.stateful import (
 )
 
 import strategies
+from chime_conformance import checks
 from conformance.machines.harness import Machine, body_of, check, page_sizes, step
 from conformance.machines.model import BotRecord, EndpointKey, EndpointRecord, UserRecord
 from conformance.resources import PINPOINT_ARN
@@ -100,7 +101,7 @@ class MembersMachine(Machine):
         ]
         cascade += self._remove_users(app_instance) + self._remove_bots(app_instance)
         for operation, members, what in cascade:
-            self.gone_within_bound(operation, members, check="cascade", what=what)
+            self.gone_within_bound(operation, members, check=checks.CASCADE, what=what)
         self.gone += cascade
 
     def _remove_users(self, app_instance: str) -> list[tuple[str, dict[str, str], str]]:
@@ -168,7 +169,7 @@ class MembersMachine(Machine):
         }
         if taken:
             self.conflict(
-                "CreateAppInstanceUser", request, check="duplicate_rejected", fact=_DUPLICATE
+                "CreateAppInstanceUser", request, check=checks.DUPLICATE_REJECTED, fact=_DUPLICATE
             )
             return multiple()
         arn = str(self.scenario.ok("CreateAppInstanceUser", request)["AppInstanceUserArn"])
@@ -188,7 +189,9 @@ class MembersMachine(Machine):
             "Name": name,
             "ClientRequestToken": self.unique("t"),
         }
-        self.conflict("CreateAppInstanceUser", request, check="duplicate_rejected", fact=_DUPLICATE)
+        self.conflict(
+            "CreateAppInstanceUser", request, check=checks.DUPLICATE_REJECTED, fact=_DUPLICATE
+        )
 
     @rule(
         user=users,
@@ -201,7 +204,10 @@ class MembersMachine(Machine):
         record = self.users_live.get(user)
         if record is None:
             self.missing(
-                "UpdateAppInstanceUser", members, check="delete_is_final", what="a deleted user"
+                "UpdateAppInstanceUser",
+                members,
+                check=checks.DELETE_IS_FINAL,
+                what="a deleted user",
             )
             return
         self.scenario.ok("UpdateAppInstanceUser", members)
@@ -220,7 +226,7 @@ class MembersMachine(Machine):
             self.missing(
                 "PutAppInstanceUserExpirationSettings",
                 members,
-                check="delete_is_final",
+                check=checks.DELETE_IS_FINAL,
                 what="a deleted user",
             )
             return
@@ -235,14 +241,14 @@ class MembersMachine(Machine):
             self.missing(
                 "DeleteAppInstanceUser",
                 {"AppInstanceUserArn": user},
-                check="delete_is_final",
+                check=checks.DELETE_IS_FINAL,
                 what="a deleted user",
             )
             return
         self.scenario.ok("DeleteAppInstanceUser", {"AppInstanceUserArn": user})
         removed = self._forget_user(user, "that was deleted")
         for operation, members, what in removed:
-            self.gone_within_bound(operation, members, check="delete_is_final", what=what)
+            self.gone_within_bound(operation, members, check=checks.DELETE_IS_FINAL, what=what)
         self.gone += removed
 
     # -- bots -----------------------------------------------------------------------
@@ -289,7 +295,7 @@ class MembersMachine(Machine):
         record = self.bots_live.get(bot)
         if record is None:
             self.missing(
-                "UpdateAppInstanceBot", members, check="delete_is_final", what="a deleted bot"
+                "UpdateAppInstanceBot", members, check=checks.DELETE_IS_FINAL, what="a deleted bot"
             )
             return
         self.scenario.ok("UpdateAppInstanceBot", members)
@@ -303,13 +309,13 @@ class MembersMachine(Machine):
         record = self.bots_live.pop(bot, None)
         if record is None:
             self.missing(
-                "DeleteAppInstanceBot", members, check="delete_is_final", what="a deleted bot"
+                "DeleteAppInstanceBot", members, check=checks.DELETE_IS_FINAL, what="a deleted bot"
             )
             return
         self.scenario.ok("DeleteAppInstanceBot", members)
         self.app_instances_live[record.app_instance_arn].discard(bot)
         self.gone_within_bound(
-            "DescribeAppInstanceBot", members, check="delete_is_final", what="a deleted bot"
+            "DescribeAppInstanceBot", members, check=checks.DELETE_IS_FINAL, what="a deleted bot"
         )
         self.gone.append(("DescribeAppInstanceBot", members, "a deleted bot"))
 
@@ -328,11 +334,13 @@ class MembersMachine(Machine):
             self.missing(
                 "CreateAppInstanceAdmin",
                 members,
-                check="delete_is_final",
+                check=checks.DELETE_IS_FINAL,
                 what="a deleted AppInstance",
             )
         elif record is None or record.app_instance_arn != app_instance:
-            self.refused("CreateAppInstanceAdmin", members, check="admins", fact=_SAME_INSTANCE)
+            self.refused(
+                "CreateAppInstanceAdmin", members, check=checks.ADMINS, fact=_SAME_INSTANCE
+            )
         else:
             self.scenario.ok("CreateAppInstanceAdmin", members)
             self.app_instances_live[app_instance].add(member)
@@ -349,7 +357,10 @@ class MembersMachine(Machine):
         self.scenario.ok("DeleteAppInstanceAdmin", members)
         self.app_instances_live[record.app_instance_arn].discard(member)
         self.gone_within_bound(
-            "DescribeAppInstanceAdmin", members, check="delete_is_final", what="a demoted admin"
+            "DescribeAppInstanceAdmin",
+            members,
+            check=checks.DELETE_IS_FINAL,
+            what="a demoted admin",
         )
         self.gone.append(("DescribeAppInstanceAdmin", members, "a demoted admin"))
 
@@ -385,7 +396,7 @@ class MembersMachine(Machine):
             self.missing(
                 "RegisterAppInstanceUserEndpoint",
                 request,
-                check="delete_is_final",
+                check=checks.DELETE_IS_FINAL,
                 what="a deleted user",
             )
             return multiple()
@@ -407,7 +418,7 @@ class MembersMachine(Machine):
         self.expect(
             replay,
             body_of(replay, "EndpointId") == endpoint.endpoint_id,
-            check="idempotency",
+            check=checks.IDEMPOTENCY,
             fact="RegisterAppInstanceUserEndpoint replayed with its ClientRequestToken and "
             "parameters returns the same endpoint (DESIGN.md idempotency)",
             received=body_of(replay, "EndpointId"),
@@ -434,7 +445,7 @@ class MembersMachine(Machine):
             self.missing(
                 "UpdateAppInstanceUserEndpoint",
                 members,
-                check="delete_is_final",
+                check=checks.DELETE_IS_FINAL,
                 what="a deregistered endpoint",
             )
             return
@@ -449,14 +460,17 @@ class MembersMachine(Machine):
             self.missing(
                 "DeregisterAppInstanceUserEndpoint",
                 endpoint.members,
-                check="delete_is_final",
+                check=checks.DELETE_IS_FINAL,
                 what="a deregistered endpoint",
             )
             return
         self.scenario.ok("DeregisterAppInstanceUserEndpoint", endpoint.members)
         what = "a deregistered endpoint"
         self.gone_within_bound(
-            "DescribeAppInstanceUserEndpoint", endpoint.members, check="delete_is_final", what=what
+            "DescribeAppInstanceUserEndpoint",
+            endpoint.members,
+            check=checks.DELETE_IS_FINAL,
+            what=what,
         )
         self.gone.append(("DescribeAppInstanceUserEndpoint", endpoint.members, what))
 
@@ -501,7 +515,7 @@ class MembersMachine(Machine):
                 self.expect(
                     described,
                     got == admin,
-                    check="read_after_write",
+                    check=checks.READ_AFTER_WRITE,
                     fact="a promoted user or bot describes as an admin of its AppInstance",
                     received=got,
                     documented=admin,
@@ -563,7 +577,7 @@ class MembersMachine(Machine):
     @check
     def deleted_members_stay_unreadable(self) -> None:
         for operation, members, what in self.gone:
-            self.missing(operation, members, check="delete_is_final", what=what)
+            self.missing(operation, members, check=checks.DELETE_IS_FINAL, what=what)
 
     def leftovers(self) -> list[tuple[str, dict[str, Any]]]:
         return [("DeleteAppInstance", {"AppInstanceArn": arn}) for arn in self.app_instances_live]
