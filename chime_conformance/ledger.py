@@ -1,14 +1,18 @@
 """The ledger of resources a run created, and their clean-up.
 
-Every successful create that goes through the suite is written down here; at
-the end of the run (after failures and Ctrl-C too) the ledger deletes exactly
-those resources, children before parents, and reports any it could not. The
-suite never deletes a resource it did not create.
+Every create that goes through the suite is written down here *before* it is
+sent (:meth:`Ledger.intend`) and again when its answer arrives; at the end of
+the run (after failures and Ctrl-C too) the ledger deletes exactly the
+resources it saw created, children before parents, and reports any it could
+not. A create whose answer never came (Ctrl-C in flight) stays *pending*: the
+sweep (:mod:`chime_conformance.sweep`) finds such resources by the run's name
+prefix and tag. The suite never deletes a resource it did not create.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +32,20 @@ class Resource:
     def __str__(self) -> str:
         return f"{self.kind} " + " ".join(f"{k}={v}" for k, v in self.address)
 
+
+# Every resource the suite creates carries this tag, valued with the run id
+# (where the API takes tags at creation), and a name starting with the run id.
+RUN_TAG_KEY = "chime-conformance-run"
+CREATE_OPERATIONS = frozenset(
+    {
+        "CreateAppInstance",
+        "CreateAppInstanceUser",
+        "CreateAppInstanceBot",
+        "CreateAppInstanceAdmin",
+        "RegisterAppInstanceUserEndpoint",
+        "CreateAccount",
+    }
+)
 
 # kind → (the operation that deletes it, clean-up order: lower goes first)
 DELETERS: Mapping[str, tuple[str, int]] = {
@@ -99,10 +117,26 @@ class Ledger:
 
     def __init__(self) -> None:
         self._live: dict[Resource, None] = {}  # insertion-ordered set
+        self._pending: Counter[str] = Counter()  # creates sent, answer not yet seen
         self._lock = threading.Lock()
+
+    def intend(self, operation: str, members: Mapping[str, Any]) -> None:
+        """Write down a create about to be sent (called before every call)."""
+        if operation in CREATE_OPERATIONS:
+            with self._lock:
+                self._pending[operation] += 1
+
+    def pending(self) -> dict[str, int]:
+        """Creates sent whose answer never arrived, by operation."""
+        with self._lock:
+            return {operation: n for operation, n in self._pending.items() if n > 0}
 
     def observe(self, operation: str, members: Mapping[str, Any], status: int, body: Any) -> None:
         """Write down what a call created or deleted (called after every call)."""
+        if operation in CREATE_OPERATIONS:
+            with self._lock:
+                if self._pending[operation] > 0:
+                    self._pending[operation] -= 1
         if not 200 <= status < 300:
             return
         mapping = body if isinstance(body, Mapping) else None
@@ -126,12 +160,19 @@ class Ledger:
 
     def clean_up(self, delete: Callable[[str, dict[str, str]], int]) -> list[str]:
         """Delete every live resource with ``delete(operation, members) -> status``;
-        return one line for each that could not be deleted (404 counts as gone)."""
+        return one line for each that could not be deleted (404 counts as gone).
+        A Ctrl-C stops it: the rest are returned as left behind."""
         leftovers = []
-        for resource in self.live():
+        resources = self.live()
+        for number, resource in enumerate(resources):
             operation = DELETERS[resource.kind][0]
             try:
                 status = delete(operation, resource.members)
+            except KeyboardInterrupt:
+                leftovers.extend(
+                    f"{left}: not deleted (clean-up interrupted)" for left in resources[number:]
+                )
+                break
             except Exception as error:  # report, and go on with the rest
                 leftovers.append(f"{resource}: {type(error).__name__}: {error}")
                 continue

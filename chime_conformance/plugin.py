@@ -63,6 +63,29 @@ OPTIONS: dict[str, tuple[str, str, str]] = {
         "CHIME_CONFORMANCE_RUN_ID",
         "the run id that names resources and reports (default: derived from the CI run, else random)",
     ),
+    # transport (chime_conformance.run_guard.TransportSettings reads these)
+    "connect_timeout": (
+        "--connect-timeout",
+        "CHIME_CONFORMANCE_CONNECT_TIMEOUT",
+        "seconds to wait for a connection to the target (default: 3.05)",
+    ),
+    "read_timeout": (
+        "--read-timeout",
+        "CHIME_CONFORMANCE_READ_TIMEOUT",
+        "seconds to wait for each answer (default: 10); a target that does not answer "
+        "in time ends the run with exit code 3",
+    ),
+    "max_retries": (
+        "--max-retries",
+        "CHIME_CONFORMANCE_MAX_RETRIES",
+        "retries of a request answered 429/503 or dropped (default: 3); a test still "
+        "throttled after them gets the verdict 'throttled', not a failure",
+    ),
+    "max_retry_wait": (
+        "--max-retry-wait",
+        "CHIME_CONFORMANCE_MAX_RETRY_WAIT",
+        "cap in seconds on each wait before a retry, Retry-After included (default: 5)",
+    ),
 }
 FLAGS: dict[str, tuple[str, str, str]] = {
     "allow_live": (
@@ -81,6 +104,7 @@ LEFTOVERS_KEY = pytest.StashKey[list[str]]()
 RESULTS_KEY = pytest.StashKey["ResultLog"]()
 STARTED_KEY = pytest.StashKey[Any]()
 OUTCOMES_KEY = pytest.StashKey[dict[str, int]]()
+GUARD_KEY = pytest.StashKey[Any]()
 SUITE_DIR = Path(__file__).resolve().parent.parent / "conformance"
 PROFILES_REGISTERED = False
 # about 30 minutes of a 2-core runner per shard (README "Nightly across machines")
@@ -135,19 +159,37 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigurationError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[CONFIG_KEY] = suite
+    config.stash[GUARD_KEY] = _install_guard(config, values)
     config.stash[STARTED_KEY] = datetime.now(UTC)
     config.stash[OUTCOMES_KEY] = {}
     if workerinput is None and runs_the_suite(config):
-        stop_unless_reachable(suite)
+        stop_unless_reachable(suite, config.stash[GUARD_KEY])
         if not config.option.xmlpath:
             # pytest's own JUnit writer, pointed at the report directory
             config.option.xmlpath = str(suite.report_dir / "junit.xml")
 
 
-def stop_unless_reachable(suite: SuiteConfig) -> None:
+def _install_guard(config: pytest.Config, values: dict[str, object]) -> Any:
+    """Transport settings, throttled verdicts, Ctrl-C, a dead target's exit
+    code and the run's events: chime_conformance.run_guard."""
+    from chime_conformance.run_guard import SuiteGuard, TransportSettings
+
+    try:
+        settings = TransportSettings.from_values(values)
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    guard = SuiteGuard(settings)
+    config.pluginmanager.register(guard, "chime-conformance-guard")
+    if runs_the_suite(config) or hasattr(config, "workerinput"):
+        guard.install_signal_handlers()
+    return guard
+
+
+def stop_unless_reachable(suite: SuiteConfig, guard: Any = None) -> None:
     """Stop the run at once, in one sentence, if a given target does not
-    answer HTTP: before collection, not after a thousand failed tests."""
-    from chime_conformance.client import ChimeClient, TargetUnreachable
+    answer HTTP (unreachable, hanging, dropping connections): before
+    collection, not after a thousand failed tests."""
+    from chime_conformance.client import ChimeClient, ClientError, Timeouts
 
     for url in (suite.target_url, suite.reference_url):
         if url is None:
@@ -156,10 +198,11 @@ def stop_unless_reachable(suite: SuiteConfig) -> None:
             url,
             accounts_url=None if url == suite.reference_url else suite.accounts_url,
             region=suite.region,
+            timeouts=guard.settings.timeouts() if guard is not None else Timeouts(),
         )
         try:
             client.probe()
-        except TargetUnreachable as error:
+        except ClientError as error:
             pytest.exit(f"chime-conformance: {error}", returncode=3)
         finally:
             client.close()
@@ -277,23 +320,35 @@ def chime_client(
 ) -> Iterator[ChimeClient]:
     """A signed client of the target; stops the run at once if it is unreachable,
     and deletes every resource the run created when the session ends."""
-    from chime_conformance.client import ChimeClient, TargetUnreachable
+    from chime_conformance.client import ChimeClient, ClientError
 
+    guard = request.config.stash[GUARD_KEY]
     client = ChimeClient(
         chime_target_url,
         accounts_url=chime_config.accounts_url,
         region=chime_config.region,
         observer=chime_ledger.observe,
+        before_send=chime_ledger.intend,
+        timeouts=guard.settings.timeouts(),
+        retry=guard.settings.retry_policy(guard.events),
     )
     try:
         client.probe()
-    except TargetUnreachable as error:
+    except ClientError as error:
         pytest.exit(f"chime-conformance: {error}", returncode=3)
     yield client
-    leftovers = chime_ledger.clean_up(
-        lambda operation, members: client.call(operation, members).status
-    )
-    request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(leftovers)
+    _sweep(request.config, client, chime_ledger, chime_config.run_id)
+
+
+def _sweep(config: pytest.Config, client: ChimeClient, ledger: Ledger, run_id: str) -> None:
+    """Delete what the run created (chime_conformance.sweep); keep what is left."""
+    from chime_conformance.sweep import sweep
+
+    # Under xdist a worker deletes what its ledger saw; the List sweep (which
+    # would see the other workers' live resources) is the controller's, at the end.
+    leftovers = sweep(client, ledger, run_id, listing=not hasattr(config, "workerinput"))
+    config.stash[GUARD_KEY].events.left_behind(leftovers)
+    config.stash.setdefault(LEFTOVERS_KEY, []).extend(map(str, leftovers))
 
 
 @pytest.fixture(scope="session")
@@ -308,15 +363,33 @@ def chime_reference_client(
     from chime_conformance.client import ChimeClient
     from chime_conformance.ledger import Ledger
 
+    guard = request.config.stash[GUARD_KEY]
     ledger = Ledger()
     client = ChimeClient(
-        chime_config.reference_url, region=chime_config.region, observer=ledger.observe
+        chime_config.reference_url,
+        region=chime_config.region,
+        observer=ledger.observe,
+        before_send=ledger.intend,
+        timeouts=guard.settings.timeouts(),
+        retry=guard.settings.retry_policy(guard.events),
     )
     yield client
-    leftovers = ledger.clean_up(lambda operation, members: client.call(operation, members).status)
-    request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(
-        f"(reference) {line}" for line in leftovers
+    from chime_conformance.sweep import sweep
+
+    leftovers = sweep(
+        client, ledger, chime_config.run_id, listing=not hasattr(request.config, "workerinput")
     )
+    guard.events.left_behind(leftovers)
+    request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(
+        f"(reference) {leftover}" for leftover in leftovers
+    )
+
+
+@pytest.fixture(scope="session")
+def chime_events(request: pytest.FixtureRequest) -> Any:
+    """The run's events besides verdicts (retries, throttled tests, leftovers,
+    state-machine rule counts): chime_conformance.run_events.RunEvents."""
+    return request.config.stash[GUARD_KEY].events
 
 
 @pytest.fixture(scope="session")
@@ -358,6 +431,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         config.stash[COVERAGE_KEY].dump(_parts_dir(config) / f"coverage-{worker}.json")
     if RESULTS_KEY in config.stash:
         config.stash[RESULTS_KEY].dump(_parts_dir(config) / f"results-{worker}.jsonl")
+    config.stash[GUARD_KEY].dump(_parts_dir(config) / f"events-{worker}.json")
     leftovers = config.stash.get(LEFTOVERS_KEY, [])
     if leftovers:
         (_parts_dir(config) / f"leftovers-{worker}.txt").write_text(
@@ -431,7 +505,8 @@ def write_run_reports(config: pytest.Config, coverage: ConstraintCoverage | None
     from chime_conformance.reporting import RunInfo, write_reports
 
     records = all_records(config)
-    if not records and coverage is None:
+    events = config.stash[GUARD_KEY].merge_parts(_parts_dir(config))
+    if not records and coverage is None and not events.to_json()["throttled"]:
         return None
     suite = config.stash[CONFIG_KEY]
     emulator = config.stash.get(EMULATOR_KEY, None)
@@ -449,7 +524,9 @@ def write_run_reports(config: pytest.Config, coverage: ConstraintCoverage | None
         pytest_outcomes=outcomes,
         **sharding.run_fields(config),
     )
-    paths = write_reports(suite.report_dir, run, records, coverage or ConstraintCoverage())
+    paths = write_reports(
+        suite.report_dir, run, records, coverage or ConstraintCoverage(), events=events
+    )
     return paths.compliance_html
 
 

@@ -20,8 +20,8 @@ from typing import Any
 from hypothesis import Phase, find, settings
 
 from chime_conformance.client import ChimeClient, Exchange
+from chime_conformance.ledger import RUN_TAG_KEY
 
-RUN_TAG_KEY = "chime-conformance-run"
 LEX_ALIAS_ARN = "arn:aws:lex:us-east-1:123456789012:bot-alias/ABCDEFGHIJ/KLMNOPQRST"
 PINPOINT_ARN = (
     "arn:aws:mobiletargeting:us-east-1:123456789012:apps/0123456789abcdef0123456789abcdef"

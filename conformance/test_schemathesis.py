@@ -57,6 +57,11 @@ def signed_target(
         region=chime_config.region,
         credentials=chime_client.credentials,
         observer=chime_ledger.observe,
+        before_send=chime_ledger.intend,
+        # one retry policy, one set of timeouts, one breaker on every path
+        retry=chime_client.retry,
+        timeouts=chime_client.timeouts,
+        breaker=chime_client.breaker,
     )
 
 

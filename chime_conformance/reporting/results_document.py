@@ -20,6 +20,7 @@ from chime_conformance.coverage import ConstraintCoverage
 from chime_conformance.reporting import constraint_table, matrix
 from chime_conformance.reporting.run_info import RunInfo
 from chime_conformance.results import CheckRecord
+from chime_conformance.run_events import RunEvents
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 FORMAT_VERSION = 1
@@ -30,9 +31,14 @@ class UnreadableResults(ValueError):
 
 
 def build_results_document(
-    run: RunInfo, records: Sequence[CheckRecord], coverage: ConstraintCoverage
+    run: RunInfo,
+    records: Sequence[CheckRecord],
+    coverage: ConstraintCoverage,
+    *,
+    events: RunEvents | None = None,
 ) -> dict[str, Any]:
-    """The results.json document of one run."""
+    """The results.json document of one run (with ``events``: its retries,
+    throttled tests, leftovers and state-machine rule counts too)."""
     rows = matrix.operation_rows(records)
     cells = matrix.cells(records)
     score = matrix.score(cells)
@@ -58,6 +64,7 @@ def build_results_document(
             "constraints": [row.to_json() for row in coverage_rows],
         },
         "records": [_json_ready(record.to_json()) for record in records],
+        **(events.to_json() if events is not None else {}),
     }
 
 

@@ -15,6 +15,7 @@ from chime_conformance.reporting.results_document import (
 )
 from chime_conformance.reporting.run_info import RunInfo
 from chime_conformance.results import CheckRecord
+from chime_conformance.run_events import RunEvents
 
 COMPLIANCE_HTML = "compliance.html"
 RESULTS_JSON = "results.json"
@@ -33,10 +34,12 @@ def write_reports(
     run: RunInfo,
     records: Sequence[CheckRecord],
     coverage: ConstraintCoverage,
+    *,
+    events: RunEvents | None = None,
 ) -> ReportPaths:
     """Write ``results.json`` and ``compliance.html`` of one run into
     ``report_dir`` (created if needed), replacing earlier ones."""
-    document = build_results_document(run, records, coverage)
+    document = build_results_document(run, records, coverage, events=events)
     validate_results_document(document)  # a schema drift is our bug: fail loudly
     report_dir.mkdir(parents=True, exist_ok=True)
     paths = ReportPaths(report_dir / COMPLIANCE_HTML, report_dir / RESULTS_JSON)

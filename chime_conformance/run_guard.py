@@ -1,0 +1,210 @@
+"""The run's safety net, as a pytest plugin object the main plugin registers:
+transport settings (timeouts, retries), a throttled verdict, a bounded end for
+a dead target, Ctrl-C and SIGTERM that are never swallowed, and the run's
+events (retries, throttled tests, leftovers, rule counts) for the report.
+
+Kept apart from ``plugin.py`` so that file stays a thin list of options and
+fixtures; everything here is about *how* a run ends, not what it checks.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chime_conformance.client import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    ClientError,
+    TargetGone,
+    Timeouts,
+)
+from chime_conformance.retries import RetryPolicy, TargetThrottled
+from chime_conformance.run_events import RunEvents
+
+__all__ = ["TRANSPORT_FLAGS", "SuiteGuard", "TransportSettings"]
+
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_MAX_RETRY_WAIT = 5.0
+# The options (plugin.OPTIONS) these settings come from: dest → flag
+TRANSPORT_FLAGS: dict[str, str] = {
+    "connect_timeout": "--connect-timeout",
+    "read_timeout": "--read-timeout",
+    "max_retries": "--max-retries",
+    "max_retry_wait": "--max-retry-wait",
+}
+EXIT_TARGET_FAILED = 3  # the shared exit-code table: unreachable, hanging, dropping
+THROTTLED = ("chime_verdict", "throttled")
+
+
+@dataclass(frozen=True)
+class TransportSettings:
+    """Timeouts and retries, from options (already env-resolved)."""
+
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, object]) -> TransportSettings:
+        """Raise :class:`ValueError` (one sentence) for a value that is not a
+        positive number (retries: a whole number, 0 allowed)."""
+        found: dict[str, Any] = {}
+        for dest, flag in TRANSPORT_FLAGS.items():
+            value = values.get(dest)
+            if value in (None, ""):
+                continue
+            try:
+                number = int(str(value)) if dest == "max_retries" else float(str(value))
+            except ValueError:
+                raise ValueError(f"{flag} must be a number, got {value!r}") from None
+            if number < 0 or (number == 0 and dest != "max_retries") or number != number:
+                raise ValueError(f"{flag} must be positive, got {value!r}")
+            found[dest] = number
+        return cls(**found)
+
+    def timeouts(self) -> Timeouts:
+        return Timeouts(connect=self.connect_timeout, read=self.read_timeout)
+
+    def retry_policy(self, events: RunEvents | None = None) -> RetryPolicy:
+        return RetryPolicy(
+            max_retries=self.max_retries,
+            max_delay=self.max_retry_wait,
+            listener=events.retried if events is not None else None,
+        )
+
+
+class SuiteGuard:
+    """Hooks that decide how a run ends (registered by the main plugin)."""
+
+    def __init__(self, settings: TransportSettings) -> None:
+        self.settings = settings
+        self.events = RunEvents()
+        self.fatal: str | None = None  # the target failed: one sentence
+        self.interrupts = 0
+        self.session: pytest.Session | None = None
+        self._previous: dict[int, Any] = {}
+        self._merged = False
+
+    # -- signals: Ctrl-C and SIGTERM always end the run --------------------------
+
+    def install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for number in (signal.SIGINT, signal.SIGTERM):
+            self._previous[number] = signal.signal(number, self._interrupted)
+
+    def restore_signal_handlers(self) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
+
+    def _interrupted(self, number: int, frame: Any) -> None:
+        # Counted before raising: even if some callback swallows the
+        # KeyboardInterrupt, the run stops after this test and exits 2.
+        self.interrupts += 1
+        if self.session is not None:
+            self.session.shouldstop = "interrupted (Ctrl-C or SIGTERM)"
+        raise KeyboardInterrupt
+
+    # -- hooks ------------------------------------------------------------------
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, Any, None]:
+        error = call.excinfo.value if call.excinfo is not None else None
+        outcome = yield
+        report = outcome.get_result()
+        if isinstance(error, TargetThrottled):
+            self.events.test_throttled(
+                item.nodeid, error.operation, error.status, len(error.retries)
+            )
+            report.user_properties.append(THROTTLED)
+        elif isinstance(error, ClientError):
+            first = error.first if isinstance(error, TargetGone) else error
+            self.fatal = self.fatal or str(first)
+            report.outcome = "failed"
+            report.longrepr = f"chime-conformance: {first}"
+            item.session.shouldstop = f"chime-conformance: {self.fatal}"
+
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> Any:
+        if report.skipped and THROTTLED in tuple(map(tuple, report.user_properties)):
+            return "throttled", "T", ("THROTTLED", {"yellow": True})
+        return None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.restore_signal_handlers()
+        self._controller_sweep(session.config)
+        if self.fatal is not None:
+            session.exitstatus = EXIT_TARGET_FAILED
+        elif self.interrupts and session.exitstatus in (pytest.ExitCode.OK, 0):
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if hasattr(terminalreporter.config, "workerinput"):
+            return
+        if self.fatal is not None:
+            terminalreporter.write_line(
+                f"chime-conformance: the run stopped early: {self.fatal}", red=True
+            )
+        summary = self.events.to_json()
+        retries = summary["retries"]
+        if retries["count"] or summary["throttled"]:
+            reasons = ", ".join(f"{n}× {why}" for why, n in retries["by_reason"].items())
+            terminalreporter.write_line(
+                f"chime-conformance: {retries['count']} retries ({reasons or 'none'}; "
+                f"{retries['waited_seconds']:g} s waited); {len(summary['throttled'])} "
+                "test(s) throttled: no verdict, not a contract failure"
+            )
+
+    def _controller_sweep(self, config: pytest.Config) -> None:
+        """Under xdist, the List sweep runs once, on the controller, after the
+        workers finished (a worker's would see the others' live resources)."""
+        from chime_conformance import plugin
+
+        if hasattr(config, "workerinput") or not config.pluginmanager.hasplugin("dsession"):
+            return
+        if plugin.CONFIG_KEY not in config.stash or not plugin.runs_the_suite(config):
+            return
+        from chime_conformance.client import ChimeClient
+        from chime_conformance.ledger import Ledger
+        from chime_conformance.sweep import sweep
+
+        suite = config.stash[plugin.CONFIG_KEY]
+        url = suite.target_url or plugin._embedded_emulator(config).url
+        client = ChimeClient(
+            url,
+            accounts_url=suite.accounts_url,
+            region=suite.region,
+            timeouts=self.settings.timeouts(),
+            retry=self.settings.retry_policy(self.events),
+        )
+        with client:
+            leftovers = sweep(client, Ledger(), suite.run_id)
+        self.events.left_behind(leftovers)
+        config.stash.setdefault(plugin.LEFTOVERS_KEY, []).extend(map(str, leftovers))
+
+    # -- xdist workers hand their events to the controller ------------------------
+
+    def dump(self, path: Path) -> None:
+        self.events.dump(path)
+
+    def merge_parts(self, parts: Path) -> RunEvents:
+        """This process's events plus every worker's (merged once)."""
+        if not self._merged:
+            for part in sorted(parts.glob("events-*.json")):
+                self.events.merge(RunEvents.load(part))
+            self._merged = True
+        return self.events

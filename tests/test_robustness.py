@@ -1,0 +1,118 @@
+"""A conformance verdict is only worth what its worst path is worth: the suite
+against a target that throttles, hangs or drops connections (each a loopback
+stand-in in tests/misbehaving_targets.py). Each test runs a short slice of
+the suite in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chime_conformance.emulator.server import running_emulator
+from tests.misbehaving_targets import ProxyPlan, dropping_target, hanging_target, proxy
+
+ROOT = Path(__file__).resolve().parent.parent
+SLICE = ("conformance/test_lifecycle.py", "conformance/test_schemathesis.py")
+SHORT = "test_lifecycle and (reads_back or idempotent) or test_linked_operations"
+RUN_TIMEOUT = 300
+
+
+def run_suite(
+    url: str, report_dir: Path, *options: str, keyword: str = SHORT, timeout: float = RUN_TIMEOUT
+) -> tuple[int, str, float, dict[str, Any] | None]:
+    """Run the suite's slice against ``url``: exit code, output, seconds, results.json."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *SLICE,
+        "-k",
+        keyword,
+        "--target-url",
+        url,
+        "--hypothesis-profile",
+        "ci",
+        "--report-dir",
+        str(report_dir),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        *options,
+    ]
+    started = time.monotonic()
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    elapsed = time.monotonic() - started
+    results = report_dir / "results.json"
+    document = json.loads(results.read_text()) if results.is_file() else None
+    return done.returncode, done.stdout + done.stderr, elapsed, document
+
+
+def failed_records(document: dict[str, Any]) -> list[str]:
+    return [f"{r['operation']} {r['check']}" for r in document["records"] if r["outcome"] == "fail"]
+
+
+def test_a_throttling_target_costs_retries_not_false_failures(tmp_path: Path) -> None:
+    plan = ProxyPlan(throttle_every=3)
+    with running_emulator() as emulator, proxy(emulator.url, plan) as url:
+        code, output, _, document = run_suite(url, tmp_path, "--max-retry-wait", "0.05")
+    assert code == 0, output
+    assert document is not None and not failed_records(document)
+    retries = document["retries"]
+    assert retries["count"] >= plan.throttled > 0, retries["by_reason"]
+    assert set(retries["by_reason"]) == {"HTTP 429", "HTTP 503"}
+    assert all(e["wait"] <= 0.05 for e in retries["events"])
+    assert "retries (" in output and document["throttled"] == []
+
+
+def test_a_target_that_never_stops_throttling_gets_the_verdict_throttled(tmp_path: Path) -> None:
+    plan = ProxyPlan(throttle_every=1)
+    with running_emulator() as emulator, proxy(emulator.url, plan) as url:
+        code, output, _, document = run_suite(
+            url,
+            tmp_path,
+            "--max-retries",
+            "1",
+            "--max-retry-wait",
+            "0.01",
+            keyword="test_lifecycle",
+        )
+    assert code == 0, output  # throttled is reported, not a contract failure
+    assert "throttled" in output.splitlines()[-1], output[-2000:]
+    assert document is not None and document["throttled"]
+    assert not failed_records(document)
+    assert {t["status"] for t in document["throttled"]} <= {429, 503}
+
+
+@pytest.mark.parametrize("target", [hanging_target, dropping_target], ids=["hanging", "dropping"])
+def test_a_hanging_or_dropping_target_ends_the_run_in_one_sentence(
+    target: Any, tmp_path: Path
+) -> None:
+    with target() as url:
+        code, output, elapsed, _ = run_suite(url, tmp_path, timeout=60)
+    assert code == 3, output
+    assert elapsed < 40, elapsed  # default timeouts
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output
+    sentences = [line for line in output.splitlines() if "chime-conformance:" in line]
+    assert len(sentences) == 1 and sentences[0].rstrip().endswith("."), output
+    print(f"{target.__name__}: exit {code} after {elapsed:.1f} s: {sentences[0]}")
+
+
+def test_a_target_that_starts_hanging_mid_run_ends_it_with_a_report(tmp_path: Path) -> None:
+    plan = ProxyPlan(hang_after=60)
+    with running_emulator() as emulator, proxy(emulator.url, plan) as url:
+        code, output, elapsed, document = run_suite(
+            url, tmp_path, "--read-timeout", "1", keyword="test_lifecycle", timeout=120
+        )
+    assert code == 3, output
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output
+    assert "the run stopped early" in output and "sent no answer within 1 s" in output
+    assert document is not None and document["records"]  # what ran is reported
+    print(f"hang after 60 requests: exit {code} after {elapsed:.1f} s")
