@@ -112,6 +112,7 @@ def proxy(upstream: str, plan: ProxyPlan) -> Iterator[str]:
     """A forwarding proxy to ``upstream`` following ``plan``; yields its URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(upstream, plan))
     server.daemon_threads = True
+    server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # a client hung up: expected here
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True
     thread.start()
