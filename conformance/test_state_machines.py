@@ -7,7 +7,10 @@ resources they created themselves, so the target may be shared.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from chime_conformance.client import ChimeClient
@@ -21,7 +24,11 @@ from conformance.machines.members import MembersMachine
 
 @pytest.fixture
 def machine_context(
-    chime_client: ChimeClient, verifier: Verifier, chime_config: SuiteConfig, chime_name_scope: str
+    chime_client: ChimeClient,
+    verifier: Verifier,
+    chime_config: SuiteConfig,
+    chime_name_scope: str,
+    chime_events: Any,
 ) -> MachineContext:
     return MachineContext(
         client=chime_client,
@@ -29,11 +36,20 @@ def machine_context(
         run_id=chime_config.run_id,
         strict=chime_config.strict,
         worker=chime_name_scope,
+        events=chime_events,  # rule counts, for the report
     )
 
 
 def run(machine: type[Machine], context: MachineContext) -> None:
-    run_state_machine_as_test(machine.bind(context))
+    """Run ``machine`` under the loaded profile, with runs long enough for
+    every rule to take its turn (at least two steps per rule): rules deep in
+    the state (an endpoint needs an instance and a user) otherwise never fire
+    in the short runs of ``ci``."""
+    profile = settings.default
+    steps = max(profile.stateful_step_count, 2 * len(machine.rule_names()))
+    run_state_machine_as_test(
+        machine.bind(context), settings=settings(profile, stateful_step_count=steps)
+    )
 
 
 def test_app_instances_keep_their_contract_over_random_lifecycles(

@@ -10,18 +10,21 @@ sequence Hypothesis ends on, and a user can rerun it against the target.
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from chime_conformance import checks
 from chime_conformance.client import ChimeClient, Exchange
+from chime_conformance.run_events import RunEvents
 from chime_conformance.verdicts import ContractBroken, Verifier
 from conformance import scenario
 from conformance.machines.reproducer import sequence_script
@@ -46,6 +49,8 @@ class MachineContext:
     names: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
     # the size of each global list at its last walk, shared by the examples of a test
     global_sizes: dict[str, int] = field(default_factory=dict)
+    # how often each rule ran, for the report (None: not counted)
+    events: RunEvents | None = None
 
     def prefix(self) -> str:
         """A fresh name prefix for one machine run: every id, token and account
@@ -121,6 +126,9 @@ def step(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def logged(machine: Machine, **arguments: Any) -> Any:
         machine.log.begin(_step_line(function.__name__, arguments), is_rule=True)
+        machine.counted(function.__name__)
+        if machine.context.events is not None:
+            machine.context.events.rule_ran(machine.machine_name(), function.__name__)
         return function(machine, **arguments)
 
     return logged
@@ -195,18 +203,91 @@ def page_sizes(maximum: int = 50) -> Any:
     return st.one_of(st.integers(1, 3), st.integers(1, maximum))
 
 
+_RULE_MARKER = "hypothesis_stateful_rule"  # Hypothesis' own lookup (setup_state) is private
+_INITIALIZE_MARKER = "hypothesis_stateful_initialize_rule"
+
+
+def _may_run(name: str) -> Callable[[Machine], bool]:
+    return lambda machine: machine.may_run(name)
+
+
 class Machine(RuleBasedStateMachine):
-    """A state machine bound to a :class:`MachineContext` (``bind()``)."""
+    """A state machine bound to a :class:`MachineContext` (``bind()``).
+
+    Rule coverage: Hypothesis draws the next rule among the valid ones with
+    a bias to the first (alphabetically), so under ``ci`` (a few short runs)
+    rules late in the alphabet or deep in the state rarely fired. Every rule
+    but the creators therefore gets one more precondition, *take turns*:
+    within one run a rule
+    may run again only once every rule has had as many turns as the run's
+    length allows (``1 + steps // rules``). :meth:`wait` (always valid, never
+    counted, valid only then) keeps the machine moving when every valid rule
+    has had its turn.
+    The precondition reads only this run's state, so replays and shrinking
+    see the same choices.
+    """
 
     context: MachineContext
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            found = getattr(member, _RULE_MARKER, None)
+            # Creators (rules with a target bundle) are exempt: the state they
+            # build is what the other rules, and the faults, need.
+            if found is not None and not found.targets and name != "wait":
+                setattr(cls, name, precondition(_may_run(name))(member))
+
+    def may_run(self, name: str) -> bool:
+        rules = max(1, len(self.rule_names()))
+        return self.rule_runs[name] < 1 + self.steps_run // rules
+
+    def counted(self, name: str) -> None:
+        """A rule starts (called by :func:`step`)."""
+        self.rule_runs[name] += 1
+        self.steps_run += 1
+
+    def nothing_else_can_run(self) -> bool:
+        # Hypothesis' own validity test (bundles, preconditions); it prefers
+        # rules without targets or arguments, so `wait` must not compete.
+        strategy = getattr(self, "_rules_strategy", None)
+        if strategy is None:
+            return True
+        return not any(
+            strategy.is_valid(r) for r in strategy.rules if r.function.__name__ != "wait"
+        )
+
+    @precondition(lambda self: self.nothing_else_can_run())
+    @rule()
+    def wait(self) -> None:
+        """Nothing: lets a run go on when every valid rule has had its turn."""
+        self.steps_run += 1
 
     @classmethod
     def bind(cls, context: MachineContext) -> type[Machine]:
         """This machine class, talking to ``context``'s target."""
+        if context.events is not None:
+            context.events.rules_declared(cls.__name__, cls.rule_names())
         return type(cls.__name__, (cls,), {"context": context})
+
+    @classmethod
+    def rule_names(cls) -> list[str]:
+        """Every rule and initialize rule of the machine (invariants are not rules)."""
+        markers = (_RULE_MARKER, _INITIALIZE_MARKER)
+        return sorted(
+            name
+            for name, member in inspect.getmembers(cls)
+            if name != "wait" and any(getattr(member, m, None) is not None for m in markers)
+        )
+
+    @classmethod
+    def machine_name(cls) -> str:
+        return cls.__name__
 
     def __init__(self) -> None:
         super().__init__()
+        self.rule_runs: Counter[str] = Counter()
+        self.steps_run = 0
         self.prefix = self.context.prefix()
         self.log = StepLog(self.prefix)
         self._serial = itertools.count(1)
