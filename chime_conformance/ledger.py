@@ -162,7 +162,7 @@ class Ledger:
         """Delete every live resource with ``delete(operation, members) -> status``;
         return one line for each that could not be deleted (404 counts as gone).
         A Ctrl-C stops it: the rest are returned as left behind."""
-        leftovers = []
+        leftovers: list[str] = []
         resources = self.live()
         for number, resource in enumerate(resources):
             operation = DELETERS[resource.kind][0]
