@@ -116,3 +116,74 @@ def test_a_target_that_starts_hanging_mid_run_ends_it_with_a_report(tmp_path: Pa
     assert "the run stopped early" in output and "sent no answer within 1 s" in output
     assert document is not None and document["records"]  # what ran is reported
     print(f"hang after 60 requests: exit {code} after {elapsed:.1f} s")
+
+
+# --------------------------------------------------------------------------
+# Settings and events, without a run
+
+
+def test_transport_settings_come_from_the_options_with_documented_defaults() -> None:
+    from chime_conformance.client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+    from chime_conformance.plugin import OPTIONS
+    from chime_conformance.run_guard import TRANSPORT_FLAGS, TransportSettings
+
+    defaults = TransportSettings.from_values({})
+    assert (defaults.connect_timeout, defaults.read_timeout) == (
+        DEFAULT_CONNECT_TIMEOUT,
+        DEFAULT_READ_TIMEOUT,
+    )
+    for dest, flag in TRANSPORT_FLAGS.items():
+        assert OPTIONS[dest][0] == flag and OPTIONS[dest][1].startswith("CHIME_CONFORMANCE_")
+        assert f"default: {getattr(defaults, dest):g}" in OPTIONS[dest][2]
+    chosen = TransportSettings.from_values({"read_timeout": "2.5", "max_retries": "0"})
+    assert chosen.timeouts().read == 2.5 and chosen.retry_policy().max_retries == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"read_timeout": "soon"}, "--read-timeout must be a number"),
+        ({"connect_timeout": "0"}, "--connect-timeout must be positive"),
+        ({"max_retries": "-1"}, "--max-retries must be positive"),
+        ({"max_retries": "1.5"}, "--max-retries must be a number"),
+    ],
+)
+def test_a_bad_transport_setting_is_one_sentence(values: dict[str, str], message: str) -> None:
+    from chime_conformance.run_guard import TransportSettings
+
+    with pytest.raises(ValueError, match=message):
+        TransportSettings.from_values(values)
+
+
+def test_a_bad_timeout_is_a_usage_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "conformance", "--read-timeout", "soon",
+         "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "--read-timeout must be a number" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_run_events_survive_the_trip_from_a_worker_to_the_controller(tmp_path: Path) -> None:
+    from chime_conformance.retries import Retry
+    from chime_conformance.run_events import Leftover, RunEvents
+
+    worker = RunEvents()
+    worker.retried("ListAppInstances", Retry(1, "HTTP 429", 0.5, 429))
+    worker.test_throttled("t", "CreateAppInstance", 503, 3)
+    worker.left_behind(
+        [Leftover("app-instance", "arn:aws:chime:…", "DeleteAppInstance answered 500")]
+    )
+    worker.rules_declared("M", ["a", "b"])
+    worker.rule_ran("M", "a")
+    worker.dump(tmp_path / "events-gw0.json")
+    controller = RunEvents()
+    controller.rule_ran("M", "b")
+    controller.merge(RunEvents.load(tmp_path / "events-gw0.json"))
+    summary = controller.to_json()
+    assert summary["retries"]["count"] == 1 and summary["retries"]["by_reason"] == {"HTTP 429": 1}
+    assert summary["throttled"][0]["status"] == 503
+    assert summary["leftovers"][0]["arn"] == "arn:aws:chime:…"
+    assert summary["rule_counts"] == {"M": {"a": 1, "b": 1}}
