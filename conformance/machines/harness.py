@@ -217,10 +217,10 @@ class Machine(RuleBasedStateMachine):
     Rule coverage: Hypothesis draws the next rule among the valid ones with
     a bias to the first (alphabetically), so under ``ci`` (a few short runs)
     rules late in the alphabet or deep in the state rarely fired. Every rule
-    but the creators therefore gets one more precondition, *take turns*:
-    within one run a rule
+    therefore gets one more precondition, *take turns*: within one run a rule
     may run again only once every rule has had as many turns as the run's
-    length allows (``1 + steps // rules``). :meth:`wait` (always valid, never
+    length allows (``1 + steps // rules``; creators, whose state the others
+    need, one more). :meth:`wait` (never
     counted, valid only then) keeps the machine moving when every valid rule
     has had its turn.
     The precondition reads only this run's state, so replays and shrinking
@@ -233,14 +233,17 @@ class Machine(RuleBasedStateMachine):
         super().__init_subclass__(**kwargs)
         for name, member in list(vars(cls).items()):
             found = getattr(member, _RULE_MARKER, None)
-            # Creators (rules with a target bundle) are exempt: the state they
-            # build is what the other rules, and the faults, need.
-            if found is not None and not found.targets and name != "wait":
+            if found is not None and name != "wait":
+                if found.targets:  # creators get one turn more: the others need their state
+                    cls.creators = frozenset({*cls.creators, name})
                 setattr(cls, name, precondition(_may_run(name))(member))
+
+    creators: frozenset[str] = frozenset()
 
     def may_run(self, name: str) -> bool:
         rules = max(1, len(self.rule_names()))
-        return self.rule_runs[name] < 1 + self.steps_run // rules
+        turns = 1 + self.steps_run // rules + (name in self.creators)
+        return self.rule_runs[name] < turns
 
     def counted(self, name: str) -> None:
         """A rule starts (called by :func:`step`)."""
