@@ -533,7 +533,7 @@ def write_run_reports(config: pytest.Config, coverage: ConstraintCoverage | None
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or CONFIG_KEY not in config.stash:
         return
-    leftovers = all_leftovers(config)
+    leftovers = config.stash[GUARD_KEY].still_left(all_leftovers(config))
     if leftovers:
         terminalreporter.write_sep(
             "!", "chime-conformance: resources of this run left behind", red=True

@@ -41,6 +41,7 @@ TRANSPORT_FLAGS: dict[str, str] = {
 }
 EXIT_TARGET_FAILED = 3  # the shared exit-code table: unreachable, hanging, dropping
 THROTTLED = ("chime_verdict", "throttled")
+FATAL_PREFIX = "chime-conformance: "
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class SuiteGuard:
         self.session: pytest.Session | None = None
         self._previous: dict[int, Any] = {}
         self._merged = False
+        self.swept: set[str] = set()  # ARNs the controller's sweep deleted
 
     # -- signals: Ctrl-C and SIGTERM always end the run --------------------------
 
@@ -135,8 +137,17 @@ class SuiteGuard:
             first = error.first if isinstance(error, TargetGone) else error
             self.fatal = self.fatal or str(first)
             report.outcome = "failed"
-            report.longrepr = f"chime-conformance: {first}"
-            item.session.shouldstop = f"chime-conformance: {self.fatal}"
+            report.longrepr = f"{FATAL_PREFIX}{first}"
+            item.session.shouldstop = f"{FATAL_PREFIX}{self.fatal}"
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """On the xdist controller: a worker's test stopped by a dead target
+        stops the whole run (and sets its exit code) too."""
+        longrepr = report.longrepr
+        if report.failed and isinstance(longrepr, str) and longrepr.startswith(FATAL_PREFIX):
+            self.fatal = self.fatal or longrepr.removeprefix(FATAL_PREFIX)
+            if self.session is not None:
+                self.session.shouldstop = f"{FATAL_PREFIX}{self.fatal}"
 
     def pytest_report_teststatus(self, report: pytest.TestReport) -> Any:
         if report.skipped and THROTTLED in tuple(map(tuple, report.user_properties)):
@@ -153,8 +164,13 @@ class SuiteGuard:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if hasattr(terminalreporter.config, "workerinput"):
+        config = terminalreporter.config
+        if hasattr(config, "workerinput"):
             return
+        from chime_conformance import plugin
+
+        if plugin.CONFIG_KEY in config.stash:
+            self.merge_parts(plugin._parts_dir(config))  # the workers' retries too
         if self.fatal is not None:
             terminalreporter.write_line(
                 f"chime-conformance: the run stopped early: {self.fatal}", red=True
@@ -192,7 +208,7 @@ class SuiteGuard:
             retry=self.settings.retry_policy(self.events),
         )
         with client:
-            leftovers = sweep(client, Ledger(), suite.run_id)
+            leftovers = sweep(client, Ledger(), suite.run_id, deleted=self.swept)
         self.events.left_behind(leftovers)
         config.stash.setdefault(plugin.LEFTOVERS_KEY, []).extend(map(str, leftovers))
 
@@ -202,9 +218,20 @@ class SuiteGuard:
         self.events.dump(path)
 
     def merge_parts(self, parts: Path) -> RunEvents:
-        """This process's events plus every worker's (merged once)."""
+        """This process's events plus every worker's (merged once); a worker's
+        leftover that the controller's sweep deleted afterwards is dropped."""
         if not self._merged:
             for part in sorted(parts.glob("events-*.json")):
                 self.events.merge(RunEvents.load(part))
+            self.events.leftovers = [
+                left
+                for left in self.events.leftovers
+                if not any(arn in left.arn for arn in self.swept)
+            ]
             self._merged = True
         return self.events
+
+    def still_left(self, lines: list[str]) -> list[str]:
+        from chime_conformance.sweep import still_left
+
+        return still_left(lines, self.swept)

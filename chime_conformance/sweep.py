@@ -21,7 +21,7 @@ from chime_conformance.client import ChimeClient
 from chime_conformance.ledger import RUN_TAG_KEY, Ledger
 from chime_conformance.run_events import Leftover
 
-__all__ = ["DEFAULT_SWEEP_SECONDS", "sweep"]
+__all__ = ["DEFAULT_SWEEP_SECONDS", "still_left", "sweep"]
 
 DEFAULT_SWEEP_SECONDS = 60.0
 MAX_PAGES = 200  # per List walk: a bound, not an expectation
@@ -39,6 +39,7 @@ class Sweeper:
         self.run_id = run_id
         self.deadline = deadline
         self.leftovers: list[Leftover] = []
+        self.deleted: set[str] = set()
 
     # -- calls ------------------------------------------------------------------
 
@@ -70,6 +71,8 @@ class Sweeper:
             return
         if not (200 <= status < 300 or status == 404):
             self.leftovers.append(Leftover(kind, arn, f"{operation} answered {status}"))
+        else:
+            self.deleted.add(arn)
 
     # -- what belongs to the run -----------------------------------------------
 
@@ -142,6 +145,7 @@ def sweep(
     *,
     listing: bool = True,
     seconds: float = DEFAULT_SWEEP_SECONDS,
+    deleted: set[str] | None = None,
 ) -> list[Leftover]:
     """Delete what this run created on ``client``'s target (the ledger's
     resources, then, with ``listing``, whatever the List operations show of
@@ -187,7 +191,15 @@ def sweep(
     except Exception as error:  # the target answers the List operations badly
         leftovers.extend(_unknown(ledger, f"could not list the run's resources: {error}"))
     leftovers.extend(sweeper.leftovers)
+    if deleted is not None:
+        deleted.update(sweeper.deleted)
     return _unique(leftovers)
+
+
+def still_left(lines: list[str], deleted: set[str]) -> list[str]:
+    """``lines`` (leftovers others reported, e.g. xdist workers) without those
+    a later sweep deleted: the resource itself, or the AppInstance it was in."""
+    return [line for line in lines if not any(arn in line for arn in deleted)]
 
 
 def _deleter(client: ChimeClient) -> Any:
