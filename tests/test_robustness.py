@@ -19,7 +19,9 @@ from tests.misbehaving_targets import ProxyPlan, dropping_target, hanging_target
 
 ROOT = Path(__file__).resolve().parent.parent
 SLICE = ("conformance/test_lifecycle.py", "conformance/test_schemathesis.py")
-SHORT = "test_lifecycle and (reads_back or idempotent) or test_linked_operations"
+# scenarios (the suite's client) and schemathesis' checks, each a few tests
+SHORT = "test_lifecycle and reads_back or test_accounts_operation"
+TINY = "test_lifecycle and reads_back"
 RUN_TIMEOUT = 300
 
 
@@ -82,7 +84,7 @@ def test_a_target_that_never_stops_throttling_gets_the_verdict_throttled(tmp_pat
             "1",
             "--max-retry-wait",
             "0.01",
-            keyword="test_lifecycle",
+            keyword=TINY,
         )
     assert code == 0, output  # throttled is reported, not a contract failure
     assert "throttled" in output.splitlines()[-1], output[-2000:]
@@ -106,16 +108,16 @@ def test_a_hanging_or_dropping_target_ends_the_run_in_one_sentence(
 
 
 def test_a_target_that_starts_hanging_mid_run_ends_it_with_a_report(tmp_path: Path) -> None:
-    plan = ProxyPlan(hang_after=60)
+    plan = ProxyPlan(hang_after=25)
     with running_emulator() as emulator, proxy(emulator.url, plan) as url:
         code, output, elapsed, document = run_suite(
-            url, tmp_path, "--read-timeout", "1", keyword="test_lifecycle", timeout=120
+            url, tmp_path, "--read-timeout", "1", keyword=TINY, timeout=120
         )
     assert code == 3, output
     assert "Traceback" not in output and "INTERNALERROR" not in output, output
     assert "the run stopped early" in output and "sent no answer within 1 s" in output
     assert document is not None and document["records"]  # what ran is reported
-    print(f"hang after 60 requests: exit {code} after {elapsed:.1f} s")
+    print(f"hang after 25 requests: exit {code} after {elapsed:.1f} s")
 
 
 # --------------------------------------------------------------------------

@@ -172,7 +172,7 @@ def test_ctrl_c_while_a_create_is_in_flight_leaves_nothing_behind(tmp_path: Path
     print(f"in-flight create: exit {code}, {len(remaining)} left (each reported)")
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_ctrl_c_at_a_random_moment_leaves_nothing_behind(seed: int, tmp_path: Path) -> None:
     delay = random.Random(seed).uniform(0.2, 6.0)  # after the run's first request
     plan = ProxyPlan()
