@@ -29,6 +29,8 @@ class ProxyPlan:
     hang_after: int | None = None
     # forward the first create whose path ends so, then hold its answer
     hold_create_path: str | None = None
+    # answer every DELETE 500 without forwarding it (nothing can be cleaned up)
+    refuse_deletes: bool = False
     held: threading.Event = field(default_factory=threading.Event)  # set once holding
     release: threading.Event = field(default_factory=threading.Event)
     count: int = 0
@@ -57,6 +59,13 @@ def _handler(upstream: str, plan: ProxyPlan) -> type[http.server.BaseHTTPRequest
             if plan.hang_after is not None and number > plan.hang_after:
                 plan.release.wait(HOLD_SECONDS)  # never answers within a read timeout
                 self.close_connection = True
+                return
+            if plan.refuse_deletes and self.command == "DELETE":
+                headers = {
+                    "Content-Type": "application/json",
+                    "x-amzn-ErrorType": "ServiceFailureException",
+                }
+                self._answer(500, headers, b'{"Code": "ServiceFailure", "Message": "no"}')
                 return
             if plan.throttle_every and number % plan.throttle_every == 0:
                 self._throttle(number)

@@ -6,6 +6,7 @@ flight; a second, during the sweep) never hides a leftover."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -129,11 +130,11 @@ def test_a_create_is_written_down_before_it_is_sent() -> None:
 # Ctrl-C against a real run
 
 
-def start_suite(url: str, report_dir: Path) -> subprocess.Popen[str]:
+def start_suite(url: str, report_dir: Path, *, keyword: str = "") -> subprocess.Popen[str]:
     command = [
         sys.executable, "-m", "pytest", "conformance/test_lifecycle.py",
         "--target-url", url, "--hypothesis-profile", "ci", "--report-dir", str(report_dir),
-        "-p", "no:cacheprovider", "-q",
+        "-p", "no:cacheprovider", "-q", *(["-k", keyword] if keyword else []),
     ]  # fmt: skip
     return subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -208,3 +209,17 @@ def test_sigterm_is_handled_as_ctrl_c(tmp_path: Path) -> None:
     assert process.returncode == 2, output
     assert_nothing_left_unsaid(remaining, output)
     assert os.name == "posix"
+
+
+def test_what_could_not_be_deleted_is_printed_and_recorded_with_its_arn(tmp_path: Path) -> None:
+    plan = ProxyPlan(refuse_deletes=True)
+    with running_emulator() as emulator, proxy(emulator.url, plan) as url:
+        process = start_suite(url, tmp_path, keyword="reads_back_as_created")
+        output, _ = process.communicate(timeout=120)
+        remaining = what_remains(emulator.url)
+    document = json.loads((tmp_path / "results.json").read_text())
+    recorded = {leftover["arn"] for leftover in document["leftovers"]}
+    assert remaining and set(remaining) <= recorded, (remaining, recorded)
+    assert "resources of this run left behind" in output
+    assert_nothing_left_unsaid(remaining, output)
+    assert all("answered 500" in leftover["reason"] for leftover in document["leftovers"])
