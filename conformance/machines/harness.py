@@ -215,14 +215,13 @@ class Machine(RuleBasedStateMachine):
     """A state machine bound to a :class:`MachineContext` (``bind()``).
 
     Rule coverage: Hypothesis draws the next rule among the valid ones with
-    a bias to the first (alphabetically), so under ``ci`` (a few short runs)
-    rules late in the alphabet or deep in the state rarely fired. Every rule
-    therefore gets one more precondition, *take turns*: within one run a rule
-    may run again only once every rule has had as many turns as the run's
-    length allows (``1 + steps // rules``; creators, whose state the others
-    need, one more). :meth:`wait` (never
-    counted, valid only then) keeps the machine moving when every valid rule
-    has had its turn.
+    a bias to the first in its order (fewest targets and arguments first), so
+    under ``ci`` (a few short runs) rules deep in the state rarely fired.
+    Every rule therefore gets one more precondition, *take turns*: within one
+    run a rule may run again only once every rule has had as many turns as the
+    run's length allows (``1 + steps // rules``; creators, whose state the
+    others need, one more). :meth:`wait` (not counted, valid only when no
+    other rule is) keeps the machine moving when every rule has had its turn.
     The precondition reads only this run's state, so replays and shrinking
     see the same choices.
     """
@@ -241,8 +240,7 @@ class Machine(RuleBasedStateMachine):
     creators: frozenset[str] = frozenset()
 
     def may_run(self, name: str) -> bool:
-        rules = max(1, len(self.rule_names()))
-        turns = 1 + self.steps_run // rules + (name in self.creators)
+        turns = 1 + self.steps_run // self.rule_count + (name in self.creators)
         return self.rule_runs[name] < turns
 
     def counted(self, name: str) -> None:
@@ -291,6 +289,7 @@ class Machine(RuleBasedStateMachine):
         super().__init__()
         self.rule_runs: Counter[str] = Counter()
         self.steps_run = 0
+        self.rule_count = max(1, len(self.rule_names()))
         self.prefix = self.context.prefix()
         self.log = StepLog(self.prefix)
         self._serial = itertools.count(1)
