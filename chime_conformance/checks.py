@@ -1048,6 +1048,11 @@ LIST_MATCHES_MODEL = declare(
     rule="list-consistency",
     description="A List walked through every NextToken shows what was created and not deleted.",
 )
+USER_EXPIRATION = declare(
+    "user_expiration",
+    rule="user-expiration",
+    description="A user past CreatedTimestamp + ExpirationDays is deleted within 6 hours; others stay.",
+)
 TIMESTAMPS_MONOTONIC = declare(
     "timestamps_monotonic",
     rule="timestamps",

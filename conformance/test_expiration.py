@@ -98,11 +98,11 @@ def _gone(scenario: Scenario, user_arn: str, why: str) -> None:
     """Deleted by now: the moved clock is past the deadline and its 6-hour window,
     so no polling (a target's clock says when its background process has run)."""
     exchange = scenario.client.call("DescribeAppInstanceUser", {"AppInstanceUserArn": user_arn})
-    missing = exchange.status in ((404,) if scenario.strict else (400, 403, 404))
+    missing = exchange.status in checks.missing_resource_statuses(scenario.strict)
     scenario.expect(
         exchange,
         missing,
-        check="user_expiration",
+        check=checks.USER_EXPIRATION,
         fact=f"a user {why} is deleted (docs/contract.md user-expiration)",
         received=exchange.status,
         documented="404",
@@ -115,7 +115,7 @@ def _still_there(scenario: Scenario, user_arn: str, why: str) -> None:
     scenario.expect(
         exchange,
         exchange.status == 200,
-        check="user_expiration",
+        check=checks.USER_EXPIRATION,
         fact=f"a user {why} is not deleted (docs/contract.md user-expiration)",
         received=exchange.status,
         documented="200",
@@ -139,7 +139,7 @@ def test_a_user_past_its_expiration_days_is_deleted(
     scenario.expect(
         listing,
         expiring not in listed and lasting in listed,
-        check="user_expiration",
+        check=checks.USER_EXPIRATION,
         fact="ListAppInstanceUsers leaves out the expired user and keeps the others",
         received=sorted(str(arn) for arn in listed),
         documented=f"[{lasting}]",
