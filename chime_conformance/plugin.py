@@ -342,11 +342,12 @@ def chime_client(
 
 def _sweep(config: pytest.Config, client: ChimeClient, ledger: Ledger, run_id: str) -> None:
     """Delete what the run created (chime_conformance.sweep); keep what is left."""
-    from chime_conformance.sweep import sweep
+    from chime_conformance.sweep import shard_scope, sweep
 
     # Under xdist a worker deletes what its ledger saw; the List sweep (which
     # would see the other workers' live resources) is the controller's, at the end.
-    leftovers = sweep(client, ledger, run_id, listing=not hasattr(config, "workerinput"))
+    listing = not hasattr(config, "workerinput")
+    leftovers = sweep(client, ledger, run_id, listing=listing, shard=shard_scope(config))
     config.stash[GUARD_KEY].events.left_behind(leftovers)
     config.stash.setdefault(LEFTOVERS_KEY, []).extend(map(str, leftovers))
 
@@ -374,10 +375,14 @@ def chime_reference_client(
         retry=guard.settings.retry_policy(guard.events),
     )
     yield client
-    from chime_conformance.sweep import sweep
+    from chime_conformance.sweep import shard_scope, sweep
 
     leftovers = sweep(
-        client, ledger, chime_config.run_id, listing=not hasattr(request.config, "workerinput")
+        client,
+        ledger,
+        chime_config.run_id,
+        listing=not hasattr(request.config, "workerinput"),
+        shard=shard_scope(request.config),
     )
     guard.events.left_behind(leftovers)
     request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(

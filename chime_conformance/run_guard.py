@@ -196,7 +196,7 @@ class SuiteGuard:
             return
         from chime_conformance.client import ChimeClient
         from chime_conformance.ledger import Ledger
-        from chime_conformance.sweep import sweep
+        from chime_conformance.sweep import shard_scope, sweep
 
         suite = config.stash[plugin.CONFIG_KEY]
         url = suite.target_url or plugin._embedded_emulator(config).url
@@ -208,7 +208,9 @@ class SuiteGuard:
             retry=self.settings.retry_policy(self.events),
         )
         with client:
-            leftovers = sweep(client, Ledger(), suite.run_id, deleted=self.swept)
+            leftovers = sweep(
+                client, Ledger(), suite.run_id, deleted=self.swept, shard=shard_scope(config)
+            )
         self.events.left_behind(leftovers)
         config.stash.setdefault(plugin.LEFTOVERS_KEY, []).extend(map(str, leftovers))
 

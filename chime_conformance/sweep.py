@@ -13,6 +13,7 @@ by the client's timeouts and the sweep by a deadline.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -34,9 +35,18 @@ class _OutOfTime(Exception):
 class Sweeper:
     """One sweep of one target for one run id."""
 
-    def __init__(self, client: ChimeClient, run_id: str, deadline: float) -> None:
+    def __init__(
+        self, client: ChimeClient, run_id: str, deadline: float, shard: str | None = None
+    ) -> None:
         self.client = client
         self.run_id = run_id
+        # A shard shares the run id with the other shards (which may still be
+        # running on the same target): it sweeps only names of its own scope
+        # ("<run id>-s2gw0-…"), never by the run tag, which they share.
+        self.shard = shard
+        self.own_name = re.compile(
+            re.escape(run_id) + (f"-{re.escape(shard)}(?:main|gw[0-9]+)-" if shard else "")
+        )
         self.deadline = deadline
         self.leftovers: list[Leftover] = []
         self.deleted: set[str] = set()
@@ -77,8 +87,10 @@ class Sweeper:
     # -- what belongs to the run -----------------------------------------------
 
     def ours(self, arn: str, name: Any) -> bool:
-        if isinstance(name, str) and name.startswith(self.run_id):
+        if isinstance(name, str) and self.own_name.match(name):
             return True
+        if self.shard is not None:
+            return False
         exchange = self._call("ListTagsForResource", {"ResourceARN": arn})
         tags = exchange.json.get("Tags") if isinstance(exchange.json, dict) else None
         return any(
@@ -99,7 +111,7 @@ class Sweeper:
         for item in list(self._walk("ListAccounts", {}, "Accounts")):
             if not isinstance(item, dict):
                 continue
-            if str(item.get("Name", "")).startswith(self.run_id) and item.get("AccountId"):
+            if self.own_name.match(str(item.get("Name", ""))) and item.get("AccountId"):
                 found.append(str(item["AccountId"]))
         return found
 
@@ -146,11 +158,13 @@ def sweep(
     listing: bool = True,
     seconds: float = DEFAULT_SWEEP_SECONDS,
     deleted: set[str] | None = None,
+    shard: str | None = None,
 ) -> list[Leftover]:
     """Delete what this run created on ``client``'s target (the ledger's
     resources, then, with ``listing``, whatever the List operations show of
-    the run); return what could not be deleted. Never raises: a second
-    Ctrl-C or the deadline ends it with the rest reported."""
+    the run; with ``shard`` ("s2"), only that shard's names); return what
+    could not be deleted. Never raises: a second Ctrl-C or the deadline ends
+    it with the rest reported."""
     try:
         lines = ledger.clean_up(_deleter(client))
     except KeyboardInterrupt:  # between two deletes: clean_up reports the rest itself
@@ -161,7 +175,7 @@ def sweep(
         if ledger.pending():
             leftovers.extend(_unknown(ledger, "not looked for (no List sweep here)"))
         return _unique(leftovers)
-    sweeper = Sweeper(client, run_id, time.monotonic() + seconds)
+    sweeper = Sweeper(client, run_id, time.monotonic() + seconds, shard)
     step = "listing AppInstances"
     instances: list[str] = []
     accounts: list[str] = []
@@ -223,3 +237,11 @@ def _unknown(ledger: Ledger, why: str) -> list[Leftover]:
 
 def _unique(leftovers: list[Leftover]) -> list[Leftover]:
     return list(dict.fromkeys(leftovers))
+
+
+def shard_scope(config: Any) -> str | None:
+    """The shard part of this run's resource names ("s2"), or None unsharded."""
+    from chime_conformance.sharding import SHARD_KEY
+
+    shard = config.stash.get(SHARD_KEY, None)
+    return f"s{shard.index}" if shard is not None else None

@@ -84,6 +84,19 @@ def test_the_sweep_finds_the_runs_resources_by_name_and_tag_and_only_them() -> N
         assert all(a for a in accounts(client)) and len(accounts(client)) == 0
 
 
+def test_a_shard_sweeps_only_its_own_names_never_by_the_shared_tag() -> None:
+    with running_emulator() as emulator, ChimeClient(emulator.url) as client:
+        a_populated_instance(client, f"{RUN_ID}-s2gw0-app1", [])
+        a_populated_instance(client, f"{RUN_ID}-s2main-app2", [])
+        kept = {
+            a_populated_instance(client, f"{RUN_ID}-s20gw0-app3", []),  # shard 20, not 2
+            a_populated_instance(client, f"{RUN_ID}-s1main-app4", []),
+            a_populated_instance(client, "tagged", [{"Key": RUN_TAG_KEY, "Value": RUN_ID}]),
+        }
+        assert sweep(client, Ledger(), RUN_ID, shard="s2") == []
+        assert set(app_instances(client)) == kept
+
+
 class InterruptedAfter:
     """The client, until its n-th delete: then a second Ctrl-C arrives."""
 
