@@ -832,7 +832,7 @@ def auth_enforced(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bo
     return True
 
 
-@check(rule="auth")
+@check(rule="sigv4-canonical-uri")
 def signed_request_authenticated(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """A request signed as botocore signs it is not refused as unauthenticated."""
     if exchange.signing is not Signing.SIGNED:

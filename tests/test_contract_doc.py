@@ -26,66 +26,14 @@ from chime_conformance import checks, differential
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = ROOT / "docs" / "contract.md"
 
-# The shared decisions' rule ids (one row each in docs/contract.md).
-RULE_IDS = (
-    "success-codes",
-    "error-shape",
-    "error-code-enum",
-    "validation",
-    "missing-resource",
-    "duplicates",
-    "idempotency",
-    "timestamps",
-    "arns",
-    "pagination",
-    "auth",
-    "session-token",
-    "presigned",
-    "sigv4-canonical-uri",
-    "cascade",
-    "admins",
-    "tags",
-    "settings",
-    "user-expiration",
-    "response-schema",
-    "read-after-write",
-    "delete-is-final",
-    "list-consistency",
-    "content-type",
-    "no-server-error",
-    "reference-agreement",
-)
-# TODO(lead): the scenario checks are string literals in conformance/ until the
-# suite helper's registry declares them; then read them from the registry.
-SCENARIO_CHECKS = frozenset(
-    {
-        "read_after_write",
-        "delete_is_final",
-        "pagination",
-        "idempotency",
-        "cascade",
-        "admins",
-        "tags_read_back",
-        "settings_read_back",
-        "duplicate_rejected",
-        "tag_limit",
-        "list_matches_model",
-        "timestamps_monotonic",
-        "user_expiration",
-        differential.CHECK_NAME,
-    }
-)
+# The contract's rule ids are declared once, beside the check registry.
+RULE_IDS = checks.RULE_IDS
 # The fault catalogues ("module:attribute"): an entry names the checks that
 # catch its fault in ``caught_by``, and a state machine's proof in ``machine.check``.
 FAULT_CATALOGUES = ("tests.fault_catalogue:CATALOGUE",)
-# Checks proven to fail by a test that breaks the emulator in their rule,
-# outside the catalogues (the lead may move these faults into a catalogue).
+# Checks proven to fail outside the catalogues, by the test that breaks a target.
 FAULT_PROOFS = {
-    "session_token_verified": "tests/test_contract_checks_catch.py",
-    "presigned_request_verified": "tests/test_contract_checks_catch.py",
-    "signed_request_authenticated": "tests/test_contract_checks_catch.py",
-    "error_code_enum": "tests/test_contract_checks_catch.py",
-    "user_expiration": "tests/test_expiration_suite.py",
+    # two targets disagreeing is proven by a fault in one of two emulators
     differential.CHECK_NAME: "tests/test_differential.py",
 }
 
@@ -128,8 +76,11 @@ def schemathesis_checks() -> set[str]:
 
 
 def known_checks() -> set[str]:
-    """Every check name the suite can report."""
-    return set(checks.CHECKS) | SCENARIO_CHECKS | schemathesis_checks()
+    """Every check name the suite can report: the registry, which the
+    schemathesis harness's checks must be declared in too."""
+    undeclared = schemathesis_checks() - set(checks.REGISTRY)
+    assert not undeclared, f"schemathesis checks missing from the registry: {sorted(undeclared)}"
+    return set(checks.REGISTRY)
 
 
 def checks_caught_by_faults(catalogues: Iterable[str] = FAULT_CATALOGUES) -> set[str]:
@@ -145,12 +96,6 @@ def checks_caught_by_faults(catalogues: Iterable[str] = FAULT_CATALOGUES) -> set
             if entry.machine is not None:
                 caught.add(entry.machine.check)
     return caught
-
-
-def declared_rule(name: str) -> str | None:
-    """The ``Rule: <id>`` line of a registered check's docstring, if any."""
-    found = re.search(r"Rule:\s*([a-z0-9.-]+)", checks.CHECKS[name].__doc__ or "")
-    return found.group(1) if found else None
 
 
 # ---------------------------------------------------------------- the table
@@ -205,10 +150,14 @@ def test_every_check_belongs_to_a_rule() -> None:
 
 
 def test_a_checks_declared_rule_names_it() -> None:
-    for name in checks.CHECKS:
-        rule = declared_rule(name)
-        if rule is not None:
-            assert name in BY_RULE[rule].checks, f"{name} says Rule: {rule}; that row omits it"
+    """The registry's rule of every check is the row that states it."""
+    for name, declaration in checks.REGISTRY.items():
+        row = BY_RULE.get(declaration.rule) or BY_RULE[declaration.rule.split(".")[0]]
+        stated_by = [r.rule for r in ROWS if name in r.checks]
+        assert declaration.rule in stated_by or row.rule in stated_by, (
+            f"{name} is declared with rule {declaration.rule}; docs/contract.md states it under "
+            f"{stated_by}"
+        )
 
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.rule)
