@@ -105,10 +105,28 @@ RESULTS_KEY = pytest.StashKey["ResultLog"]()
 STARTED_KEY = pytest.StashKey[Any]()
 OUTCOMES_KEY = pytest.StashKey[dict[str, int]]()
 GUARD_KEY = pytest.StashKey[Any]()
-SUITE_DIR = Path(__file__).resolve().parent.parent / "conformance"
+# The suite's tests: inside the package in an installed wheel, else the checkout's.
+SUITE_DIR = next(
+    (
+        path
+        for path in (
+            Path(__file__).resolve().parent / "suite",
+            Path(__file__).resolve().parent.parent / "conformance",
+        )
+        if (path / "conftest.py").is_file()
+    ),
+    Path(__file__).resolve().parent.parent / "conformance",
+)
 PROFILES_REGISTERED = False
 # about 30 minutes of a 2-core runner per shard (README "Nightly across machines")
 NIGHTLY_EXAMPLES_PER_SHARD = 100
+# The suite's Hypothesis profiles have names of their own, so a foreign
+# project's ``default`` is never touched; ``--hypothesis-profile ci`` still
+# means ``chime-ci`` when the suite runs.
+SUITE_PROFILES = {"ci": "chime-ci", "default": "chime-default", "nightly": "chime-nightly"}
+PROFILE_KEY = pytest.StashKey[str]()
+# the verdicts, selection, baseline and exit status (see that module)
+pytest_plugins = ["chime_conformance.suite_run"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -145,17 +163,25 @@ def option_values(config: pytest.Config) -> dict[str, object]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    """Only when the suite itself runs: anything else pytest runs in this
+    environment is left exactly as it would be without the plugin."""
     from chime_conformance import sharding
-    from chime_conformance.target import ConfigurationError, build_config
+    from chime_conformance.target import ConfigurationError, LiveTargetRefused, build_config
 
-    values = option_values(config)
-    register_hypothesis_profiles(shards=sharding.shard_count(values))
     workerinput = getattr(config, "workerinput", None)
+    if not (workerinput or {}).get("chime_suite") and not (
+        workerinput is None and runs_the_suite(config)
+    ):
+        return
+    values = option_values(config)
+    use_suite_profile(config, shards=sharding.shard_count(values))
     if workerinput is not None and workerinput.get("chime_target_url"):
         values["target_url"] = workerinput["chime_target_url"]
     try:
         run_id = sharding.configure(config, values)
         suite = build_config(values, run_id=(workerinput or {}).get("chime_run_id") or run_id)
+    except LiveTargetRefused as error:
+        pytest.exit(f"chime-conformance: {error}", returncode=6)
     except ConfigurationError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[CONFIG_KEY] = suite
@@ -212,17 +238,42 @@ def runs_the_suite(config: pytest.Config) -> bool:
     """Whether this invocation runs (part of) the conformance suite."""
     for arg in config.args:
         path = Path(arg.split("::")[0]).resolve()
-        if path == SUITE_DIR or SUITE_DIR in path.parents or path.name == "conformance":
+        if path == SUITE_DIR or SUITE_DIR in path.parents:
             return True
     return False
 
 
-def register_hypothesis_profiles(shards: int = 1) -> None:
-    """``ci`` (fast, derandomized), ``default`` and ``nightly`` (deep).
+def use_suite_profile(config: pytest.Config, shards: int = 1) -> None:
+    """Register the suite's profiles and load the one asked for, before
+    Hypothesis' own plugin reads ``--hypothesis-profile`` (its ``ci``,
+    ``default`` or ``nightly`` mean the suite's)."""
+    from hypothesis import settings
 
-    Registered before Hypothesis' own plugin reads ``--hypothesis-profile``.
-    ``nightly``'s budget is per shard (``--shard K/N``: N shards try N times
-    as many examples per test, each shard in about the same time)."""
+    register_suite_profiles(shards)
+    asked = config.getoption("hypothesis_profile", None) or "default"
+    config.stash[PROFILE_KEY] = asked
+    name = SUITE_PROFILES.get(asked, asked)
+    if hasattr(config.option, "hypothesis_profile"):
+        config.option.hypothesis_profile = name
+    settings.load_profile(name)
+
+
+def register_hypothesis_profiles(shards: int = 1) -> None:
+    """The suite's profiles, and the same under the plain names ``ci``,
+    ``default`` and ``nightly``: for this project's own tests (tests/conftest.py),
+    never called by the plugin."""
+    from hypothesis import settings
+
+    register_suite_profiles(shards)
+    for plain, name in SUITE_PROFILES.items():
+        settings.register_profile(plain, parent=settings.get_profile(name))
+
+
+def register_suite_profiles(shards: int = 1) -> None:
+    """``chime-ci`` (fast, derandomized), ``chime-default`` and ``chime-nightly`` (deep).
+
+    ``chime-nightly``'s budget is per shard (``--shard K/N``: N shards try N
+    times as many examples per test, each shard in about the same time)."""
     global PROFILES_REGISTERED
     if PROFILES_REGISTERED:
         return
@@ -238,7 +289,7 @@ def register_hypothesis_profiles(shards: int = 1) -> None:
     ]
     common: dict[str, Any] = {"deadline": None, "suppress_health_check": relaxed}
     settings.register_profile(
-        "ci",
+        SUITE_PROFILES["ci"],
         max_examples=8,
         derandomize=True,
         database=None,
@@ -255,9 +306,11 @@ def register_hypothesis_profiles(shards: int = 1) -> None:
         common["database"] = example_database()
     except ConfigurationError as error:
         raise pytest.UsageError(str(error)) from None
-    settings.register_profile("default", max_examples=20, stateful_step_count=20, **common)
     settings.register_profile(
-        "nightly",
+        SUITE_PROFILES["default"], max_examples=20, stateful_step_count=20, **common
+    )
+    settings.register_profile(
+        SUITE_PROFILES["nightly"],
         max_examples=NIGHTLY_EXAMPLES_PER_SHARD * shards,
         stateful_step_count=50,
         **common,
@@ -269,7 +322,10 @@ def pytest_configure_node(node: Any) -> None:
     """xdist controller → worker: one run id, and the target; without one,
     each worker starts its own embedded emulator (in the controller, one
     emulator would serve every worker from one process, under one GIL)."""
+    if CONFIG_KEY not in node.config.stash:
+        return
     suite = node.config.stash[CONFIG_KEY]
+    node.workerinput["chime_suite"] = True
     node.workerinput["chime_run_id"] = suite.run_id
     node.workerinput["chime_target_url"] = suite.target_url
 
@@ -304,11 +360,14 @@ def chime_target_url(request: pytest.FixtureRequest, chime_config: SuiteConfig) 
 
 
 @pytest.fixture(scope="session")
-def chime_ledger() -> Ledger:
-    """Every resource this process created and has not deleted yet."""
+def chime_ledger(request: pytest.FixtureRequest) -> Ledger:
+    """Every resource this process created and has not deleted yet (what it
+    observes feeds the operations' verdicts too)."""
     from chime_conformance.ledger import Ledger
+    from chime_conformance.suite_run import observe_answers
 
-    return Ledger()
+    ledger: Ledger = observe_answers(request.config, Ledger())
+    return ledger
 
 
 @pytest.fixture(scope="session")
@@ -318,8 +377,9 @@ def chime_client(
     chime_target_url: str,
     chime_ledger: Ledger,
 ) -> Iterator[ChimeClient]:
-    """A signed client of the target; stops the run at once if it is unreachable,
-    and deletes every resource the run created when the session ends."""
+    """A signed client of the target (probed once when the run started, and
+    again only by an xdist worker, whose target may have died since); deletes
+    every resource the run created when the session ends."""
     from chime_conformance.client import ChimeClient, ClientError
 
     guard = request.config.stash[GUARD_KEY]
@@ -332,10 +392,11 @@ def chime_client(
         timeouts=guard.settings.timeouts(),
         retry=guard.settings.retry_policy(guard.events),
     )
-    try:
-        client.probe()
-    except ClientError as error:
-        pytest.exit(f"chime-conformance: {error}", returncode=3)
+    if hasattr(request.config, "workerinput"):
+        try:
+            client.probe()
+        except ClientError as error:
+            pytest.exit(f"chime-conformance: {error}", returncode=3)
     yield client
     _sweep(request.config, client, chime_ledger, chime_config.run_id)
 
@@ -503,7 +564,9 @@ def all_records(config: pytest.Config) -> list[Any]:
     return records
 
 
-def write_run_reports(config: pytest.Config, coverage: ConstraintCoverage | None) -> Path | None:
+def write_run_reports(
+    config: pytest.Config, coverage: ConstraintCoverage | None, *, verdict: Any = None
+) -> Path | None:
     """Write compliance.html and results.json if the run checked anything."""
     from chime_conformance import sharding
     from chime_conformance.coverage import ConstraintCoverage
@@ -524,13 +587,18 @@ def write_run_reports(config: pytest.Config, coverage: ConstraintCoverage | None
         finished=datetime.now(UTC),
         seed=config.getoption("hypothesis_seed", None),
         reference_url=suite.reference_url,
-        hypothesis_profile=config.getoption("hypothesis_profile", None) or "default",
+        hypothesis_profile=config.stash.get(PROFILE_KEY, None) or "default",
         strict=suite.strict,
         pytest_outcomes=outcomes,
         **sharding.run_fields(config),
     )
     paths = write_reports(
-        suite.report_dir, run, records, coverage or ConstraintCoverage(), events=events
+        suite.report_dir,
+        run,
+        records,
+        coverage or ConstraintCoverage(),
+        events=events,
+        verdict=verdict,
     )
     return paths.compliance_html
 
@@ -545,8 +613,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         )
         for line in leftovers:
             terminalreporter.write_line(line)
-    coverage = merged_coverage(config)
-    _write_reports_and_say_where(terminalreporter, config, coverage)
+    coverage = merged_coverage(config)  # the reports are written in pytest_sessionfinish
     if coverage is None:
         return
     from chime_conformance.constraints import all_constraints
@@ -558,14 +625,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_line(
         f"constraints probed from both sides: {covered}/{total} ({percent:.1f}%)"
     )
-
-
-def _write_reports_and_say_where(
-    terminalreporter: Any, config: pytest.Config, coverage: ConstraintCoverage | None
-) -> None:
-    report = write_run_reports(config, coverage)
-    if report is not None:
-        terminalreporter.write_line(f"compliance report: {report}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -22,6 +22,10 @@ class ConfigurationError(ValueError):
     """An option or environment variable that cannot be used, said in one sentence."""
 
 
+class LiveTargetRefused(ConfigurationError):
+    """A target that is not loopback, without ``--allow-live`` (exit status 6)."""
+
+
 @dataclass(frozen=True)
 class SuiteConfig:
     """Everything a conformance run needs to know about its target."""
@@ -92,7 +96,7 @@ def refuse_live_without_consent(config: SuiteConfig) -> None:
     """Raise unless every target is local or the user passed ``--allow-live``."""
     for url in (config.target_url, config.accounts_url, config.reference_url):
         if url and not is_local_host(url) and not config.allow_live:
-            raise ConfigurationError(
+            raise LiveTargetRefused(
                 f"{url} is not a loopback or test host; pass --allow-live to run the "
                 "suite against it (it will create and delete resources there)"
             )

@@ -36,14 +36,17 @@ def build_results_document(
     coverage: ConstraintCoverage,
     *,
     events: RunEvents | None = None,
+    verdict: Any = None,
 ) -> dict[str, Any]:
     """The results.json document of one run (with ``events``: its retries,
-    throttled tests, leftovers and state-machine rule counts too)."""
+    throttled tests, leftovers and state-machine rule counts too; with the
+    run's ``verdict``, :class:`chime_conformance.suite_run.RunVerdict`, the
+    score is the honest one and the operations carry their verdicts)."""
     rows = matrix.operation_rows(records)
     cells = matrix.cells(records)
     score = matrix.score(cells)
     coverage_rows = constraint_table.constraint_rows(coverage)
-    return {
+    document = {
         "format_version": FORMAT_VERSION,
         "tool": {"name": "chime-conformance", "version": _tool_version()},
         "run": run.to_json(),
@@ -66,6 +69,36 @@ def build_results_document(
         "records": [_json_ready(record.to_json()) for record in records],
         **(events.to_json() if events is not None else {}),
     }
+    if verdict is not None:
+        with_verdict(document, verdict)
+    return document
+
+
+def with_verdict(document: dict[str, Any], verdict: Any) -> None:
+    """Put the run's verdict into ``document``: the honest score, each
+    operation's verdict, the repeated causes and the baseline's findings."""
+    from chime_conformance.operation_verdicts import SCORE_DEFINITION
+
+    honest = verdict.score
+    document["score"].update(
+        value=honest.value,
+        passing_cells=honest.passing_cells,
+        failing_cells=honest.failing_cells,
+        definition=SCORE_DEFINITION,
+        errored_tests=honest.errored_tests,
+        excluded_cells=honest.excluded_cells,
+        operations_implemented=honest.implemented,
+        operations_selected=honest.selected,
+        operations_total=honest.total,
+        headline=honest.headline,
+    )
+    by_name = {v.operation: v for v in verdict.verdicts}
+    for operation in document["operations"]:
+        found = by_name.get(operation["name"])
+        if found is not None:
+            operation["verdict"] = found.verdict
+            operation["evidence"] = found.evidence
+    document["verdict"] = _json_ready(verdict.to_json())
 
 
 def _json_ready(value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from chime_conformance.coverage import ConstraintCoverage
 from chime_conformance.reporting.html_report import render_compliance_html
@@ -36,10 +37,11 @@ def write_reports(
     coverage: ConstraintCoverage,
     *,
     events: RunEvents | None = None,
+    verdict: Any = None,
 ) -> ReportPaths:
     """Write ``results.json`` and ``compliance.html`` of one run into
     ``report_dir`` (created if needed), replacing earlier ones."""
-    document = build_results_document(run, records, coverage, events=events)
+    document = build_results_document(run, records, coverage, events=events, verdict=verdict)
     validate_results_document(document)  # a schema drift is our bug: fail loudly
     report_dir.mkdir(parents=True, exist_ok=True)
     paths = ReportPaths(report_dir / COMPLIANCE_HTML, report_dir / RESULTS_JSON)
