@@ -15,6 +15,8 @@ from chime_conformance.emulator.app import ADMIN_TOKEN_ENV, ADMIN_TOKEN_HEADER, 
 from chime_conformance.emulator.faults import ALLOW_FAULTS_ENV, FAULTS, FaultError, fault_table
 from chime_conformance.emulator.server import exposure_warning, start_emulator
 from chime_conformance.emulator.state import StateFileError
+from chime_conformance.emulator.unimplemented import STYLES as UNIMPLEMENTED_STYLES
+from chime_conformance.emulator.unimplemented import operations_named
 
 EXIT_CODES = """exit codes:
   0  stopped by SIGINT or SIGTERM
@@ -104,7 +106,29 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
     faults.add_argument(
         "--list-faults", action="store_true", help="print the known faults and exit"
     )
+    partial = parser.add_argument_group(
+        "partial implementation",
+        "Answer some operations as a server that does not implement them does "
+        "(to see the suite's verdicts on a partial implementation).",
+    )
+    partial.add_argument(
+        "--unimplemented-operations",
+        default="",
+        metavar="NAME,…",
+        help="operations or resource families to answer as not implemented",
+    )
+    partial.add_argument(
+        "--unimplemented-style",
+        choices=UNIMPLEMENTED_STYLES,
+        default=UNIMPLEMENTED_STYLES[0],
+        help="501: LocalStack's 501 InternalFailure 'not yet implemented' (default); "
+        "404: a plain HTML 404 Not Found",
+    )
     arguments = parser.parse_args(argv)
+    try:
+        unimplemented = operations_named(arguments.unimplemented_operations.split(","))
+    except ValueError as error:
+        parser.error(f"--unimplemented-operations: {error}")
     if arguments.list_faults:
         print(fault_table())
         parser.exit(0)
@@ -133,6 +157,8 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
         faults=tuple(arguments.faults),
         allow_faults=allow_faults,
         admin_token=arguments.admin_token,
+        unimplemented=unimplemented,
+        unimplemented_style=arguments.unimplemented_style,
     )
 
 
@@ -165,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     # the first stdout line says where it listens: harnesses started with --port 0 read it
     faults = f", FAULTS {','.join(config.faults)}" if config.faults else ""
+    if config.unimplemented:
+        faults += f", NOT IMPLEMENTED {','.join(config.unimplemented)}"
     print(
         f"chime-emulator listening on {emulator.url} (account {config.account_id}, "
         f"region {config.region}{faults})",

@@ -76,6 +76,9 @@ class EmulatorConfig:
     allow_faults: bool = False
     # when set, /_emulator/* answers only requests carrying it in ADMIN_TOKEN_HEADER
     admin_token: str | None = None
+    # Operations answered as a server that lacks them does (emulator/unimplemented.py)
+    unimplemented: tuple[str, ...] = ()
+    unimplemented_style: str = "501"
 
 
 @dataclass
@@ -175,6 +178,10 @@ class EmulatorApp:
         try:
             if exchange.raw_path.startswith(ADMIN_PREFIX):
                 return self._admin(exchange)
+            if self.config.unimplemented:
+                refused = _unimplemented_answer(self, exchange)
+                if refused is not None:
+                    return refused
             return self._api(exchange)
         except ChimeError as error:
             return Answer.error(error)
@@ -403,3 +410,20 @@ def admin_headers(token: str | None = None) -> dict[str, str]:
     one in the environment (ADMIN_TOKEN_ENV); none when there is neither."""
     token = token if token is not None else os.environ.get(ADMIN_TOKEN_ENV)
     return {ADMIN_TOKEN_HEADER: token} if token else {}
+
+
+def _unimplemented_answer(app: EmulatorApp, exchange: Exchange) -> Answer | None:
+    """The answer of a server that lacks the operation, if it is one of
+    ``--unimplemented-operations`` (emulator/unimplemented.py)."""
+    from chime_conformance.emulator.unimplemented import refusal
+
+    try:
+        query = parse_query(exchange.raw_query)
+        operation = app.routes.resolve(exchange.method, exchange.raw_path, query)[0].name
+    except ChimeError:
+        return None
+    found = refusal(operation, app.config.unimplemented, app.config.unimplemented_style)
+    if found is None:
+        return None
+    exchange.operation = operation
+    return Answer(*found)

@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history.add_argument("results", type=Path, nargs="+", metavar="RESULTS.json")
     history.add_argument("--out", type=Path, required=True, metavar="DIR")
+    add_baseline_command(commands)
     return parser
 
 
@@ -66,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _merge(arguments.results, arguments.out)
         if arguments.command == "history":
             return _history(arguments.results, arguments.out)
+        if arguments.command == "baseline":
+            return _baseline(arguments)
         return _render(arguments.results, arguments.output)
     except (UnreadableResults, MergeRefused) as error:
         print(f"{PROGRAM}: {_one_line(str(error))}", file=sys.stderr)
@@ -111,3 +114,44 @@ def _load(path: Path) -> dict[str, Any]:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def add_baseline_command(commands: Any) -> None:
+    baseline = commands.add_parser(
+        "baseline",
+        help="write a known-failures baseline (for --baseline) from a run's results.json",
+    )
+    baseline.add_argument("results", type=Path, metavar="RESULTS.json")
+    baseline.add_argument(
+        "--output", type=Path, default=Path("chime-baseline.yaml"), help="default: %(default)s"
+    )
+    baseline.add_argument(
+        "--reason", default=None, help="the reason written into every entry (edit it later)"
+    )
+    baseline.add_argument(
+        "--until", default=None, metavar="YYYY-MM-DD", help="expiry date of every entry"
+    )
+
+
+def _baseline(arguments: argparse.Namespace) -> int:
+    import datetime
+
+    from chime_conformance.baseline import baseline_from_results, dump_baseline
+
+    document = _load(arguments.results)
+    try:
+        until = datetime.date.fromisoformat(arguments.until) if arguments.until else None
+    except ValueError:
+        print(
+            f"{PROGRAM}: --until must be a date YYYY-MM-DD, got {arguments.until!r}",
+            file=sys.stderr,
+        )
+        return EXIT_UNREADABLE
+    run = document["run"]
+    reason = arguments.reason or f"failed in run {run['run_id']} against {run['target_url']}"
+    entries = baseline_from_results(document, reason=reason, until=until)
+    arguments.output.write_text(
+        dump_baseline(entries, source=str(arguments.results)), encoding="utf-8"
+    )
+    print(f"{arguments.output}: {len(entries)} known failures")
+    return EXIT_OK
