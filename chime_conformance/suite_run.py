@@ -191,7 +191,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     state = config.stash.get(STATE_KEY, None)
     if state is None or state.selected is None:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         (keep if item_operation(item) in state.selected else drop).append(item)
     if drop:
@@ -283,7 +284,7 @@ def _excuse_known(report: pytest.TestReport, failing: list[Any], state: RunState
         reasons = "; ".join(dict.fromkeys(e.reason for e in excuses))
         report.outcome = "skipped"
         report.wasxfail = f"known failure (baseline): {reasons}"
-        report.chime_known = reasons
+        report.chime_known = reasons  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------
@@ -307,7 +308,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         first = state.first_of_cause.setdefault(cause, outcome.test_id)
         if first != outcome.test_id:
             report.longrepr = f"{cause} (as in {first}; see the chime-conformance summary)"
-            report.chime_summarised = True
+            report.chime_summarised = True  # type: ignore[attr-defined]
             state.summarised += 1
 
 
