@@ -34,6 +34,7 @@ from chime_conformance.operation_verdicts import (
     BLOCKED,
     IMPLEMENTED,
     NOT_IMPLEMENTED,
+    NOT_RUN,
     AnswerLog,
     TestOutcome,
     foreign_response,
@@ -451,10 +452,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Any
 def write_verdict(terminalreporter: Any, summary: RunVerdict) -> None:
     write = terminalreporter.write_line
     terminalreporter.write_sep("=", "chime-conformance verdict")
-    write(summary.score.headline.replace("score", "compliance score", 1))
     by_verdict: dict[str, list[Any]] = {}
     for verdict in summary.verdicts:
         by_verdict.setdefault(verdict.verdict, []).append(verdict)
+    not_run = len([v for v in by_verdict.get(NOT_RUN, []) if "not selected" not in v.evidence])
+    suffix = f" ({not_run} not run)" if not_run else ""
+    write(summary.score.headline.replace("score", "compliance score", 1) + suffix)
     for kind, title in ((NOT_IMPLEMENTED, "not implemented"), (BLOCKED, "blocked")):
         listed = by_verdict.get(kind, [])
         if listed:

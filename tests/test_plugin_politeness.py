@@ -5,6 +5,7 @@ And in the suite's own run, reports are written without the terminal."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -77,8 +78,26 @@ def test_a_foreign_project_runs_unchanged_with_the_plugin_installed(
     assert not list(pytester.path.rglob("junit.xml"))
 
 
-def test_the_suite_writes_its_reports_without_the_terminal(tmp_path: Path) -> None:
+class RequestLines(logging.Handler):
+    """The emulator's one log line per request, kept."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_the_suite_writes_its_reports_without_the_terminal_and_probes_once(
+    tmp_path: Path,
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHIME_CONFORMANCE_")}
+    requests = RequestLines()
+    emulator_log = logging.getLogger("chime_conformance.emulator")
+    emulator_log.addHandler(requests)
+    level = emulator_log.level
+    emulator_log.setLevel(logging.INFO)
     with running_emulator() as emulator:
         done = subprocess.run(
             [sys.executable, "-m", "pytest", str(REPO / "conformance" / "test_requests.py"),
@@ -87,7 +106,12 @@ def test_the_suite_writes_its_reports_without_the_terminal(tmp_path: Path) -> No
              "--target-url", emulator.url, "--report-dir", str(tmp_path)],
             capture_output=True, text=True, timeout=240, cwd=REPO, env=env,
         )  # fmt: skip
+    emulator_log.removeHandler(requests)
+    emulator_log.setLevel(level)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    # the reachability probe (an unsigned GET /app-instances), once per run
+    probes = [line for line in requests.lines if line.startswith("GET /app-instances 403")]
+    assert len(probes) == 1
     document = json.loads((tmp_path / "results.json").read_text())
     assert document["run"]["hypothesis_profile"] == "ci"
     assert document["score"]["value"] == 1.0
