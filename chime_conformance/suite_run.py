@@ -21,8 +21,10 @@ The pure logic lives in :mod:`chime_conformance.operation_verdicts` and
 from __future__ import annotations
 
 import datetime
+import json
 import os
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -362,9 +364,16 @@ class RunVerdict:
     expired: list[Any]
     baseline: str | None
     report: Path | None
+    # what the verdict was computed from, kept so shards' verdicts merge
+    answers: AnswerLog = field(default_factory=AnswerLog)
+    outcomes: list[TestOutcome] = field(default_factory=list)
+    selected: frozenset[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "answers": self.answers.to_json(),
+            "test_outcomes": [o.to_json() for o in self.outcomes],
+            "selected": sorted(self.selected) if self.selected is not None else None,
             "operations_implemented": self.score.implemented,
             "operations_selected": self.score.selected,
             "operations_total": self.score.total,
@@ -421,6 +430,9 @@ def conclude(config: pytest.Config, state: RunState, answers: AnswerLog) -> RunV
         expired=baseline.expired(state.today) if baseline else [],
         baseline=baseline.path if baseline else None,
         report=None,
+        answers=answers,
+        outcomes=list(state.outcomes),
+        selected=state.selected,
     )
     report = plugin.write_run_reports(config, plugin.merged_coverage(config), verdict=verdict)
     return RunVerdict(**{**verdict.__dict__, "report": report})
@@ -490,3 +502,52 @@ def _write_baseline(write: Any, summary: RunVerdict) -> None:
 
 
 __all__ = ["IMPLEMENTED", "RunVerdict", "item_operation", "observe_answers", "selected_operations"]
+
+
+def merged_verdict(documents: Sequence[Mapping[str, Any]], records: Sequence[Any]) -> Any:
+    """The verdict of a run split in shards (``chime-conformance-report merge``),
+    recomputed from what each shard's verdict was computed from; None unless
+    every shard has one."""
+    from chime_conformance.baseline import Entry
+    from chime_conformance.reporting import matrix
+
+    if not documents or any("answers" not in (d.get("verdict") or {}) for d in documents):
+        return None
+    verdicts: list[Mapping[str, Any]] = [d["verdict"] for d in documents]
+    answers = AnswerLog()
+    outcomes: list[TestOutcome] = []
+    selected: set[str] | None = set()
+    for verdict in verdicts:
+        answers.merge(AnswerLog.from_json(verdict["answers"]))
+        outcomes.extend(TestOutcome(**o) for o in verdict["test_outcomes"])
+        chosen = verdict.get("selected")
+        selected = None if chosen is None or selected is None else selected | set(chosen)
+    chosen_ops = frozenset(selected) if selected is not None else None
+    per_operation = operation_verdicts(answers, outcomes, chosen_ops)
+    baselines = [v["baseline"] for v in verdicts if v.get("baseline")]
+
+    def entries(kind: str) -> list[Any]:
+        found = {}
+        for b in baselines:
+            for e in b[kind]:
+                key = json.dumps(e, sort_keys=True)
+                found[key] = Entry(
+                    e["operation"], e["check"], e["reason"], e.get("constraint"),
+                    datetime.date.fromisoformat(e["until"]) if e.get("until") else None,
+                )  # fmt: skip
+        return list(found.values())
+
+    failing = {(r.operation, r.check) for r in records if r.outcome == "fail"}
+    return RunVerdict(
+        verdicts=per_operation,
+        score=honest_score(matrix.cells(records), per_operation, outcomes),
+        causes=repeated_causes(outcomes),
+        known=[(o.test_id, o.cause or "") for o in outcomes if o.outcome == "known"],
+        fixed=[e for e in entries("fixed") if (e.operation, e.check) not in failing],
+        expired=entries("expired"),
+        baseline=baselines[0]["file"] if baselines else None,
+        report=None,
+        answers=answers,
+        outcomes=outcomes,
+        selected=chosen_ops,
+    )

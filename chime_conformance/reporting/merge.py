@@ -174,7 +174,10 @@ def merge_results(paths: Sequence[Path], out_dir: Path) -> tuple[ReportPaths, Pa
     shards = load_shards(paths)
     refuse_unmergeable(shards)
     run = merged_run(shards)
-    report = write_reports(out_dir, run, merged_records(shards), merged_coverage(shards))
+    records = merged_records(shards)
+    report = write_reports(
+        out_dir, run, records, merged_coverage(shards), verdict=_merged_verdict(shards, records)
+    )
     junit = out_dir / JUNIT_XML
     write_merged_junit(shards, run, junit)
     return report, junit
@@ -232,3 +235,10 @@ def _case_from_outcome(test_id: str, outcome: str) -> ElementTree.Element:
             case, _JUNIT_ELEMENT[outcome], message=f"{outcome} (from results.json)"
         )
     return case
+
+
+def _merged_verdict(shards: Sequence[Shard], records: Sequence[CheckRecord]) -> Any:
+    """The shards' operation verdicts and honest score, merged (suite_run)."""
+    from chime_conformance.suite_run import merged_verdict
+
+    return merged_verdict([shard.document for shard in shards], records)
