@@ -12,8 +12,9 @@ from chime_conformance.client import ChimeClient
 from chime_conformance.results import ResultLog
 from chime_conformance.target import SuiteConfig
 from chime_conformance.verdicts import Verifier
-from conformance.resources import Reference, Resources, Targets, World, build_world
-from conformance.scenario import Scenario
+
+from .resources import Reference, Resources, Targets, World, build_world
+from .scenario import Scenario
 
 
 @pytest.fixture(scope="session")

@@ -241,7 +241,7 @@ def pinned_members(
 
 @functools.cache
 def _minimal_members(operation: str) -> dict[str, Any]:
-    import strategies
+    from chime_conformance import strategies
 
     # Hypothesis tries the simplest example first; with shrinking off it is
     # returned at once (shrinking Unicode-heavy values takes seconds).

@@ -13,7 +13,8 @@ import pytest
 from chime_conformance import checks, spec
 from chime_conformance.client import Exchange, Signing
 from chime_conformance.verdicts import Verifier
-from conformance.resources import Resources, Targets, World, minimal_members, pinned_members
+
+from .resources import Resources, Targets, World, minimal_members, pinned_members
 
 # reads with no body, one per kind of target: a list, a path label, the accounts API
 PRESIGNED_READS = ["ListAppInstances", "DescribeAppInstance", "GetAccount"]

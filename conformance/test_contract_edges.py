@@ -11,8 +11,9 @@ from __future__ import annotations
 import pytest
 
 from chime_conformance import checks
-from conformance.resources import Resources
-from conformance.scenario import Scenario, field_of
+
+from .resources import Resources
+from .scenario import Scenario, field_of
 
 USERS = 4
 

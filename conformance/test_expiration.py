@@ -20,8 +20,9 @@ import pytest
 
 from chime_conformance import checks
 from chime_conformance.client import ChimeClient, Exchange, Signing
-from conformance.resources import Resources
-from conformance.scenario import Scenario
+
+from .resources import Resources
+from .scenario import Scenario
 
 CLOCK = "/_emulator/clock"
 ADMIN_TOKEN_ENV = "CHIME_EMULATOR_ADMIN_TOKEN"

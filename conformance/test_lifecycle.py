@@ -8,8 +8,9 @@ import uuid
 import pytest
 
 from chime_conformance import checks
-from conformance.resources import Resources, World, lex_configuration
-from conformance.scenario import Scenario, field_of
+
+from .resources import Resources, World, lex_configuration
+from .scenario import Scenario, field_of
 
 
 def test_an_app_instance_reads_back_as_created_and_as_updated(

@@ -13,7 +13,8 @@ import pytest
 
 from chime_conformance import checks, spec
 from chime_conformance.verdicts import Verifier
-from conformance.resources import Resources, Targets, World, minimal_members, pinned_members
+
+from .resources import Resources, Targets, World, minimal_members, pinned_members
 
 # member → how to make a well-formed identifier of a resource that does not exist
 ABSENT = {

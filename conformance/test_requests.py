@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-import strategies
-from chime_conformance import checks, spec
+from chime_conformance import checks, spec, strategies
 from chime_conformance.client import PRESIGNED_SIGNINGS, Exchange, Signing
 from chime_conformance.constraints import OUTSIDE
 from chime_conformance.coverage import ConstraintCoverage
 from chime_conformance.verdicts import Verifier
-from conformance.resources import (
+
+from .resources import (
     RESOURCE_MEMBERS,
     Resources,
     Targets,

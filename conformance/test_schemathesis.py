@@ -26,8 +26,9 @@ from chime_conformance.ledger import Ledger
 from chime_conformance.results import ResultLog
 from chime_conformance.target import SuiteConfig
 from chime_conformance.verdicts import Recorder
-from conformance._lazy_coverage import defer_coverage_cases
-from conformance._schemathesis_harness import (
+
+from ._lazy_coverage import defer_coverage_cases
+from ._schemathesis_harness import (
     STATEFUL_CHECKS,
     ContractChecks,
     SigV4Target,

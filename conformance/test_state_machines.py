@@ -16,10 +16,11 @@ from hypothesis.stateful import run_state_machine_as_test
 from chime_conformance.client import ChimeClient
 from chime_conformance.target import SuiteConfig
 from chime_conformance.verdicts import Verifier
-from conformance.machines.accounts import AccountsMachine
-from conformance.machines.app_instances import AppInstancesMachine
-from conformance.machines.harness import Machine, MachineContext
-from conformance.machines.members import MembersMachine
+
+from .machines.accounts import AccountsMachine
+from .machines.app_instances import AppInstancesMachine
+from .machines.harness import Machine, MachineContext
+from .machines.members import MembersMachine
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-import strategies
 from chime_conformance import constraints as catalogue
-from chime_conformance import spec
-from strategies import FAULTS, INSIDE, Probe
+from chime_conformance import spec, strategies
+from chime_conformance.strategies import FAULTS, INSIDE, Probe
 
 OPERATIONS = spec.operations()
 PROBES = [probe for op in OPERATIONS for probe in strategies.probes(op)]
@@ -275,7 +274,7 @@ def test_public_names_are_exported_and_documented() -> None:
 def test_regex_classes_become_code_point_intervals_without_surrogates() -> None:
     from re import _parser as sre  # type: ignore[attr-defined]
 
-    from strategies._internal.patterns import class_intervals
+    from chime_conformance.strategies._internal.patterns import class_intervals
 
     def intervals(pattern: str) -> list[tuple[int, int]]:
         return class_intervals(sre.parse(pattern)[0][1])

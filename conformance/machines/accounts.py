@@ -8,10 +8,10 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, consumes, initialize, invariant, precondition, rule
 
-import strategies
-from chime_conformance import checks
-from conformance.machines.harness import Machine, body_of, check, page_sizes, step
-from conformance.machines.model import AccountRecord
+from chime_conformance import checks, strategies
+
+from .harness import Machine, body_of, check, page_sizes, step
+from .model import AccountRecord
 
 LICENSES = ("Basic", "Plus", "Pro", "ProTrial")
 ACCOUNT_STATUSES = ("Active", "Suspended")

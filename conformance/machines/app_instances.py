@@ -8,11 +8,11 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, consumes, initialize, invariant, precondition, rule
 
-import strategies
-from chime_conformance import checks
-from conformance.machines.harness import Machine, body_of, check, page_sizes, step
-from conformance.machines.model import AppInstanceRecord
-from conformance.resources import RUN_TAG_KEY
+from chime_conformance import checks, strategies
+
+from ..resources import RUN_TAG_KEY
+from .harness import Machine, body_of, check, page_sizes, step
+from .model import AppInstanceRecord
 
 MAX_TAGS = 50  # per resource (DESIGN.md tags)
 

@@ -26,10 +26,11 @@ from chime_conformance import checks
 from chime_conformance.client import ChimeClient, Exchange
 from chime_conformance.run_events import RunEvents
 from chime_conformance.verdicts import ContractBroken, Verifier
-from conformance import scenario
-from conformance.machines.reproducer import sequence_script
-from conformance.resources import RUN_TAG_KEY
-from conformance.scenario import Scenario, field_of
+
+from .. import scenario
+from ..resources import RUN_TAG_KEY
+from ..scenario import Scenario, field_of
+from .reproducer import sequence_script
 
 # Global lists (every AppInstance of the account) may hold thousands of other
 # clients' items: their page size grows so that a walk takes about this many pages.

@@ -17,11 +17,11 @@ from hypothesis.stateful import (
     rule,
 )
 
-import strategies
-from chime_conformance import checks
-from conformance.machines.harness import Machine, body_of, check, page_sizes, step
-from conformance.machines.model import BotRecord, EndpointKey, EndpointRecord, UserRecord
-from conformance.resources import PINPOINT_ARN
+from chime_conformance import checks, strategies
+
+from ..resources import PINPOINT_ARN
+from .harness import Machine, body_of, check, page_sizes, step
+from .model import BotRecord, EndpointKey, EndpointRecord, UserRecord
 
 MAX_APP_INSTANCES = 3
 

@@ -17,9 +17,9 @@ from hypothesis.errors import InvalidArgument
 from chime_conformance import constraints as catalogue
 from chime_conformance import spec
 from chime_conformance.constraints import INSIDE, OUTSIDE, Constraint
-from strategies._internal.boundaries import values_inside, values_outside
-from strategies._internal.patterns import integers
-from strategies._internal.values import schema_key, validator_for, values_for
+from chime_conformance.strategies._internal.boundaries import values_inside, values_outside
+from chime_conformance.strategies._internal.patterns import integers
+from chime_conformance.strategies._internal.values import schema_key, validator_for, values_for
 
 # The rule each fault kind breaks.
 FAULT_RULES: Mapping[str, str] = {

@@ -15,7 +15,11 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from strategies._internal.patterns import ASTRAL_CHARACTER, regex_matches, strings_matching
+from chime_conformance.strategies._internal.patterns import (
+    ASTRAL_CHARACTER,
+    regex_matches,
+    strings_matching,
+)
 
 USER_ID_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9:\-_.@]{0,62}[A-Za-z0-9])?$"
 CLIENT_REQUEST_TOKEN_PATTERN = r"^[-_a-zA-Z0-9]*$"

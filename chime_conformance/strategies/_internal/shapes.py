@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from chime_conformance import constraints as catalogue
 from chime_conformance import spec
-from strategies._internal.boundaries import near_misses
-from strategies._internal.values import values_for
+from chime_conformance.strategies._internal.boundaries import near_misses
+from chime_conformance.strategies._internal.values import values_for
 
 
 def _member_values(operation: str, member: str) -> Any:

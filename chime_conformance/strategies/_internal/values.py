@@ -12,8 +12,8 @@ from hypothesis.errors import InvalidArgument
 
 from chime_conformance import constraints as catalogue
 from chime_conformance import spec
-from strategies._internal import kinds
-from strategies._internal.patterns import ANY_CHARACTER, strings_matching
+from chime_conformance.strategies._internal import kinds
+from chime_conformance.strategies._internal.patterns import ANY_CHARACTER, strings_matching
 
 # The member names whose values need hand-written realism, by last path step.
 KIND_BY_MEMBER: Mapping[str, Callable[[], Any]] = {

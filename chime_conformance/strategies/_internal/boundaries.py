@@ -20,14 +20,19 @@ from hypothesis.errors import InvalidArgument
 from chime_conformance import constraints as catalogue
 from chime_conformance import spec
 from chime_conformance.constraints import Constraint
-from strategies._internal.patterns import (
+from chime_conformance.strategies._internal.patterns import (
     ANY_CHARACTER,
     ASTRAL_CHARACTER,
     integers,
     strings_of_length,
     texts_of_length,
 )
-from strategies._internal.values import lists_of, schema_key, validator_for, values_for
+from chime_conformance.strategies._internal.values import (
+    lists_of,
+    schema_key,
+    validator_for,
+    values_for,
+)
 
 ASTRAL_SAMPLE = "\U0001f600"
 
