@@ -8,7 +8,7 @@ schema check on an error answer), and raises :class:`CheckFailure` when the
 contract is broken, with a message that names the spec fact and says
 "Received: … Documented: …".
 
-Lenient by default: where DESIGN.md marks a behaviour *unverified* against the
+Lenient by default: where docs/contract.md marks a behaviour *unverified* against the
 real service, the listed alternatives pass unless ``ctx.strict`` is set.
 Nothing here knows about pytest.
 """
@@ -78,7 +78,7 @@ _RESOURCE = re.compile(
     re.DOTALL,
 )
 
-# The gateway's authentication errors, exactly (DESIGN.md "auth", --strict).
+# The gateway's authentication errors, exactly (docs/contract.md `auth`, --strict).
 STRICT_AUTH_ERRORS: Mapping[Signing, str] = {
     Signing.UNSIGNED: "MissingAuthenticationTokenException",
     Signing.TAMPERED: "InvalidSignatureException",
@@ -95,7 +95,7 @@ AUTHENTICATION_ERRORS = frozenset(
         "ExpiredTokenException",
     }
 )
-# Lenient alternatives for a missing resource (DESIGN.md: *unverified*).
+# Lenient alternatives for a missing resource (docs/contract.md: *unverified*).
 MISSING_RESOURCE_ALTERNATIVES: Mapping[int, str] = {
     404: "NotFoundException",
     403: "ForbiddenException",
@@ -540,7 +540,7 @@ def error_shape_is_aws(ctx: CheckContext, exchange: Exchange, exp: Expectation) 
     status, and carries ``{"Code": "…", "Message": "…"}`` (Code's value: error_code_enum)."""
     if exchange.status < 400:
         return False
-    fact = f"error shape (spec components/responses/Error{exchange.status}; DESIGN.md error shape)"
+    fact = f"error shape (spec components/responses/Error{exchange.status}; docs/contract.md error-shape)"
     name = _checked_error_name(ctx, exchange, fact)
     body = exchange.json
     if not isinstance(body, Mapping):
@@ -614,7 +614,7 @@ def _chime_arn_pattern(api: str) -> str:
 
 
 def _check_arn(ctx: CheckContext, path: str, key: str, value: Any) -> None:
-    fact = f"{path} is a ChimeArn (spec components/schemas/ChimeArn; DESIGN.md ARNs)"
+    fact = f"{path} is a ChimeArn (spec components/schemas/ChimeArn; docs/contract.md arns)"
     pattern = _chime_arn_pattern(ctx.operation.api)
     if not isinstance(value, str) or not spec.pattern_matches(pattern, value):
         raise _fail(ctx, fact, repr(value), f"a string matching {pattern}")
@@ -736,7 +736,7 @@ def _check_order(ctx: CheckContext, path: str, created: Any, updated: Any) -> No
     if updated_at < created_at:
         raise _fail(
             ctx,
-            f"{path} (DESIGN.md timestamps: CreatedTimestamp ≤ LastUpdatedTimestamp)",
+            f"{path} (docs/contract.md timestamps: CreatedTimestamp ≤ LastUpdatedTimestamp)",
             f"LastUpdatedTimestamp {updated!r} before CreatedTimestamp {created!r}",
             "CreatedTimestamp ≤ LastUpdatedTimestamp",
         )
@@ -755,7 +755,7 @@ def invalid_input_rejected(ctx: CheckContext, exchange: Exchange, exp: Expectati
     name = error_type(exchange)
     fact = (
         f"invalid input ({exp.describe_violations()}) is refused "
-        "(DESIGN.md validation: 400 BadRequestException)"
+        "(docs/contract.md validation: 400 BadRequestException)"
     )
     if exchange.status == 400 and (name == "BadRequestException" or not ctx.strict):
         return True
@@ -803,7 +803,7 @@ def not_a_server_error(ctx: CheckContext, exchange: Exchange, exp: Expectation) 
     if exchange.status >= 500:
         raise _fail(
             ctx,
-            "no server error for any input (DESIGN.md validation: never 5xx)",
+            "no server error for any input (docs/contract.md validation: never 5xx)",
             _received(exchange),
             f"{ctx.operation.success_status} or a 4xx",
         )
@@ -813,12 +813,12 @@ def not_a_server_error(ctx: CheckContext, exchange: Exchange, exp: Expectation) 
 @check(rule="auth")
 def auth_enforced(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """A request that is unsigned or signed wrongly is refused with 401/403 and
-    the error shape (strict: 403 and the exact exception of DESIGN.md)."""
+    the error shape (strict: 403 and the exact exception of docs/contract.md)."""
     if exchange.signing not in STRICT_AUTH_ERRORS:  # signed, or a signing with its own rule
         return False
     name = error_type(exchange)
     strict_name = STRICT_AUTH_ERRORS[exchange.signing]
-    fact = f"a request with {exchange.signing.value} is refused (DESIGN.md auth)"
+    fact = f"a request with {exchange.signing.value} is refused (docs/contract.md auth)"
     if ctx.strict:
         refused = exchange.status == 403 and name == strict_name
         documented = f"403 {strict_name}"
@@ -841,7 +841,7 @@ def signed_request_authenticated(ctx: CheckContext, exchange: Exchange, exp: Exp
     if name in AUTHENTICATION_ERRORS:
         raise _fail(
             ctx,
-            "a correctly signed request is authenticated (DESIGN.md SigV4 details)",
+            "a correctly signed request is authenticated (docs/contract.md sigv4-canonical-uri)",
             _received(exchange),
             "no authentication error for botocore's SigV4 signature",
         )
@@ -862,7 +862,7 @@ def missing_resource_reported(ctx: CheckContext, exchange: Exchange, exp: Expect
     if expected_name is None or wrong_name:
         raise _fail(
             ctx,
-            "a missing resource is reported (DESIGN.md missing resource)",
+            "a missing resource is reported (docs/contract.md missing-resource)",
             _received(exchange),
             " or ".join(f"{status} {exception}" for status, exception in allowed.items()),
         )

@@ -157,7 +157,7 @@ def split_path(member: str) -> list[str]:
 
 
 # Members whose only valid values are ones the server issued: a forged
-# NextToken is refused (DESIGN.md pagination) whatever its length, so no
+# NextToken is refused (docs/contract.md pagination) whatever its length, so no
 # request can show its length bound at work from either side.
 SERVER_ISSUED = frozenset({"NextToken"})
 

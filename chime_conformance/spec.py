@@ -28,7 +28,7 @@ APIS = (IDENTITY, ACCOUNTS)
 _PACKAGED = Path(__file__).parent / "_spec"  # inside an installed wheel
 _CHECKOUT = Path(__file__).parent.parent / "spec"  # in a source checkout
 
-# Status of every error the two APIs model (DESIGN.md, "error shape"), plus the
+# Status of every error the two APIs model (docs/contract.md, "error shape"), plus the
 # gateway's authentication errors, which no model lists.
 ERROR_STATUS: Mapping[str, int] = {
     "BadRequestException": 400,

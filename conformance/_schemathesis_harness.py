@@ -4,7 +4,7 @@ schemathesis generates the requests (positive and negative, from both spec
 files) and judges the answers with its own checks; this module supplies what
 it cannot know: how to sign for the target (SigV4, service ``chime``, signed
 exactly as botocore signs), which statuses the contract allows where the
-checks' defaults are looser or stricter than DESIGN.md, which generated
+checks' defaults are looser or stricter than docs/contract.md, which generated
 inputs are not what they claim to be, what each call created (for the ledger)
 and how a failure reads (operation, check, reproducers). It knows nothing of
 pytest: the test modules are the thin adapters.
@@ -81,14 +81,14 @@ DECLARED: Mapping[str, registry.DeclaredCheck] = {
 
 # In a linked scenario, also: a deleted resource must stay gone
 # (use_after_free) and a created one must be there for the next call
-# (ensure_resource_availability) — lost writes, in DESIGN.md's words.
+# (ensure_resource_availability) — lost writes, in docs/contract.md's words.
 STATEFUL_CHECKS = (
     *CHECKS,
     openapi_checks.use_after_free,
     openapi_checks.ensure_resource_availability,
 )
 
-# DESIGN.md, "validation": any broken constraint of the spec is a 400
+# docs/contract.md, "validation": any broken constraint of the spec is a 400
 # BadRequestException. schemathesis' default also accepts 401/403/404/405/
 # 406/409/415/422/428/429/5xx, which would let "invalid ARN → 404" pass.
 NEGATIVE_STATUSES = ("400",)
@@ -99,13 +99,13 @@ NEGATIVE_STATUSES = ("400",)
 # rejection of valid data: 400 above all, and 401/403 (we always sign
 # correctly), which schemathesis' default would accept.
 POSITIVE_STATUSES = ("2xx", "404", "409")
-# DESIGN.md, "missing or deleted resource": the real service is *unverified*
+# docs/contract.md, "missing or deleted resource": the real service is *unverified*
 # to answer 404; without --strict the suite also accepts 403 and 400 there.
 # Only for operations that address an existing resource: for the others
 # (CreateAppInstance, ListAppInstances, CreateAccount, ListAccounts) a valid
 # request has no resource to miss, so 400/403 stay failures even then.
 MISSING_RESOURCE_ALTERNATIVES = registry.missing_resource_statuses(strict=False) - {404}
-# Members whose value names an existing resource (DESIGN.md's addressable kinds).
+# Members whose value names an existing resource (docs/contract.md's addressable kinds).
 RESOURCE_MEMBERS = frozenset(
     {
         "AppInstanceArn",
@@ -142,7 +142,7 @@ def schemathesis_config() -> SchemathesisConfig:
             },
             "phases": {
                 # Other methods on our paths (PATCH /app-instances…) are outside
-                # the contract: DESIGN.md says nothing about 405, and the checks
+                # the contract: docs/contract.md says nothing about 405, and the checks
                 # we run skip such cases anyway. Not sending them saves time.
                 "coverage": {"unexpected-methods": []},
                 # Only the spec's own links (from a Create to what uses its
@@ -157,7 +157,7 @@ def schemathesis_config() -> SchemathesisConfig:
 
 
 # Query parameters whose valid values only the service can make: a NextToken
-# is valid when the service issued it, and DESIGN.md requires a forged one to
+# is valid when the service issued it, and docs/contract.md requires a forged one to
 # be refused with 400. The spec types it as free text (`.*`, up to 2048), so
 # schemathesis' positive cases carry invented tokens that must be refused.
 def _issued_token_parameters() -> frozenset[tuple[str, str]]:
@@ -435,7 +435,7 @@ class ContractChecks:
     recorded and reported under the check that found it."""
 
     target: SigV4Target
-    strict: bool = False  # --strict: no unverified alternatives (DESIGN.md)
+    strict: bool = False  # --strict: no unverified alternatives (docs/contract.md)
     recorder: Recorder | None = None
     checks: tuple[Callable[..., Any], ...] = CHECKS
 
@@ -485,7 +485,7 @@ class ContractChecks:
         self, check: Callable[..., Any], case: schemathesis.Case, response: schemathesis.Response
     ) -> bool:
         # A valid request that names a resource may meet "missing" as 400 or
-        # 403 on a real service (DESIGN.md, unverified); --strict refuses it.
+        # 403 on a real service (docs/contract.md, unverified); --strict refuses it.
         return (
             not self.strict
             and check is openapi_checks.positive_data_acceptance

@@ -127,7 +127,7 @@ class Scenario:
             exchange,
             missing,
             check=check,
-            fact=f"{what} is unreadable after its deletion (DESIGN.md cascade/missing resource)",
+            fact=f"{what} is unreadable after its deletion (docs/contract.md cascade/missing resource)",
             received=exchange.status,
             documented=f"404 within {EVENTUAL_SECONDS:.0f} s",
         )

@@ -22,7 +22,7 @@ USERS = 4
 def test_the_last_page_carries_no_next_token(
     scenario: Scenario, resources: Resources, max_results: int
 ) -> None:
-    """DESIGN.md pagination: no NextToken on the last page. A token on it sends
+    """docs/contract.md pagination: no NextToken on the last page. A token on it sends
     the client for one more, empty, page; every page a token leads to has items."""
     arn = resources.app_instance()
     for _ in range(USERS):
@@ -64,7 +64,7 @@ def test_an_account_reads_back_its_default_license(
 
 
 def test_tagging_keeps_the_other_tags(scenario: Scenario, resources: Resources) -> None:
-    """DESIGN.md tags: TagResource merges; keys it does not name stay."""
+    """docs/contract.md tags: TagResource merges; keys it does not name stay."""
     arn = resources.app_instance()  # with the run's tag, which must stay too
     scenario.ok("TagResource", {"ResourceARN": arn, "Tags": [{"Key": "first", "Value": "1"}]})
     scenario.ok("TagResource", {"ResourceARN": arn, "Tags": [{"Key": "second", "Value": "2"}]})

@@ -81,7 +81,7 @@ def test_a_user_reads_back_with_its_expiration_settings(
         "AppInstanceUser",
         {"Name": "Grace", "Metadata": "m2"},
     )
-    # Put replaces; a Put without ExpirationSettings clears them (DESIGN.md settings)
+    # Put replaces; a Put without ExpirationSettings clears them (docs/contract.md settings)
     later = {"ExpirationDays": 5475, "ExpirationCriterion": "CREATED_TIMESTAMP"}
     scenario.ok(
         "PutAppInstanceUserExpirationSettings",
@@ -247,7 +247,7 @@ def test_a_replayed_create_returns_the_same_app_instance_and_a_changed_one_confl
         changed,
         changed.status in wanted,
         check=checks.IDEMPOTENCY,
-        fact="the same ClientRequestToken with other parameters is refused (DESIGN.md: 409 ConflictException)",
+        fact="the same ClientRequestToken with other parameters is refused (docs/contract.md: 409 ConflictException)",
         received=changed.status,
         documented="409" if scenario.strict else "a 4xx (409 expected)",
     )
@@ -270,7 +270,7 @@ def test_a_taken_user_id_conflicts(scenario: Scenario, world: World, resources: 
         again,
         again.status == 409,
         check=checks.DUPLICATE_REJECTED,
-        fact="CreateAppInstanceUser with a taken AppInstanceUserId is a 409 ConflictException (DESIGN.md duplicates)",
+        fact="CreateAppInstanceUser with a taken AppInstanceUserId is a 409 ConflictException (docs/contract.md duplicates)",
         received=again.status,
         documented=409,
     )
@@ -381,7 +381,7 @@ def test_demoting_an_admin_keeps_the_user(
         still,
         still.status == 200,
         check=checks.ADMINS,
-        fact="demotion keeps the user (DESIGN.md admins)",
+        fact="demotion keeps the user (docs/contract.md admins)",
         received=still.status,
         documented=200,
     )
@@ -400,7 +400,7 @@ def test_a_user_of_another_app_instance_cannot_be_promoted(
         refused,
         400 <= refused.status < 500,
         check=checks.ADMINS,
-        fact="only users and bots of the same AppInstance can be promoted (DESIGN.md admins)",
+        fact="only users and bots of the same AppInstance can be promoted (docs/contract.md admins)",
         received=refused.status,
         documented="a 4xx",
     )
@@ -478,7 +478,7 @@ def test_a_forged_next_token_is_refused(scenario: Scenario, world: World) -> Non
         forged,
         forged.status == 400,
         check=checks.PAGINATION,
-        fact="a NextToken the service did not issue is a 400 (DESIGN.md pagination)",
+        fact="a NextToken the service did not issue is a 400 (docs/contract.md pagination)",
         received=forged.status,
         documented=400,
     )

@@ -1,6 +1,6 @@
 """Every operation that addresses a resource reports a missing one.
 
-DESIGN.md: a missing or deleted resource gets 404 NotFoundException (the real
+docs/contract.md: a missing or deleted resource gets 404 NotFoundException (the real
 service is *unverified*: 403 Forbidden or 400 BadRequest are accepted unless
 --strict).
 """

@@ -220,7 +220,6 @@ def test_nothing_refers_to_a_path_outside_the_repository() -> None:
     assert not found, "references to files outside the repository:\n" + "\n".join(found)
 
 
-@pytest.mark.xfail(strict=True, reason="lead replaces DESIGN.md references at merge")
 def test_nothing_cites_the_design_document_outside_the_repository() -> None:
     """The contract lives in docs/contract.md; DESIGN.md is not in the repository."""
     found = references(r"DESIGN\.md")

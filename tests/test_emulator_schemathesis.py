@@ -7,7 +7,7 @@ the emulator over every operation of both specs, positive and negative data,
 and along the spec's links: zero failures. The emulator runs as the
 ``chime-emulator`` command on a free port, so this is the emulator users get.
 
-Strict: none of DESIGN.md's unverified alternatives are accepted (a valid
+Strict: none of docs/contract.md's unverified alternatives are accepted (a valid
 request naming a missing resource must get 404, never 400 or 403).
 """
 

@@ -1,7 +1,7 @@
 """State and rules of the emulated services, keyed by AWS account and region.
 
 Handlers (``responses.py``) only translate members to keyword arguments and
-results to wire dicts; every rule of the contract (DESIGN.md's table) lives
+results to wire dicts; every rule of the contract (docs/contract.md's table) lives
 here, one method per operation, so a later fault hook can wrap exactly one rule.
 Records are plain dataclasses so a state snapshot is ``dataclasses.asdict``.
 """
@@ -42,7 +42,7 @@ def tag_list(tags: Tags) -> list[dict[str, str]]:
 
 
 def epoch_seconds(timestamp: float) -> float:
-    # identity timestamps are epoch seconds on the wire (DESIGN.md, "timestamps")
+    # identity timestamps are epoch seconds on the wire (docs/contract.md, "timestamps")
     return round(timestamp, 3)
 
 
@@ -242,7 +242,7 @@ class IdentityBackend:
         """The result of an earlier request with this ClientRequestToken, if any.
 
         Same token and same parameters: the same resource, no second one. Same
-        token, other parameters: 409 (DESIGN.md, "idempotency"). A token whose
+        token, other parameters: 409 (docs/contract.md, "idempotency"). A token whose
         resource has since been deleted is forgotten, so the request creates anew.
         """
         record = self.idempotency.get(f"{operation} {token}")

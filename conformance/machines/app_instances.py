@@ -14,7 +14,7 @@ from ..resources import RUN_TAG_KEY
 from .harness import Machine, body_of, check, page_sizes, step
 from .model import AppInstanceRecord
 
-MAX_TAGS = 50  # per resource (DESIGN.md tags)
+MAX_TAGS = 50  # per resource (docs/contract.md tags)
 
 
 def app_instance_names() -> Any:
@@ -87,7 +87,7 @@ class AppInstancesMachine(Machine):
             body_of(replay, "AppInstanceArn") == app_instance,
             check=checks.IDEMPOTENCY,
             fact="CreateAppInstance replayed with its ClientRequestToken and parameters "
-            "returns the same AppInstance (DESIGN.md idempotency)",
+            "returns the same AppInstance (docs/contract.md idempotency)",
             received=body_of(replay, "AppInstanceArn"),
             documented=app_instance,
         )
@@ -102,7 +102,7 @@ class AppInstancesMachine(Machine):
             {**record.create_request, "Name": other},
             check=checks.IDEMPOTENCY,
             fact="the same ClientRequestToken with other parameters is refused "
-            "(DESIGN.md idempotency: 409 ConflictException)",
+            "(docs/contract.md idempotency: 409 ConflictException)",
         )
 
     # -- update, settings, delete -----------------------------------------------------
@@ -214,7 +214,7 @@ class AppInstancesMachine(Machine):
                 tags == record.tags,
                 check=checks.TAGS_READ_BACK,
                 fact="tags given at create time are stored; TagResource merges; "
-                "UntagResource removes (DESIGN.md tags)",
+                "UntagResource removes (docs/contract.md tags)",
                 received=_tag_difference(tags, record.tags),
                 documented=f"{len(record.tags)} tags as written",
             )
@@ -231,7 +231,7 @@ class AppInstancesMachine(Machine):
                 got,
                 body_of(got, "AppInstanceRetentionSettings") == record.retention,
                 check=checks.SETTINGS_READ_BACK,
-                fact="GetAppInstanceRetentionSettings returns what was put (DESIGN.md settings)",
+                fact="GetAppInstanceRetentionSettings returns what was put (docs/contract.md settings)",
                 received=body_of(got, "AppInstanceRetentionSettings"),
                 documented=record.retention,
             )
@@ -269,7 +269,9 @@ class AppInstancesMachine(Machine):
         return [("DeleteAppInstance", {"AppInstanceArn": arn}) for arn in self.live]
 
 
-_TAG_LIMIT = "a resource holds at most 50 tags (DESIGN.md tags: ResourceLimitExceededException)"
+_TAG_LIMIT = (
+    "a resource holds at most 50 tags (docs/contract.md tags: ResourceLimitExceededException)"
+)
 
 
 def _tag_difference(got: dict[Any, Any], wanted: dict[str, str]) -> str:

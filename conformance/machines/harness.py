@@ -392,7 +392,7 @@ class Machine(RuleBasedStateMachine):
             exchange,
             exchange.status in allowed,
             check=check,
-            fact=f"{what} (DESIGN.md cascade / missing resource)",
+            fact=f"{what} (docs/contract.md cascade / missing resource)",
             received=f"{exchange.status} {exchange.response.body[:200]!r}",
             documented=" or ".join(map(str, allowed)),
         )
@@ -503,7 +503,7 @@ class Machine(RuleBasedStateMachine):
             exchange,
             not (owned and empty_tail),
             check=checks.PAGINATION,
-            fact=f"{operation}: the last page carries no NextToken (DESIGN.md pagination)",
+            fact=f"{operation}: the last page carries no NextToken (docs/contract.md pagination)",
             received="a NextToken that led to an empty page",
             documented="no NextToken once every item was listed",
         )

@@ -420,7 +420,7 @@ class MembersMachine(Machine):
             body_of(replay, "EndpointId") == endpoint.endpoint_id,
             check=checks.IDEMPOTENCY,
             fact="RegisterAppInstanceUserEndpoint replayed with its ClientRequestToken and "
-            "parameters returns the same endpoint (DESIGN.md idempotency)",
+            "parameters returns the same endpoint (docs/contract.md idempotency)",
             received=body_of(replay, "EndpointId"),
             documented=endpoint.endpoint_id,
         )
@@ -585,8 +585,8 @@ class MembersMachine(Machine):
 
 _DUPLICATE = (
     "CreateAppInstanceUser with a taken AppInstanceUserId is refused "
-    "(DESIGN.md duplicates: 409 ConflictException)"
+    "(docs/contract.md duplicates: 409 ConflictException)"
 )
 _SAME_INSTANCE = (
-    "only live users and bots of the same AppInstance can be promoted (DESIGN.md admins)"
+    "only live users and bots of the same AppInstance can be promoted (docs/contract.md admins)"
 )

@@ -14,7 +14,7 @@ from chime_conformance.emulator.models import IdentityBackend
 @fault(
     "admin_of_another_app_instance_accepted",
     category="admins",
-    breaks="Only users and bots of the same AppInstance can be promoted (DESIGN.md admins); "
+    breaks="Only users and bots of the same AppInstance can be promoted (docs/contract.md admins); "
     "here a user of another AppInstance is.",
 )
 def _admin_of_another_app_instance_accepted(app: EmulatorApp) -> None:
@@ -42,7 +42,7 @@ def _admin_of_another_app_instance_accepted(app: EmulatorApp) -> None:
 @fault(
     "demotion_deletes_the_user",
     category="admins",
-    breaks="DeleteAppInstanceAdmin demotes and keeps the user (DESIGN.md admins); here the "
+    breaks="DeleteAppInstanceAdmin demotes and keeps the user (docs/contract.md admins); here the "
     "user is deleted with the role.",
 )
 def _demotion_deletes_the_user(app: EmulatorApp) -> None:

@@ -13,7 +13,7 @@ from chime_conformance.emulator.models import IdentityBackend
 @fault(
     "arns_in_another_region",
     category="ARN format",
-    breaks="Every returned ARN names the region the request was signed for (DESIGN.md ARNs); "
+    breaks="Every returned ARN names the region the request was signed for (docs/contract.md arns); "
     "here the emulator mints them in another region.",
 )
 def _arns_in_another_region(app: EmulatorApp) -> None:
@@ -27,7 +27,7 @@ def _arns_in_another_region(app: EmulatorApp) -> None:
 @fault(
     "bot_arns_of_unknown_kind",
     category="ARN format",
-    breaks="A bot's ARN is …:app-instance/{uuid}/bot/{uuid} (DESIGN.md ARNs); here …/bots/{uuid}.",
+    breaks="A bot's ARN is …:app-instance/{uuid}/bot/{uuid} (docs/contract.md arns); here …/bots/{uuid}.",
 )
 def _bot_arns_of_unknown_kind(app: EmulatorApp) -> None:
     def wrapper(backend: IdentityBackend, original: Callable[..., Any]) -> Callable[..., Any]:

@@ -24,7 +24,7 @@ def verifier_like(app: EmulatorApp, kind: type[SigV4Verifier], region: str | Non
 @fault(
     "unsigned_requests_accepted",
     category="auth",
-    breaks="An unsigned request is a 403 MissingAuthenticationTokenException (DESIGN.md auth); "
+    breaks="An unsigned request is a 403 MissingAuthenticationTokenException (docs/contract.md auth); "
     "here it is served.",
 )
 def _unsigned_requests_accepted(app: EmulatorApp) -> None:
@@ -45,7 +45,7 @@ class _SignatureNotCompared(SigV4Verifier):
     "signatures_not_compared",
     category="auth",
     breaks="A request whose signature does not match is a 403 InvalidSignatureException "
-    "(DESIGN.md auth); here any signature of a known key is accepted.",
+    "(docs/contract.md auth); here any signature of a known key is accepted.",
 )
 def _signatures_not_compared(app: EmulatorApp) -> None:
     lenient = verifier_like(app, _SignatureNotCompared)
@@ -55,7 +55,7 @@ def _signatures_not_compared(app: EmulatorApp) -> None:
 @fault(
     "any_region_accepted",
     category="auth",
-    breaks="A request signed for another region is a 403 InvalidSignatureException (DESIGN.md "
+    breaks="A request signed for another region is a 403 InvalidSignatureException (docs/contract.md "
     "auth); here a signature valid for any region is accepted.",
 )
 def _any_region_accepted(app: EmulatorApp) -> None:
@@ -82,7 +82,7 @@ class _FreshnessNotChecked(SigV4Verifier):
     "stale_signatures_accepted",
     category="auth",
     breaks="A request signed more than 15 minutes ago is a 403 InvalidSignatureException "
-    "(DESIGN.md auth, SigV4); here it is served.",
+    "(docs/contract.md auth, SigV4); here it is served.",
 )
 def _stale_signatures_accepted(app: EmulatorApp) -> None:
     lenient = verifier_like(app, _FreshnessNotChecked)

@@ -14,7 +14,7 @@ from chime_conformance.emulator.models import AccountsBackend, IdentityBackend
 @fault(
     "deregistered_endpoint_lingers",
     category="delete and cascade",
-    breaks="A deregistered endpoint is gone: describing it is a 404 (DESIGN.md missing "
+    breaks="A deregistered endpoint is gone: describing it is a 404 (docs/contract.md missing "
     "resource); here DeregisterAppInstanceUserEndpoint answers 204 and keeps it.",
 )
 def _deregistered_endpoint_lingers(app: EmulatorApp) -> None:
@@ -30,7 +30,7 @@ def _deregistered_endpoint_lingers(app: EmulatorApp) -> None:
 @fault(
     "deleted_account_lingers",
     category="delete and cascade",
-    breaks="A deleted account is gone: GetAccount is a 404 (DESIGN.md missing resource); here "
+    breaks="A deleted account is gone: GetAccount is a 404 (docs/contract.md missing-resource); here "
     "DeleteAccount answers 204 and keeps it.",
 )
 def _deleted_account_lingers(app: EmulatorApp) -> None:
@@ -44,7 +44,7 @@ def _deleted_account_lingers(app: EmulatorApp) -> None:
 @fault(
     "deleted_user_lingers",
     category="delete and cascade",
-    breaks="A deleted AppInstanceUser is gone: describing it is a 404 (DESIGN.md missing "
+    breaks="A deleted AppInstanceUser is gone: describing it is a 404 (docs/contract.md missing "
     "resource); here DeleteAppInstanceUser answers 204 and keeps it.",
 )
 def _deleted_user_lingers(app: EmulatorApp) -> None:
@@ -82,7 +82,7 @@ def cascade_forgets(app: EmulatorApp, kind: str) -> None:
 @fault(
     "cascade_keeps_users",
     category="delete and cascade",
-    breaks="DeleteAppInstance removes its users (DESIGN.md cascade); here they stay readable.",
+    breaks="DeleteAppInstance removes its users (docs/contract.md cascade); here they stay readable.",
 )
 def _cascade_keeps_users(app: EmulatorApp) -> None:
     cascade_forgets(app, "users")
@@ -91,7 +91,7 @@ def _cascade_keeps_users(app: EmulatorApp) -> None:
 @fault(
     "cascade_keeps_endpoints",
     category="delete and cascade",
-    breaks="DeleteAppInstance removes its users' endpoints (DESIGN.md cascade); here the "
+    breaks="DeleteAppInstance removes its users' endpoints (docs/contract.md cascade); here the "
     "endpoints stay readable.",
 )
 def _cascade_keeps_endpoints(app: EmulatorApp) -> None:

@@ -15,7 +15,7 @@ from chime_conformance.emulator.models import IdentityBackend
     "endpoint_found_under_any_user",
     category="endpoints",
     breaks="An endpoint is addressed by its user and its id: under another (or no) user it is "
-    "a 404 (DESIGN.md missing resource); here the id alone finds it.",
+    "a 404 (docs/contract.md missing-resource); here the id alone finds it.",
 )
 def _endpoint_found_under_any_user(app: EmulatorApp) -> None:
     def wrapper(backend: IdentityBackend, original: Callable[..., Any]) -> Callable[..., Any]:

@@ -19,7 +19,7 @@ def error_answers(app: EmulatorApp, transform: Callable[[Answer], Answer]) -> No
 @fault(
     "error_type_header_missing",
     category="error shape",
-    breaks="An error answer names its exception in x-amzn-ErrorType (DESIGN.md error shape: "
+    breaks="An error answer names its exception in x-amzn-ErrorType (docs/contract.md error-shape: "
     "botocore maps errors by it); here the header is missing.",
 )
 def _error_type_header_missing(app: EmulatorApp) -> None:
@@ -34,8 +34,8 @@ def _error_type_header_missing(app: EmulatorApp) -> None:
 @fault(
     "error_code_is_http_phrase",
     category="error shape",
-    breaks='An error body\'s Code is the exception name without "Exception" (DESIGN.md error '
-    'shape); here it is the HTTP reason phrase ("Not Found").',
+    breaks="An error body's Code is a value of botocore's ErrorCode enum (docs/contract.md "
+    'error-code-enum); here it is the HTTP reason phrase ("Not Found").',
 )
 def _error_code_is_http_phrase(app: EmulatorApp) -> None:
     def transform(a: Answer) -> Answer:
@@ -48,7 +48,7 @@ def _error_code_is_http_phrase(app: EmulatorApp) -> None:
 @fault(
     "error_message_missing",
     category="error shape",
-    breaks='An error body is {"Code": …, "Message": …} (DESIGN.md error shape); here it has '
+    breaks='An error body is {"Code": …, "Message": …} (docs/contract.md error-shape); here it has '
     "no Message.",
 )
 def _error_message_missing(app: EmulatorApp) -> None:
@@ -63,7 +63,7 @@ def _error_message_missing(app: EmulatorApp) -> None:
     "errors_all_named_bad_request",
     category="error shape",
     breaks="x-amzn-ErrorType names the exception of the status (404 NotFoundException, 409 "
-    "ConflictException …; DESIGN.md error shape); here every error says BadRequestException.",
+    "ConflictException …; docs/contract.md error-shape); here every error says BadRequestException.",
 )
 def _errors_all_named_bad_request(app: EmulatorApp) -> None:
     def transform(a: Answer) -> Answer:
@@ -83,7 +83,7 @@ def _errors_all_named_bad_request(app: EmulatorApp) -> None:
 @fault(
     "error_body_not_json",
     category="error shape",
-    breaks="An error answer is JSON and says so in Content-Type (DESIGN.md error shape); here "
+    breaks="An error answer is JSON and says so in Content-Type (docs/contract.md error-shape); here "
     "it is an HTML page.",
 )
 def _error_body_not_json(app: EmulatorApp) -> None:

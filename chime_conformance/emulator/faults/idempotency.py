@@ -15,7 +15,7 @@ from chime_conformance.emulator.models import IdentityBackend
     "client_request_token_ignored",
     category="idempotency",
     breaks="The same ClientRequestToken with the same parameters returns the same resource "
-    "(DESIGN.md idempotency); here every request creates a new one.",
+    "(docs/contract.md idempotency); here every request creates a new one.",
 )
 def _client_request_token_ignored(app: EmulatorApp) -> None:
     app.backend.wrap_rule(IdentityBackend, "replay", lambda backend, original: lambda *args: None)
@@ -25,7 +25,7 @@ def _client_request_token_ignored(app: EmulatorApp) -> None:
     "token_reuse_with_other_parameters_replays",
     category="idempotency",
     breaks="The same ClientRequestToken with other parameters is a 409 ConflictException "
-    "(DESIGN.md idempotency); here it returns the first request's resource.",
+    "(docs/contract.md idempotency); here it returns the first request's resource.",
 )
 def _token_reuse_with_other_parameters_replays(app: EmulatorApp) -> None:
     def wrapper(backend: IdentityBackend, original: Callable[..., Any]) -> Callable[..., Any]:

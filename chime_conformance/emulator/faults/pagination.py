@@ -29,7 +29,7 @@ def wrap_positions(
 @fault(
     "pagination_skips_an_item",
     category="pagination",
-    breaks="Following NextToken visits every item exactly once (DESIGN.md pagination); here "
+    breaks="Following NextToken visits every item exactly once (docs/contract.md pagination); here "
     "each later page loses its first item.",
 )
 def _pagination_skips_an_item(app: EmulatorApp) -> None:
@@ -46,7 +46,7 @@ def _pagination_skips_an_item(app: EmulatorApp) -> None:
 @fault(
     "pagination_repeats_an_item",
     category="pagination",
-    breaks="Following NextToken visits every item exactly once (DESIGN.md pagination); here "
+    breaks="Following NextToken visits every item exactly once (docs/contract.md pagination); here "
     "each later page starts again with the last item of the page before.",
 )
 def _pagination_repeats_an_item(app: EmulatorApp) -> None:
@@ -59,7 +59,7 @@ def _pagination_repeats_an_item(app: EmulatorApp) -> None:
 @fault(
     "pages_exceed_max_results",
     category="pagination",
-    breaks="A page never holds more than MaxResults items (DESIGN.md pagination); here it "
+    breaks="A page never holds more than MaxResults items (docs/contract.md pagination); here it "
     "holds one more.",
 )
 def _pages_exceed_max_results(app: EmulatorApp) -> None:
@@ -76,7 +76,7 @@ def _pages_exceed_max_results(app: EmulatorApp) -> None:
 @fault(
     "forged_next_token_accepted",
     category="pagination",
-    breaks="A NextToken the service did not issue is a 400 (DESIGN.md pagination); here it "
+    breaks="A NextToken the service did not issue is a 400 (docs/contract.md pagination); here it "
     "is read as the start of the list.",
 )
 def _forged_next_token_accepted(app: EmulatorApp) -> None:
@@ -95,7 +95,7 @@ def _forged_next_token_accepted(app: EmulatorApp) -> None:
 @fault(
     "next_token_on_last_page",
     category="pagination",
-    breaks="The last page carries no NextToken (DESIGN.md pagination); here it carries one, "
+    breaks="The last page carries no NextToken (docs/contract.md pagination); here it carries one, "
     "which leads to an empty page.",
 )
 def _next_token_on_last_page(app: EmulatorApp) -> None:
@@ -114,7 +114,7 @@ def _next_token_on_last_page(app: EmulatorApp) -> None:
 @fault(
     "list_accounts_drops_next_token",
     category="pagination",
-    breaks="A page that is not the last carries a NextToken (DESIGN.md pagination); here "
+    breaks="A page that is not the last carries a NextToken (docs/contract.md pagination); here "
     "ListAccounts never sends one, so a caller sees only the first page.",
 )
 def _list_accounts_drops_next_token(app: EmulatorApp) -> None:

@@ -50,7 +50,7 @@ def _null_for_absent_members(app: EmulatorApp) -> None:
 @fault(
     "timestamps_in_milliseconds",
     category="response shape",
-    breaks="Identity timestamps are epoch seconds (DESIGN.md timestamps); here milliseconds.",
+    breaks="Identity timestamps are epoch seconds (docs/contract.md timestamps); here milliseconds.",
 )
 def _timestamps_in_milliseconds(app: EmulatorApp) -> None:
     def transform(described: dict[str, Any]) -> None:
@@ -79,7 +79,7 @@ def _success_content_type_text_plain(app: EmulatorApp) -> None:
 @fault(
     "account_timestamps_as_epoch_numbers",
     category="response shape",
-    breaks="Accounts timestamps are ISO-8601 strings (DESIGN.md timestamps); here epoch numbers.",
+    breaks="Accounts timestamps are ISO-8601 strings (docs/contract.md timestamps); here epoch numbers.",
 )
 def _account_timestamps_as_epoch_numbers(app: EmulatorApp) -> None:
     def transform(account: dict[str, Any]) -> None:
@@ -94,7 +94,7 @@ def _account_timestamps_as_epoch_numbers(app: EmulatorApp) -> None:
 @fault(
     "last_updated_time_flickers",
     category="response shape",
-    breaks="An AppInstance's LastUpdatedTimestamp never goes back (DESIGN.md timestamps); here "
+    breaks="An AppInstance's LastUpdatedTimestamp never goes back (docs/contract.md timestamps); here "
     "every other DescribeAppInstance answers it as if the instance was never updated.",
 )
 def _last_updated_time_flickers(app: EmulatorApp) -> None:

@@ -30,7 +30,7 @@ def crash_when(app: EmulatorApp, crashes: Callable[[spec.Operation, dict[str, An
 @fault(
     "server_error_on_non_ascii",
     category="robustness",
-    breaks="No input makes the server fail (DESIGN.md validation: never 5xx); here a "
+    breaks="No input makes the server fail (docs/contract.md validation: never 5xx); here a "
     "non-ASCII character anywhere in the members is a 500.",
 )
 def _server_error_on_non_ascii(app: EmulatorApp) -> None:
@@ -40,7 +40,7 @@ def _server_error_on_non_ascii(app: EmulatorApp) -> None:
 @fault(
     "server_error_on_largest_page",
     category="robustness",
-    breaks="No input makes the server fail (DESIGN.md validation: never 5xx); here MaxResults "
+    breaks="No input makes the server fail (docs/contract.md validation: never 5xx); here MaxResults "
     "on its maximum is a 500.",
 )
 def _server_error_on_largest_page(app: EmulatorApp) -> None:
@@ -54,7 +54,7 @@ def _server_error_on_largest_page(app: EmulatorApp) -> None:
 @fault(
     "list_tags_server_error",
     category="robustness",
-    breaks="No request makes the server fail (DESIGN.md validation: never 5xx); here every "
+    breaks="No request makes the server fail (docs/contract.md validation: never 5xx); here every "
     "ListTagsForResource is a 500 ServiceFailureException.",
 )
 def _list_tags_server_error(app: EmulatorApp) -> None:

@@ -14,7 +14,7 @@ from chime_conformance.emulator.models import IdentityBackend
 @fault(
     "retention_settings_not_stored",
     category="settings",
-    breaks="GetAppInstanceRetentionSettings returns what was put (DESIGN.md settings); here "
+    breaks="GetAppInstanceRetentionSettings returns what was put (docs/contract.md settings); here "
     "the Put echoes the settings and forgets them.",
 )
 def _retention_settings_not_stored(app: EmulatorApp) -> None:
@@ -35,7 +35,7 @@ def _retention_settings_not_stored(app: EmulatorApp) -> None:
     "expiration_settings_never_cleared",
     category="settings",
     breaks="PutAppInstanceUserExpirationSettings without ExpirationSettings clears them "
-    "(DESIGN.md settings); here the old settings stay.",
+    "(docs/contract.md settings); here the old settings stay.",
 )
 def _expiration_settings_never_cleared(app: EmulatorApp) -> None:
     def wrapper(backend: IdentityBackend, original: Callable[..., Any]) -> Callable[..., Any]:

@@ -22,7 +22,7 @@ from chime_conformance.emulator.models import IdentityBackend
     "create_answers_200",
     category="status codes",
     breaks="Create* (and CreateAppInstanceAdmin, RegisterAppInstanceUserEndpoint, CreateAccount) "
-    "succeed with 201 (DESIGN.md success codes); here with 200.",
+    "succeed with 201 (docs/contract.md success-codes); here with 200.",
 )
 def _create_answers_200(app: EmulatorApp) -> None:
     app.hooks.filter_answers(lambda exchange, a: replace(a, status=200) if a.status == 201 else a)
@@ -32,7 +32,7 @@ def _create_answers_200(app: EmulatorApp) -> None:
     "delete_answers_200",
     category="status codes",
     breaks="Delete*, Deregister*, TagResource and UntagResource succeed with 204 and no body "
-    "(DESIGN.md success codes); here with 200 and {}.",
+    "(docs/contract.md success-codes); here with 200 and {}.",
 )
 def _delete_answers_200(app: EmulatorApp) -> None:
     app.hooks.filter_answers(lambda exchange, a: Answer.json(200, {}) if a.status == 204 else a)
@@ -42,7 +42,7 @@ def _delete_answers_200(app: EmulatorApp) -> None:
     "duplicate_user_answers_400",
     category="status codes",
     breaks="CreateAppInstanceUser with a taken AppInstanceUserId is a 409 ConflictException "
-    "(DESIGN.md duplicates); here a 400 BadRequestException.",
+    "(docs/contract.md duplicates); here a 400 BadRequestException.",
 )
 def _duplicate_user_answers_400(app: EmulatorApp) -> None:
     def wrapper(backend: IdentityBackend, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,7 +61,7 @@ def _duplicate_user_answers_400(app: EmulatorApp) -> None:
     "missing_resource_answers_200",
     category="status codes",
     breaks="A request about a missing or deleted resource is a 404 NotFoundException "
-    "(DESIGN.md missing resource); here it succeeds with an empty answer.",
+    "(docs/contract.md missing-resource); here it succeeds with an empty answer.",
 )
 def _missing_resource_answers_200(app: EmulatorApp) -> None:
     def wrapper(original: Dispatch) -> Dispatch:

@@ -14,7 +14,7 @@ from chime_conformance.emulator.models import IdentityBackend
 @fault(
     "tag_resource_replaces_tags",
     category="tags",
-    breaks="TagResource merges: other keys stay, the same key overwrites (DESIGN.md tags); "
+    breaks="TagResource merges: other keys stay, the same key overwrites (docs/contract.md tags); "
     "here it replaces all tags.",
 )
 def _tag_resource_replaces_tags(app: EmulatorApp) -> None:
@@ -31,7 +31,7 @@ def _tag_resource_replaces_tags(app: EmulatorApp) -> None:
 @fault(
     "create_tags_dropped",
     category="tags",
-    breaks="Tags given to CreateAppInstance are stored (DESIGN.md tags); here they are dropped.",
+    breaks="Tags given to CreateAppInstance are stored (docs/contract.md tags); here they are dropped.",
 )
 def _create_tags_dropped(app: EmulatorApp) -> None:
     app.backend.wrap_rule(
@@ -46,7 +46,7 @@ def _create_tags_dropped(app: EmulatorApp) -> None:
 @fault(
     "untag_ignored",
     category="tags",
-    breaks="UntagResource removes the keys (DESIGN.md tags); here it answers 204 and keeps them.",
+    breaks="UntagResource removes the keys (docs/contract.md tags); here it answers 204 and keeps them.",
 )
 def _untag_ignored(app: EmulatorApp) -> None:
     app.backend.wrap_rule(
@@ -59,7 +59,7 @@ def _untag_ignored(app: EmulatorApp) -> None:
 @fault(
     "tag_limit_unenforced",
     category="tags",
-    breaks="A resource holds at most 50 tags (DESIGN.md tags); here a 51st is accepted.",
+    breaks="A resource holds at most 50 tags (docs/contract.md tags); here a 51st is accepted.",
 )
 def _tag_limit_unenforced(app: EmulatorApp) -> None:
     def wrapper(backend: IdentityBackend, original: Callable[..., Any]) -> Callable[..., Any]:

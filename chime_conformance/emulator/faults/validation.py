@@ -87,7 +87,7 @@ def _register_unenforced(rule: str, name: str, sentence: str) -> None:
         name,
         category="validation",
         breaks=f"A value that breaks its {rule} constraint is refused with 400 BadRequestException "
-        f"(DESIGN.md validation); here {sentence} is accepted.",
+        f"(docs/contract.md validation); here {sentence} is accepted.",
     )(lambda app: accept_when_only(app, rule))
 
 
@@ -125,7 +125,7 @@ def _min_length_exclusive(app: EmulatorApp) -> None:
 @fault(
     "maximum_exclusive",
     category="validation",
-    breaks="MaxResults equal to its maximum (50; accounts 200) is valid (DESIGN.md pagination); "
+    breaks="MaxResults equal to its maximum (50; accounts 200) is valid (docs/contract.md pagination); "
     "here it is refused with 400.",
 )
 def _maximum_exclusive(app: EmulatorApp) -> None:
