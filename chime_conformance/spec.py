@@ -493,7 +493,7 @@ def _parse_body(body: bytes, content_type: str | None) -> tuple[dict[str, Any], 
         ]
     if not isinstance(document, dict):
         return {}, [_wire_violation("(body)", "type", "the request body must be a JSON object")]
-    if _depth(document) > MAX_JSON_DEPTH:
+    if nesting_depth(document) > MAX_JSON_DEPTH:
         return {}, [
             _wire_violation(
                 "(body)", "depth", f"the request body nests deeper than {MAX_JSON_DEPTH} levels"
@@ -510,8 +510,8 @@ def _short(error: Exception) -> str:
     return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
 
 
-def _depth(value: Any) -> int:
-    # iterative, so a hostile body cannot exhaust the stack
+def nesting_depth(value: Any) -> int:
+    """How deep ``value`` nests (iterative: a hostile document cannot exhaust the stack)."""
     deepest, stack = 0, [(value, 1)]
     while stack:
         node, level = stack.pop()

@@ -22,6 +22,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from chime_conformance.emulator.models import AccountsBackend, EmulatorBackend, IdentityBackend
 from chime_conformance.emulator.pagination import PageTokens
+from chime_conformance.spec import nesting_depth
 
 # deeper than any record the API can create (request bodies stop at 64 levels)
 MAX_STATE_DEPTH = 100
@@ -79,19 +80,6 @@ def save_state(backend: EmulatorBackend, path: Path) -> None:
 def one_line(error: BaseException) -> str:
     text = str(error).splitlines()[0][:200] if str(error) else ""
     return text or type(error).__name__
-
-
-def nesting_depth(value: Any) -> int:
-    """How deep ``value`` nests (iterative: a hostile file cannot exhaust the stack)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        children = (
-            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        )
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return deepest
 
 
 # --------------------------------------------------------------------------

@@ -40,10 +40,10 @@ from chime_conformance.emulator.state import (
     MAX_STATE_DEPTH,
     StateFileError,
     check_records,
-    nesting_depth,
     one_line,
     record_tables,
 )
+from chime_conformance.spec import nesting_depth
 
 STORE_FORMAT = "chime-emulator-store/1"
 Scope = tuple[str, str, str]  # ("identity" | "accounts", account id, region)
