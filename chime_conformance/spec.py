@@ -466,13 +466,10 @@ def parse_request(
     return members, violations_of(op, members)
 
 
-# RFC 8259 whitespace only: Python's bytes.strip() would also take a form feed
-# or vertical tab for "no body" and let a body that is not JSON through.
-JSON_WHITESPACE = b" \t\n\r"
-
-
 def _parse_body(body: bytes, content_type: str | None) -> tuple[dict[str, Any], list[Violation]]:
-    if not body.strip(JSON_WHITESPACE):
+    # Only an absent body is "no members": a body of whitespace (form feeds
+    # included, which bytes.strip() would also drop) is not a JSON text (RFC 8259).
+    if not body:
         return {}, []
     media_type = (content_type or "application/json").split(";")[0].strip().lower()
     if media_type not in JSON_CONTENT_TYPES:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import _settings as hypothesis_settings_module
 
 from chime_conformance.emulator.server import running_emulator
 
@@ -63,6 +64,10 @@ def test_a_foreign_project_runs_unchanged_with_the_plugin_installed(
     pytester.makepyfile(test_foreign=FOREIGN_TEST)
     monkeypatch.setenv("EXPECTED_MAX_EXAMPLES", str(examples))
     monkeypatch.setenv("EXPECTED_PROFILE", profile)
+    # Hypothesis itself loads a project's `ci` profile when it sees a CI
+    # environment (CI=true in .ci/run): that is Hypothesis, not this plugin
+    for variable in getattr(hypothesis_settings_module, "_CI_VARS", {"CI": None}):
+        monkeypatch.delenv(variable, raising=False)
     # settings that would stop a suite run at once must not touch this one
     monkeypatch.setenv("CHIME_CONFORMANCE_TARGET_URL", "https://chime.example.com")
     monkeypatch.setenv("CHIME_CONFORMANCE_OPERATIONS", "NoSuchOperation")
