@@ -21,6 +21,13 @@ def verifier_like(app: EmulatorApp, kind: type[SigV4Verifier], region: str | Non
     return kind(credentials, region or app.config.region, clock=app.clock)
 
 
+def verify_with(app: EmulatorApp, kind: type[SigV4Verifier]) -> None:
+    """Serve ``app`` with a verifier of class ``kind`` (one broken SigV4 rule)
+    in place of its own."""
+    replacement = verifier_like(app, kind)
+    app.hooks.wrap_verify(lambda verify: replacement.verify)
+
+
 @fault(
     "unsigned_requests_accepted",
     category="auth",
@@ -48,8 +55,7 @@ class _SignatureNotCompared(SigV4Verifier):
     "(docs/contract.md auth); here any signature of a known key is accepted.",
 )
 def _signatures_not_compared(app: EmulatorApp) -> None:
-    lenient = verifier_like(app, _SignatureNotCompared)
-    app.hooks.wrap_verify(lambda verify: lenient.verify)
+    verify_with(app, _SignatureNotCompared)
 
 
 @fault(
@@ -85,8 +91,7 @@ class _FreshnessNotChecked(SigV4Verifier):
     "(docs/contract.md auth, SigV4); here it is served.",
 )
 def _stale_signatures_accepted(app: EmulatorApp) -> None:
-    lenient = verifier_like(app, _FreshnessNotChecked)
-    app.hooks.wrap_verify(lambda verify: lenient.verify)
+    verify_with(app, _FreshnessNotChecked)
 
 
 class _AnySessionToken(SigV4Verifier):
@@ -101,8 +106,7 @@ class _AnySessionToken(SigV4Verifier):
     "UnrecognizedClientException (docs/contract.md session-token); here any token is accepted.",
 )
 def _session_tokens_not_verified(app: EmulatorApp) -> None:
-    lenient = verifier_like(app, _AnySessionToken)
-    app.hooks.wrap_verify(lambda verify: lenient.verify)
+    verify_with(app, _AnySessionToken)
 
 
 class _PresignedUnsigned(SigV4Verifier):
@@ -117,8 +121,7 @@ class _PresignedUnsigned(SigV4Verifier):
     "(docs/contract.md presigned); here it counts as unsigned.",
 )
 def _presigned_requests_unsigned(app: EmulatorApp) -> None:
-    strict = verifier_like(app, _PresignedUnsigned)
-    app.hooks.wrap_verify(lambda verify: strict.verify)
+    verify_with(app, _PresignedUnsigned)
 
 
 class _ExpiryIgnored(SigV4Verifier):
@@ -133,8 +136,7 @@ class _ExpiryIgnored(SigV4Verifier):
     "(docs/contract.md presigned); here it is served forever.",
 )
 def _presigned_expiry_ignored(app: EmulatorApp) -> None:
-    lenient = verifier_like(app, _ExpiryIgnored)
-    app.hooks.wrap_verify(lambda verify: lenient.verify)
+    verify_with(app, _ExpiryIgnored)
 
 
 class _CanonicalUriEncodedOnce(SigV4Verifier):
@@ -153,5 +155,4 @@ class _CanonicalUriEncodedOnce(SigV4Verifier):
     "over an ARN path label does not match.",
 )
 def _canonical_uri_encoded_once(app: EmulatorApp) -> None:
-    strict = verifier_like(app, _CanonicalUriEncodedOnce)
-    app.hooks.wrap_verify(lambda verify: strict.verify)
+    verify_with(app, _CanonicalUriEncodedOnce)
