@@ -81,6 +81,12 @@ OPTIONS: dict[str, tuple[str, str, str]] = {
         "retries of a request answered 429/503 or dropped (default: 3); a test still "
         "throttled after them gets the verdict 'throttled', not a failure",
     ),
+    "deletion_window": (
+        "--deletion-window",
+        "CHIME_CONFORMANCE_DELETION_WINDOW",
+        "seconds a deleted resource may still read back before the delete or its cascade "
+        "counts as broken (default: 20; the real service cascades asynchronously)",
+    ),
     "max_retry_wait": (
         "--max-retry-wait",
         "CHIME_CONFORMANCE_MAX_RETRY_WAIT",

@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_REGION = "us-east-1"
+# How long a deletion may take to show: the real service cascades asynchronously.
+DEFAULT_DELETION_WINDOW = 20.0
 # RFC 6761 reserves these names; they never resolve to AWS.
 TEST_HOST_SUFFIXES = (".localhost", ".test")
 
@@ -38,6 +40,8 @@ class SuiteConfig:
     report_dir: Path
     run_id: str
     reference_url: str | None = None  # a second target answering the same requests
+    # seconds a deleted resource may still read back (--deletion-window)
+    deletion_window: float = DEFAULT_DELETION_WINDOW
 
     @property
     def embedded(self) -> bool:
@@ -64,9 +68,24 @@ def build_config(values: Mapping[str, object], *, run_id: str | None = None) -> 
         report_dir=Path(str(values.get("report_dir") or "reports")),
         run_id=run_id or new_run_id(),
         reference_url=reference,
+        deletion_window=_deletion_window(values.get("deletion_window")),
     )
     refuse_live_without_consent(config)
     return config
+
+
+def _deletion_window(value: object) -> float:
+    if value in (None, ""):
+        return DEFAULT_DELETION_WINDOW
+    try:
+        seconds = float(str(value))
+    except ValueError:
+        seconds = float("nan")
+    if not 0 <= seconds <= 3600:  # NaN fails too
+        raise ConfigurationError(
+            f"--deletion-window must be a number of seconds from 0 to 3600, got {value!r}"
+        )
+    return seconds
 
 
 def _url_or_none(value: object, option: str) -> str | None:

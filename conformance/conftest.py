@@ -75,4 +75,9 @@ def targets(chime_client: ChimeClient, reference: Reference | None) -> Targets:
 @pytest.fixture
 def scenario(chime_client: ChimeClient, verifier: Verifier, chime_config: SuiteConfig) -> Scenario:
     """A multi-step conversation with the target, every answer checked."""
-    return Scenario(chime_client, verifier, strict=chime_config.strict)
+    return Scenario(
+        chime_client,
+        verifier,
+        strict=chime_config.strict,
+        deletion_window=chime_config.deletion_window,
+    )

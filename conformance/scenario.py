@@ -14,20 +14,29 @@ from typing import Any
 
 from chime_conformance import checks, spec
 from chime_conformance.client import ChimeClient, Exchange
+from chime_conformance.target import DEFAULT_DELETION_WINDOW
 from chime_conformance.verdicts import Verifier
 
-# How long a deletion may take to show (the real service cascades asynchronously).
-EVENTUAL_SECONDS = 20.0
+# How often a deleted resource is read again while the deletion window lasts.
 POLL_SECONDS = 0.25
 
 
 class Scenario:
     """One test's conversation with the target."""
 
-    def __init__(self, client: ChimeClient, verifier: Verifier, *, strict: bool = False) -> None:
+    def __init__(
+        self,
+        client: ChimeClient,
+        verifier: Verifier,
+        *,
+        strict: bool = False,
+        deletion_window: float = DEFAULT_DELETION_WINDOW,
+    ) -> None:
         self.client = client
         self.verifier = verifier
         self.strict = strict
+        # seconds a deleted resource may still read back (--deletion-window)
+        self.deletion_window = deletion_window
 
     def call(
         self, operation: str, members: Mapping[str, Any], *, resource: str = "present"
@@ -113,8 +122,9 @@ class Scenario:
     def gone(
         self, operation: str, members: Mapping[str, Any], *, check: checks.DeclaredCheck, what: str
     ) -> Exchange:
-        """Poll ``operation`` (bounded) until it reports the resource missing."""
-        deadline = time.monotonic() + EVENTUAL_SECONDS
+        """Poll ``operation`` (for at most the deletion window) until it reports
+        the resource missing."""
+        deadline = time.monotonic() + self.deletion_window
         while True:
             exchange = self.client.call(operation, dict(members))
             missing = exchange.status in checks.missing_resource_statuses(self.strict)
@@ -129,7 +139,7 @@ class Scenario:
             check=check,
             fact=f"{what} is unreadable after its deletion (docs/contract.md cascade/missing resource)",
             received=exchange.status,
-            documented=f"404 within {EVENTUAL_SECONDS:.0f} s",
+            documented=f"404 within {self.deletion_window:g} s",
         )
         self.verifier.verify(exchange, checks.Expectation.valid_input(resource="absent"))
         return exchange

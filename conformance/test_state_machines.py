@@ -36,6 +36,7 @@ def machine_context(
         verifier=verifier,
         run_id=chime_config.run_id,
         strict=chime_config.strict,
+        deletion_window=chime_config.deletion_window,
         worker=chime_name_scope,
         events=chime_events,  # rule counts, for the report
     )

@@ -55,6 +55,9 @@ CLEAN_CI = "clean/ci"
 # takes tens of seconds of requests and proves nothing more here). The
 # subprocesses load this module as a plugin (-p) to have it registered.
 MUTATION_PROFILE = "ci-no-shrink"
+# The emulator deletes at once, so a delete it never performs need not be
+# awaited for the real service's 20 s (--deletion-window): a second shows it.
+DELETION_WINDOW = "1"
 THIS_PLUGIN = "tests.test_mutation"
 
 
@@ -144,6 +147,8 @@ def _run_pytest(slice_: Slice, url: str, workdir: Path) -> SliceRun:
         slice_.profile,
         "--hypothesis-seed",
         str(slice_.seed),
+        "--deletion-window",
+        DELETION_WINDOW,
         "--report-dir",
         str(workdir / "report"),
         "-p",

@@ -157,14 +157,22 @@ def test_a_bad_transport_setting_is_one_sentence(values: dict[str, str], message
         TransportSettings.from_values(values)
 
 
-def test_a_bad_timeout_is_a_usage_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "sentence"),
+    [
+        ("--read-timeout", "soon", "--read-timeout must be a number"),
+        ("--deletion-window", "-1", "--deletion-window must be a number of seconds from 0"),
+        ("--deletion-window", "nan", "--deletion-window must be a number of seconds from 0"),
+    ],
+)
+def test_a_bad_timeout_is_a_usage_error(option: str, value: str, sentence: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "conformance", "--read-timeout", "soon",
+        [sys.executable, "-m", "pytest", "conformance", option, value,
          "--collect-only", "-q", "-p", "no:cacheprovider"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 4, done.stdout + done.stderr
-    assert "--read-timeout must be a number" in done.stderr
+    assert sentence in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -189,3 +197,50 @@ def test_run_events_survive_the_trip_from_a_worker_to_the_controller(tmp_path: P
     assert summary["throttled"][0]["status"] == 503
     assert summary["leftovers"][0]["arn"] == "arn:aws:chime:…"
     assert summary["rule_counts"] == {"M": {"a": 1, "b": 1}}
+
+
+class CountingClient:
+    """A client that counts the calls of each operation."""
+
+    def __init__(self, url: str) -> None:
+        from collections import Counter
+
+        from chime_conformance.client import ChimeClient
+
+        self.inner = ChimeClient(url)
+        self.calls: Counter[str] = Counter()
+
+    def call(self, operation: str, members: dict[str, Any]) -> Any:
+        self.calls[operation] += 1
+        return self.inner.call(operation, members)
+
+
+@pytest.mark.parametrize(("window", "reads"), [(0.0, 1), (0.6, 2)])
+def test_a_resource_still_readable_is_polled_for_the_deletion_window(
+    window: float, reads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--deletion-window bounds the wait for a delete to show: no wait at 0,
+    polls every POLL_SECONDS until the window ends (a count, not a timing)."""
+    from chime_conformance import checks
+    from chime_conformance.results import ResultLog
+    from chime_conformance.verdicts import ContractBroken, Verifier
+    from conformance import scenario as scenario_module
+
+    monkeypatch.setattr(scenario_module, "POLL_SECONDS", 0.25)
+    with running_emulator() as emulator:
+        client = CountingClient(emulator.url)
+        results = ResultLog()
+        verifier = Verifier(results=results, test_id="window", account_id="123456789012")
+        talk = scenario_module.Scenario(client, verifier, deletion_window=window)  # type: ignore[arg-type]
+        account = talk.ok("CreateAccount", {"Name": "still-here"})["Account"]
+        with pytest.raises(ContractBroken) as broken:
+            talk.gone(
+                "GetAccount",
+                {"AccountId": account["AccountId"]},
+                check=checks.DELETE_IS_FINAL,
+                what="the account",
+            )
+    assert f"404 within {window:g} s" in str(broken.value)
+    assert reads <= client.calls["GetAccount"] <= 2 * reads + 1
+    failed = [r.check for r in results.records() if r.outcome == "fail"]
+    assert failed == ["delete_is_final"]

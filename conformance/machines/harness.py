@@ -25,6 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 from chime_conformance import checks
 from chime_conformance.client import ChimeClient, Exchange
 from chime_conformance.run_events import RunEvents
+from chime_conformance.target import DEFAULT_DELETION_WINDOW
 from chime_conformance.verdicts import ContractBroken, Verifier
 
 from .. import scenario
@@ -46,6 +47,8 @@ class MachineContext:
     verifier: Verifier
     run_id: str
     strict: bool = False
+    # seconds a deleted resource may still read back (--deletion-window)
+    deletion_window: float = DEFAULT_DELETION_WINDOW
     worker: str = "main"  # the xdist worker: workers share the run id
     names: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
     # the size of each global list at its last walk, shared by the examples of a test
@@ -304,7 +307,12 @@ class Machine(RuleBasedStateMachine):
             log=self.log,
         )
         client = RecordingClient(self.context.client, self.log)
-        self.scenario = Scenario(client, self.verifier, strict=self.context.strict)  # type: ignore[arg-type]
+        self.scenario = Scenario(
+            client,  # type: ignore[arg-type]
+            self.verifier,
+            strict=self.context.strict,
+            deletion_window=self.context.deletion_window,
+        )
         self.page_size = 1
 
     # -- names -----------------------------------------------------------------
@@ -368,7 +376,7 @@ class Machine(RuleBasedStateMachine):
     ) -> None:
         """Poll (bounded: the real service deletes asynchronously) until the
         resource is reported missing."""
-        deadline = time.monotonic() + scenario.EVENTUAL_SECONDS
+        deadline = time.monotonic() + self.context.deletion_window
         while True:
             exchange = self.scenario.client.call(operation, members)
             if exchange.status in self._missing_statuses() or time.monotonic() >= deadline:
@@ -377,7 +385,7 @@ class Machine(RuleBasedStateMachine):
         self._reported_missing(
             exchange,
             check=check,
-            what=f"{what} is unreadable within {scenario.EVENTUAL_SECONDS:g} s",
+            what=f"{what} is unreadable within {self.context.deletion_window:g} s",
         )
 
     def _missing_statuses(self) -> tuple[int, ...]:
