@@ -16,16 +16,21 @@ whole suite, keeps the file within its budget on 2 cores; the whole suite runs
 in the ``conformance`` tox env.
 
 Runs go ``CHIME_MUTATION_JOBS`` (default: the number of CPUs, at most 4) at a
-time; each is a pytest subprocess against its own emulator.
+time, each against its own emulator. Each is a pytest session of its own,
+forked by one of ``JOBS`` fork servers (tests/pytest_forkserver.py) that
+imported pytest and the suite once: most slices are a few tests that run in a
+fraction of a second, which a fresh interpreter would spend again on imports.
+Under xdist the module stays on one worker (``--dist loadfile``, tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import re
-import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -41,6 +46,7 @@ from hypothesis import Phase, settings
 from chime_conformance.emulator.faults import FAULTS, FAULTS_HEADER, Fault
 from chime_conformance.emulator.server import running_emulator
 from tests.fault_catalogue import CATALOGUE, Catch
+from tests.pytest_forkserver import ForkServer
 
 pytestmark = pytest.mark.slow
 
@@ -124,22 +130,33 @@ def slices_for(fault_names: Sequence[str], seeds: Sequence[int], *, clean_ci: bo
     return clean + mutants  # the long clean runs first: they pack better
 
 
-def run(slice_: Slice, workdir: Path) -> SliceRun:
+def run(slice_: Slice, workdir: Path, servers: queue.Queue[ForkServer]) -> SliceRun:
     """Run ``slice_`` against its own emulator (in this process: it starts in
-    milliseconds and idles while the suite generates); read its results.json."""
+    milliseconds and idles while the suite generates), in a session of one of
+    ``servers``; read its results.json."""
     workdir.mkdir(parents=True, exist_ok=True)
-    with running_emulator(faults=slice_.faults, allow_faults=bool(slice_.faults)) as emulator:
-        answered = requests.get(f"{emulator.url}/_emulator/health", timeout=10)
-        announced = answered.headers.get(FAULTS_HEADER, "")
-        assert announced == ",".join(slice_.faults), f"{FAULTS_HEADER}: {announced!r}"
-        return _run_pytest(slice_, emulator.url, workdir)
+    server = servers.get()
+    overdue = threading.Timer(RUN_TIMEOUT, server.kill)
+    overdue.start()
+    try:
+        with running_emulator(faults=slice_.faults, allow_faults=bool(slice_.faults)) as emulator:
+            answered = requests.get(f"{emulator.url}/_emulator/health", timeout=10)
+            announced = answered.headers.get(FAULTS_HEADER, "")
+            assert announced == ",".join(slice_.faults), f"{FAULTS_HEADER}: {announced!r}"
+            return _run_pytest(slice_, emulator.url, workdir, server)
+    except RuntimeError as ended:  # killed when overdue, or it crashed
+        outcome = SliceRun(slice_, returncode=-1, summary=str(ended))
+        outcome.output = f"slice {slice_.label} did not finish within {RUN_TIMEOUT} s: {ended}"
+        server.close()
+        server = ForkServer()  # a fresh one for the next slice
+        return outcome
+    finally:
+        overdue.cancel()
+        servers.put(server)
 
 
-def _run_pytest(slice_: Slice, url: str, workdir: Path) -> SliceRun:
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
+def _run_pytest(slice_: Slice, url: str, workdir: Path, server: ForkServer) -> SliceRun:
+    args = [
         *slice_.args,
         "--target-url",
         url,
@@ -161,15 +178,16 @@ def _run_pytest(slice_: Slice, url: str, workdir: Path) -> SliceRun:
     started = time.monotonic()
     first_failure = None
     lines: list[str] = []
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert process.stdout is not None
-    for line in process.stdout:  # -v: one line per test, as it finishes
+    output = server.run(args)
+    while True:
+        try:
+            line = next(output)  # -v: one line per test, as it finishes
+        except StopIteration as end:
+            returncode = end.value
+            break
         lines.append(line)
         if first_failure is None and re.search(r" (FAILED|ERROR)\b", line):
             first_failure = time.monotonic() - started
-    returncode = process.wait(timeout=RUN_TIMEOUT)
     outcome = SliceRun(slice_, returncode, first_failure=first_failure)
     outcome.wall = time.monotonic() - started
     outcome.output = "".join(lines[-60:])
@@ -212,9 +230,16 @@ def runs(
     plan = selected_plan(request)
     root = tmp_path_factory.mktemp("mutation")
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        done = pool.map(lambda s: run(s, root / s.label.replace("/", "-")), plan)
-        results = {outcome.slice.label: outcome for outcome in done}
+    servers: queue.Queue[ForkServer] = queue.Queue()
+    for _ in range(JOBS):
+        servers.put(ForkServer())
+    try:
+        with ThreadPoolExecutor(max_workers=JOBS) as pool:
+            done = pool.map(lambda s: run(s, root / s.label.replace("/", "-"), servers), plan)
+            results = {outcome.slice.label: outcome for outcome in done}
+    finally:
+        while not servers.empty():
+            servers.get().close()
     results["(wall)"] = SliceRun(Slice("(wall)", ()), 0, wall=time.monotonic() - started)
     yield results
 
