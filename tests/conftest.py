@@ -14,8 +14,8 @@ def pytest_configure(config: pytest.Config) -> None:
     loadfile``): the mutation matrix runs its slices from one module-scoped
     fixture, which ``--dist load`` (what ``-n`` means alone) would have every
     worker run in full, and other files' module fixtures (emulators, shard
-    runs) would be set up once per worker. (``xdist_group`` would be finer, but
-    xdist 3.8 cannot label the groups of pytest 9's node ids.)"""
+    runs) would be set up once per worker. (xdist keys this by node id, which
+    must be unique: pyproject's pytest pin, tests/test_sharding.py.)"""
     if getattr(config.option, "numprocesses", None) and config.option.dist in ("no", "load"):
         config.option.dist = "loadfile"
 

@@ -1,6 +1,7 @@
 """A pytest plugin for tests/test_sharding.py: writes the id of every test
 collected, before ``--shard`` splits them, to ``$CHIME_SHARD_PROBE.all``, and of
-those that stayed in this shard to ``$CHIME_SHARD_PROBE``, one per line."""
+those that stayed in this shard to ``$CHIME_SHARD_PROBE``, one per line (and
+pytest's own node ids of the whole collection to ``$CHIME_SHARD_PROBE.nodeids``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ def _write(suffix: str, items: list[pytest.Item]) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     _write(".all", items)
+    raw = "\n".join(item.nodeid for item in items) + "\n"
+    Path(os.environ["CHIME_SHARD_PROBE"] + ".nodeids").write_text(raw, "utf-8")
 
 
 @pytest.hookimpl(trylast=True)

@@ -439,11 +439,9 @@ def test_after_a_dead_target_later_calls_fail_at_once(server: ScriptedServer) ->
     client = make_client(server.url, timeouts=Timeouts(connect=1.0, read=0.2))
     with pytest.raises(RequestTimedOut):
         client.call("ListAppInstances", {})
-    started = time.monotonic()
     with pytest.raises(TargetGone, match=r"within 0\.2 s"):
         client.call("ListAppInstances", {})
-    assert time.monotonic() - started < 0.1
-    assert len(server.received) == 1
+    assert len(server.received) == 1  # at once: the second call never reached the server
 
 
 def test_connection_reset_is_retried(server: ScriptedServer) -> None:

@@ -141,6 +141,12 @@ def test_every_test_of_the_full_collection_is_in_exactly_one_shard(tmp_path: Pat
     assert len(wholes) == 1  # three processes collected the same suite
     every = wholes.pop().splitlines()
     assert len(every) > 500 and len(set(every)) == len(every)  # ids are unique
+    nodeids = Path(f"{outputs[1]}.nodeids").read_text().splitlines()
+    shared = sorted({n for n in nodeids if nodeids.count(n) > 1})
+    assert not shared, (
+        f"{len(shared)} node ids name several tests ({shared[:3]}): xdist's --dist "
+        "loadfile (tests/conftest.py) would run one of each; see pyproject's pytest pin"
+    )
     shards = [output.read_text().splitlines() for output in outputs.values()]
     assert sorted(i for shard in shards for i in shard) == sorted(every)  # each once, none lost
     assert all(len(shard) > len(every) / SHARDS / 2 for shard in shards)  # roughly even
