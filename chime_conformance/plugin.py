@@ -99,6 +99,12 @@ FLAGS: dict[str, tuple[str, str, str]] = {
         "CHIME_CONFORMANCE_ALLOW_LIVE",
         "allow a target that is not loopback",
     ),
+    "no_shrink": (
+        "--no-shrink",
+        "CHIME_CONFORMANCE_NO_SHRINK",
+        "report each failure with the first example that showed it, not a minimized one "
+        "(much faster against an endpoint that fails often)",
+    ),
 }
 # `--strict` is pytest's own flag (strict markers, config, xfail); the suite
 # reads it too, so one flag means "strict about everything". Env fallback:
@@ -259,9 +265,23 @@ def use_suite_profile(config: pytest.Config, shards: int = 1) -> None:
     asked = config.getoption("hypothesis_profile", None) or "default"
     config.stash[PROFILE_KEY] = asked
     name = SUITE_PROFILES.get(asked, asked)
+    if config.getoption("chime_no_shrink", False) or _env_flag(FLAGS["no_shrink"][1]):
+        name = register_no_shrink_profile(name)
     if hasattr(config.option, "hypothesis_profile"):
         config.option.hypothesis_profile = name
     settings.load_profile(name)
+
+
+def register_no_shrink_profile(name: str) -> str:
+    """``name`` without the shrink phase (``--no-shrink``): the same examples in
+    the same order, each failure reported with the example that first showed
+    it. Returns the new profile's name."""
+    from hypothesis import Phase, settings
+
+    parent = settings.get_profile(name)
+    phases = tuple(p for p in parent.phases if p not in (Phase.shrink, Phase.explain))
+    settings.register_profile(f"{name}-no-shrink", parent=parent, phases=phases)
+    return f"{name}-no-shrink"
 
 
 def register_hypothesis_profiles(shards: int = 1) -> None:

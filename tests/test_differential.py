@@ -81,7 +81,7 @@ def test_each_kind_of_disagreement_is_named(ours, theirs, what):
 def run_differential(target: str, reference: str, report_dir: Path, selection: str) -> dict:
     command = [
         sys.executable, "-m", "pytest", str(REPO / "conformance"), "-p", "no:cacheprovider",
-        "--hypothesis-profile", "ci", "-k", selection,
+        "--hypothesis-profile", "ci", "--no-shrink", "-k", selection,
         "--target-url", target, "--reference-url", reference, "--report-dir", str(report_dir),
     ]  # fmt: skip
     subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)

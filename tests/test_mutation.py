@@ -41,7 +41,6 @@ from typing import Any
 
 import pytest
 import requests
-from hypothesis import Phase, settings
 
 from chime_conformance.emulator.faults import FAULTS, FAULTS_HEADER, Fault
 from chime_conformance.emulator.server import running_emulator
@@ -56,26 +55,12 @@ CLEAN_SEEDS = (1, 2, 3)
 JOBS = int(os.environ.get("CHIME_MUTATION_JOBS") or min(4, os.cpu_count() or 1))
 RUN_TIMEOUT = 300  # seconds: one slice, even on a slow machine
 CLEAN_CI = "clean/ci"
-# The ci profile without its shrink phase: the same examples, in the same
-# order, but a failure is reported as found instead of being minimized (which
-# takes tens of seconds of requests and proves nothing more here). The
-# subprocesses load this module as a plugin (-p) to have it registered.
-MUTATION_PROFILE = "ci-no-shrink"
+# Mutant slices run the ci profile with --no-shrink: the same examples, in the
+# same order, but a failure is reported as found instead of being minimized
+# (which takes tens of seconds of requests and proves nothing more here).
 # The emulator deletes at once, so a delete it never performs need not be
 # awaited for the real service's 20 s (--deletion-window): a second shows it.
 DELETION_WINDOW = "1"
-THIS_PLUGIN = "tests.test_mutation"
-
-
-def register_mutation_profile() -> None:
-    from chime_conformance.plugin import register_hypothesis_profiles
-
-    register_hypothesis_profiles()
-    phases = tuple(phase for phase in Phase if phase is not Phase.shrink)
-    settings.register_profile(MUTATION_PROFILE, parent=settings.get_profile("ci"), phases=phases)
-
-
-register_mutation_profile()
 
 # the faults a slice of the suite must catch (the catalogue's entries with a slice)
 SUITE_FAULTS = sorted(name for name, catch in CATALOGUE.items() if catch.tests)
@@ -83,14 +68,16 @@ SUITE_FAULTS = sorted(name for name, catch in CATALOGUE.items() if catch.tests)
 
 @dataclass(frozen=True)
 class Slice:
-    """What one run executes: pytest arguments, a profile and a seed, and the
-    faults (none: the clean emulator) the emulator is started with."""
+    """What one run executes: pytest arguments, a profile and a seed, whether
+    failures are minimized, and the faults (none: the clean emulator) the
+    emulator is started with."""
 
     label: str
     args: tuple[str, ...]
     profile: str = "ci"
     seed: int = MUTATION_SEED
     faults: tuple[str, ...] = ()
+    shrink: bool = True
 
 
 @dataclass
@@ -124,7 +111,7 @@ def slices_for(fault_names: Sequence[str], seeds: Sequence[int], *, clean_ci: bo
     clean = [Slice(CLEAN_CI, union)] if clean_ci else []
     clean += [Slice(f"clean/default/{seed}", union, "default", seed) for seed in seeds]
     mutants = [
-        Slice(name, tuple(CATALOGUE[name].pytest_args()), MUTATION_PROFILE, faults=(name,))
+        Slice(name, tuple(CATALOGUE[name].pytest_args()), faults=(name,), shrink=False)
         for name in fault_names
     ]
     return clean + mutants  # the long clean runs first: they pack better
@@ -170,8 +157,7 @@ def _run_pytest(slice_: Slice, url: str, workdir: Path, server: ForkServer) -> S
         str(workdir / "report"),
         "-p",
         "no:cacheprovider",
-        "-p",
-        THIS_PLUGIN,
+        *([] if slice_.shrink else ["--no-shrink"]),
         "-v",
         "--tb=line",
     ]

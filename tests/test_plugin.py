@@ -8,6 +8,7 @@ workers' results merge into one report, and that bad targets fail fast.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -132,3 +133,29 @@ def test_a_server_that_is_not_chime_fails_every_test_understandably_in_bounded_t
     assert "INTERNALERROR" not in done.stdout + done.stderr
     assert " passed" not in done.stdout.splitlines()[-1]
     assert "could not create the AppInstance this test needs: 501" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "profile"),
+    [
+        (["--no-shrink"], {}, "chime-ci-no-shrink"),
+        ([], {"CHIME_CONFORMANCE_NO_SHRINK": "1"}, "chime-ci-no-shrink"),
+        ([], {}, "chime-ci"),
+    ],
+)
+def test_no_shrink_loads_the_profile_without_its_shrink_phase(
+    args: list[str], env: dict[str, str], profile: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(SUITE), "--collect-only", "-v", "-k", "zzz",
+         "-p", "no:cacheprovider", "--hypothesis-profile", "ci", *args],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+        env={**os.environ, "CHIME_CONFORMANCE_NO_SHRINK": "", **env},
+    )  # fmt: skip
+    header = next(line for line in done.stdout.splitlines() if "hypothesis profile" in line)
+    assert f"hypothesis profile '{profile}'" in header
+    if profile.endswith("no-shrink"):  # its phases are listed: shrink and explain are not
+        assert "Phase.generate" in header
+        assert "Phase.shrink" not in header and "Phase.explain" not in header
+    else:  # all phases: Hypothesis does not list them
+        assert "phases=" not in header
