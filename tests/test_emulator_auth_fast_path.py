@@ -14,9 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chime_conformance.emulator.auth import (
+    _SIGNED_HEADERS,
     AMZ_DATE_FORMAT,
     ReceivedRequest,
     SigV4Verifier,
+    _HeadersToSign,
     _signer,
     parse_amz_date,
 )
@@ -137,3 +139,33 @@ def test_botocore_signatures_verify_and_any_change_is_refused(
     ):
         with pytest.raises(InvalidSignatureException):
             verifier.verify(tampered)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
+    path=path_text,
+    query=st.lists(st.tuples(path_text, path_text), max_size=3),
+    body=st.binary(max_size=64),
+    headers=st.dictionaries(
+        st.sampled_from(["host", "x-amz-date", "content-type", "x-custom"]),
+        st.lists(st.text(st.sampled_from("aZ09 \t,:;"), max_size=12), min_size=1, max_size=2),
+        max_size=4,
+    ),
+)
+def test_the_canonical_request_is_botocores(
+    method: str, path: str, query: list[tuple[str, str]], body: bytes, headers: dict[str, list[str]]
+) -> None:
+    """Each variant the verifier tries (as sent, and normalised) has botocore's
+    canonical request: the as-sent one is built without botocore's second URL split
+    and second sort of the signed headers."""
+    raw_query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query)
+    request = ReceivedRequest(method, "localhost:8080", "/" + path, raw_query, {}, body)
+    signer = _signer("AKID", "secret", REGION)
+    signed = _HeadersToSign(headers)
+    for candidate in SigV4Verifier({"AKID": "secret"}, REGION).canonical_variants(
+        request, "20240101T000000Z"
+    ):
+        candidate.context[_SIGNED_HEADERS] = signed
+        # botocore's own method, over the same signed headers, path and payload hash
+        assert signer.canonical_request(candidate) == SigV4Auth.canonical_request(signer, candidate)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from chime_conformance.emulator.app import request_id, status_line
 from chime_conformance.emulator.server import WORKER_THREADS, RunningEmulator, running_emulator
 
 
@@ -137,3 +139,14 @@ def test_stalled_clients_do_not_starve_the_others(emulator: RunningEmulator) -> 
     finally:
         for connection in stalled:
             connection.close()
+
+
+def test_request_ids_are_random_uuids_and_status_lines_have_their_phrase() -> None:
+    ids = {request_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    assert status_line(404) == "404 Not Found" and status_line(204) == "204 No Content"
+    with pytest.raises(ValueError):
+        status_line(299)

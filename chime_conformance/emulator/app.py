@@ -15,8 +15,8 @@ import http
 import json
 import logging
 import os
+import random
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +51,16 @@ ACCOUNT_TYPES = ("Team", "EnterpriseDirectory", "EnterpriseLWA", "EnterpriseOIDC
 ACCOUNT_STATUSES = ("Active", "Suspended")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+# "200 OK", "404 Not Found"...: the status line of every code the emulator answers
+STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
+# Request ids: random (version 4) UUIDs, drawn from a generator of the emulator's own
+# (uuid.uuid4 reads os.urandom, a system call that lets other threads take the GIL in
+# the middle of each answer; a request id is no secret, and Hypothesis, which seeds the
+# global ``random`` of an in-process suite, never touches this one)
+_request_ids = random.Random()
+os.register_at_fork(after_in_child=_request_ids.seed)  # a forked child draws its own
+_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
+_UUID4_SET = (0x4 << 76) | (0x2 << 62)
 
 
 @dataclass(frozen=True)
@@ -166,12 +176,13 @@ class EmulatorApp:
             answer = self.hooks.answer(exchange, answer)
         headers = [
             *answer.headers,
-            ("x-amzn-RequestId", str(uuid.uuid4())),
+            ("x-amzn-RequestId", request_id()),
             ("Content-Length", str(len(answer.body))),
             *self.hooks.headers,
         ]
-        start_response(f"{answer.status} {http.HTTPStatus(answer.status).phrase}", headers)
-        self._log(exchange, answer.status)
+        start_response(status_line(answer.status), headers)
+        if logger.isEnabledFor(logging.INFO):  # the CLI's log; embedded, nobody reads it
+            self._log(exchange, answer.status)
         return [answer.body]
 
     def answer(self, exchange: Exchange) -> Answer:
@@ -342,6 +353,18 @@ class EmulatorApp:
             exchange.operation or "-",
             elapsed_ms,
         )
+
+
+def status_line(status: int) -> str:
+    """``"404 Not Found"``: the code and its reason phrase (ValueError for no HTTP status)."""
+    return STATUS_LINES.get(status) or f"{status} {http.HTTPStatus(status).phrase}"
+
+
+def request_id() -> str:
+    """A random UUID in its canonical form, as ``str(uuid.uuid4())`` writes it."""
+    value = _request_ids.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET
+    digits = f"{value:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def request_headers(environ: dict[str, Any]) -> dict[str, str]:

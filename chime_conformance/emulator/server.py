@@ -14,7 +14,6 @@ refuses before the application answers in AWS's error shape, like the rest.
 
 from __future__ import annotations
 
-import http
 import ipaddress
 import logging
 import re
@@ -39,6 +38,7 @@ from chime_conformance.emulator.app import (
     Answer,
     EmulatorApp,
     EmulatorConfig,
+    status_line,
     too_large,
 )
 from chime_conformance.emulator.exceptions import BadRequestException
@@ -93,7 +93,7 @@ class ErrorShapeTask(ErrorTask):
         )
         answer = Answer.error(refused)
         logger.info("rejected before routing: %d %s (%s)", error.code, error.reason, error.body)
-        self.status = f"{answer.status} {http.HTTPStatus(answer.status).phrase}"
+        self.status = status_line(answer.status)
         self.response_headers.extend(answer.headers)
         self.set_close_on_finish()
         self.content_length = len(answer.body)

@@ -24,10 +24,13 @@ from chime_conformance.emulator.exceptions import (
 class Route:
     operation: spec.Operation
     segments: tuple[str, ...]  # literal segments; "{label}" marks a path label
+    # per segment: the label's name, or None for a literal (read once, not per request)
+    labels: tuple[str | None, ...]
 
     @classmethod
     def of(cls, operation: spec.Operation) -> Route:
-        return cls(operation, tuple(operation.path.split("/")))
+        segments = tuple(operation.path.split("/"))
+        return cls(operation, segments, tuple(s[1:-1] if _is_label(s) else None for s in segments))
 
     @property
     def specificity(self) -> int:
@@ -43,9 +46,9 @@ class Route:
         if method not in (None, self.operation.method) or len(segments) != len(self.segments):
             return None
         labels: dict[str, str] = {}
-        for template, value in zip(self.segments, segments, strict=True):
-            if _is_label(template):
-                labels[template[1:-1]] = value
+        for template, label, value in zip(self.segments, self.labels, segments, strict=True):
+            if label is not None:
+                labels[label] = value
             elif template != value:
                 return None
         for name, literal in self.operation.query_literals.items():
@@ -96,7 +99,11 @@ def decoded_segments(raw_path: str) -> list[str]:
     ``raw_path`` is in WSGI's form: each character one byte of the request line.
     """
     try:
-        return [unquote_to_bytes(s.encode("latin-1")).decode("utf-8") for s in raw_path.split("/")]
+        return [
+            # a segment of plain ASCII without escapes is its own decoding
+            s if s.isascii() and "%" not in s else unquote_to_bytes(s.encode("latin-1")).decode()
+            for s in raw_path.split("/")
+        ]
     except UnicodeDecodeError:
         raise BadRequestException("The request path is not valid percent-encoded UTF-8.") from None
 
