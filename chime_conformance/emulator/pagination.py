@@ -90,6 +90,16 @@ class PageTokens:
         self.secret = secret if secret is not None else secrets.token_bytes(32)
         self._orders: dict[int, _Order] = {}
 
+    @property
+    def secret(self) -> bytes:
+        return self._secret
+
+    @secret.setter
+    def secret(self, value: bytes) -> None:  # a restored state brings its own
+        self._secret = value
+        # keyed once, copied per token (keying an HMAC costs more than the hash)
+        self._keyed = hmac.new(value, digestmod=hashlib.sha256)
+
     def issue(self, listing: str, after_seq: int) -> str:
         payload = json.dumps({"l": listing, "a": after_seq}, separators=(",", ":")).encode()
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
@@ -146,7 +156,9 @@ class PageTokens:
         return found
 
     def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self.secret, payload, hashlib.sha256).digest()
+        keyed = self._keyed.copy()
+        keyed.update(payload)
+        return keyed.digest()
 
 
 def _invalid_token() -> BadRequestException:
