@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from chime_conformance.emulator.auth import (
     _SIGNED_HEADERS,
     AMZ_DATE_FORMAT,
+    AuthorizationHeader,
     ReceivedRequest,
     SigV4Verifier,
     _HeadersToSign,
@@ -169,3 +170,32 @@ def test_the_canonical_request_is_botocores(
         candidate.context[_SIGNED_HEADERS] = signed
         # botocore's own method, over the same signed headers, path and payload hash
         assert signer.canonical_request(candidate) == SigV4Auth.canonical_request(signer, candidate)
+
+
+authorization_part = st.text(st.sampled_from("aZ09/=;,- \tSignature"), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    parts=st.lists(authorization_part, min_size=7, max_size=7),
+    template=st.sampled_from(
+        [
+            "AWS4-HMAC-SHA256 Credential={}/{}/{}/{}/{}, SignedHeaders={}, Signature={}",
+            "AWS4-HMAC-SHA256 Credential={}/{}/{}/{}/{},SignedHeaders={},Signature={}",
+            " AWS4-HMAC-SHA256 Credential={}/{}/{}/{}/{}, Signature={}, SignedHeaders={}",
+        ]
+    ),
+)
+def test_the_usual_authorization_header_parses_as_any_form_does(
+    parts: list[str], template: str
+) -> None:
+    value = template.format(*parts)
+    try:
+        expected: object = AuthorizationHeader.parse_any_form(value)
+    except IncompleteSignatureException as refused:
+        expected = str(refused)
+    try:
+        parsed: object = AuthorizationHeader.parse(value)
+    except IncompleteSignatureException as refused:
+        parsed = str(refused)
+    assert parsed == expected

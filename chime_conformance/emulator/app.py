@@ -415,6 +415,8 @@ def too_large() -> RequestEntityTooLargeException:
 
 def parse_query(raw_query: str) -> dict[str, list[str]]:
     """``{name: [values]}`` of the raw (WSGI latin-1) query string, decoded as UTF-8."""
+    if not raw_query:
+        return {}
     try:
         text = raw_query.encode("latin-1").decode("utf-8")
         return parse_qs(

@@ -50,6 +50,12 @@ _AMZ_DATE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z", re.ASCII)
 _QUOTED_AS_IS_OR_PERCENT = re.compile(r"[A-Za-z0-9_.~/%-]*", re.ASCII)
 
 _AUTH_PARAM = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
+# the header exactly as botocore writes it: parsed in one match (any other form takes
+# the general parse below, which reads the same three parameters)
+_AUTH_AS_BOTOCORE_WRITES_IT = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=([^,\s/]*)/([^,\s/]*)/([^,\s/]*)/([^,\s/]*)/([^,\s/]*), "
+    r"SignedHeaders=([^,\s]*), Signature=([^,\s]*)"
+)
 # SigV4QueryAuth's parameters; X-Amz-Expires is at most 7 days (SigV4 specification)
 PRESIGNED_PARAMETERS = (
     "X-Amz-Algorithm",
@@ -100,6 +106,16 @@ class AuthorizationHeader:
 
     @classmethod
     def parse(cls, value: str) -> AuthorizationHeader:
+        usual = _AUTH_AS_BOTOCORE_WRITES_IT.fullmatch(value)
+        if usual is not None:
+            access_key, date, region, service, terminator, signed, signature = usual.groups()
+            return cls(
+                access_key, date, region, service, terminator, tuple(signed.split(";")), signature
+            )
+        return cls.parse_any_form(value)
+
+    @classmethod
+    def parse_any_form(cls, value: str) -> AuthorizationHeader:
         algorithm, _, rest = value.strip().partition(" ")
         if algorithm != ALGORITHM:
             raise IncompleteSignatureException(
