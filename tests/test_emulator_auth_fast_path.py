@@ -159,7 +159,7 @@ def test_the_canonical_request_is_botocores(
 ) -> None:
     """Each variant the verifier tries (as sent, and normalised) has botocore's
     canonical request: the as-sent one is built without botocore's second URL split
-    and second sort of the signed headers."""
+    and second sort of the signed headers, and its string to sign in one piece."""
     raw_query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query)
     request = ReceivedRequest(method, "localhost:8080", "/" + path, raw_query, {}, body)
     signer = _signer("AKID", "secret", REGION)
@@ -168,8 +168,12 @@ def test_the_canonical_request_is_botocores(
         request, "20240101T000000Z"
     ):
         candidate.context[_SIGNED_HEADERS] = signed
-        # botocore's own method, over the same signed headers, path and payload hash
-        assert signer.canonical_request(candidate) == SigV4Auth.canonical_request(signer, candidate)
+        # botocore's own methods, over the same signed headers, path and payload hash
+        canonical_request = signer.canonical_request(candidate)
+        assert canonical_request == SigV4Auth.canonical_request(signer, candidate)
+        assert signer.string_to_sign(candidate, canonical_request) == (
+            SigV4Auth.string_to_sign(signer, candidate, canonical_request)
+        )
 
 
 authorization_part = st.text(st.sampled_from("aZ09/=;,- \tSignature"), max_size=12)

@@ -228,6 +228,15 @@ class _SignerOverReceivedHeaders(SigV4Auth):
         keyed.update(string_to_sign.encode("utf-8"))
         return keyed.hexdigest()
 
+    def string_to_sign(self, request: AWSRequest, canonical_request: str) -> str:
+        # botocore's four lines, the credential scope written at once
+        timestamp = request.context["timestamp"]
+        digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
+        return (
+            f"{ALGORITHM}\n{timestamp}\n"
+            f"{timestamp[0:8]}/{self._region_name}/{self._service_name}/aws4_request\n{digest}"
+        )
+
     def canonical_request(self, request: AWSRequest) -> str:
         if request.params or request.headers:  # the normalised variant: botocore's as it is
             return str(super().canonical_request(request))
