@@ -34,6 +34,7 @@ import http.client
 import io
 import json
 import multiprocessing
+import os
 import statistics
 import threading
 import time
@@ -114,6 +115,15 @@ class Child:
         self._process.start()
         self.url, self.extra = urls.get(timeout=120)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) the server process has used; 0 where /proc is not."""
+        try:
+            with open(f"/proc/{self._process.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self._stop.set()
         self._process.join(timeout=15)
@@ -174,27 +184,45 @@ def rate(
     return sum(counts) / (time.perf_counter() - started)
 
 
+@dataclass
+class PairRates:
+    """Two servers measured in alternating windows."""
+
+    rates: tuple[float, float]  # requests/s, mean over the windows
+    window_ratio: float  # median over the windows of (side 0 / side 1) in that window
+    cpu_per_request: tuple[float | None, float | None]  # the server process's, seconds
+
+
 def measure_pair(
     kinds: tuple[str, str], seconds: float, threads: int, keep_alive: bool
-) -> tuple[float, float]:
-    """Requests/s of both servers, measured in alternating windows so both see the
-    same load from the rest of the machine."""
+) -> PairRates:
+    """Requests/s of both servers, measured in alternating short windows (which side
+    goes first alternates too) so both see the same load from the rest of the machine;
+    the ratio is the median of the windows' ratios, so a burst of load that hits one
+    side of one window does not decide it."""
     children = [Child(kind) for kind in kinds]
     try:
         requests = [
             describe_request(child.url) if kind.startswith("emulator") else ("/", {})
             for kind, child in zip(kinds, children, strict=True)
         ]
-        windows = max(2, round(seconds / 0.5))
-        totals = [0.0, 0.0]
+        windows = max(4, round(seconds / 0.25))
+        totals, ratios = [0.0, 0.0], []
+        cpu, served = [0.0, 0.0], [0.0, 0.0]
         for window in range(windows + 1):
-            for side in (0, 1):
+            measured = [0.0, 0.0]
+            for side in (0, 1) if window % 2 else (1, 0):
                 target, headers = requests[side]
-                measured = rate(children[side].url, target, headers, seconds / windows,
-                                threads, keep_alive)  # fmt: skip
-                if window:  # the first round warms both up
-                    totals[side] += measured / windows
-        return totals[0], totals[1]
+                cpu_before, started = children[side].cpu_seconds(), time.perf_counter()
+                measured[side] = rate(children[side].url, target, headers, seconds / windows,
+                                      threads, keep_alive)  # fmt: skip
+                cpu[side] += children[side].cpu_seconds() - cpu_before
+                served[side] += measured[side] * (time.perf_counter() - started)
+            if window:  # the first round warms both up
+                totals = [total + m / windows for total, m in zip(totals, measured, strict=True)]
+                ratios.append(measured[0] / measured[1])
+        emulator, bare = (c / n if c and n else None for c, n in zip(cpu, served, strict=True))
+        return PairRates((totals[0], totals[1]), statistics.median(ratios), (emulator, bare))
     finally:
         for child in children:
             child.close()
@@ -286,6 +314,16 @@ class Figure:
     detail: str
 
 
+def _cpu_detail(pair: PairRates) -> str:
+    emulator, bare = pair.cpu_per_request
+    if not (emulator and bare):
+        return "server CPU per request not measured (no /proc)"
+    return (
+        f"server CPU per request {emulator * 1e6:.0f} / {bare * 1e6:.0f} us "
+        f"(bare / emulator {bare / emulator:.2f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per rate measurement")
@@ -294,12 +332,15 @@ def main() -> None:
     arguments = parser.parse_args()
     seconds, threads = arguments.seconds, arguments.threads
 
+    load_at_start = os.getloadavg()[0]
     rates: dict[str, float] = {}
+    pairs: dict[str, PairRates] = {}
     for kinds, keep_alive in [
         (("emulator-waitress", "hello-waitress"), True),
         (("emulator-werkzeug", "hello-werkzeug"), False),
     ]:
-        rates[kinds[0]], rates[kinds[1]] = measure_pair(kinds, seconds, threads, keep_alive)
+        pairs[kinds[0]] = measure_pair(kinds, seconds, threads, keep_alive)
+        rates[kinds[0]], rates[kinds[1]] = pairs[kinds[0]].rates
 
     small, large = Child("emulator-waitress", 1_000), Child("emulator-waitress", 10_000)
     try:
@@ -312,25 +353,26 @@ def main() -> None:
         lambda pair: in_process_walk_seconds(*pair), seeded_app(1_000), seeded_app(10_000)
     )
 
-    now = rates["emulator-waitress"] / rates["hello-waitress"]
-    before = rates["emulator-werkzeug"] / rates["hello-werkzeug"]
+    load = f"load average {load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    now, before = pairs["emulator-waitress"], pairs["emulator-werkzeug"]
     figures = [
         Figure(
             "keep_alive_ratio",
-            now,
+            now.window_ratio,
             f">= {KEEP_ALIVE_TARGET}",
-            now >= KEEP_ALIVE_TARGET,
-            f"emulator {rates['emulator-waitress']:.0f} / bare route "
-            f"{rates['hello-waitress']:.0f} requests/s, waitress, keep-alive",
+            now.window_ratio >= KEEP_ALIVE_TARGET,
+            f"median of the windows' ratios; emulator {rates['emulator-waitress']:.0f} / bare "
+            f"route {rates['hello-waitress']:.0f} requests/s, waitress, keep-alive; "
+            f"{_cpu_detail(now)}; {load}",
         ),
         Figure(
             "old_connection_per_request_ratio",
-            before,
+            before.window_ratio,
             "(the old figure, for comparison)",
             None,
             f"emulator {rates['emulator-werkzeug']:.0f} / bare route "
             f"{rates['hello-werkzeug']:.0f} requests/s, Werkzeug dev server, "
-            "a connection per request",
+            f"a connection per request; {_cpu_detail(before)}",
         ),
         Figure(
             "emulator_now_over_before",
@@ -357,7 +399,8 @@ def main() -> None:
         ),
     ]
     if arguments.json:
-        print(json.dumps({"figures": [asdict(f) for f in figures], "rates": rates}, indent=1))
+        document = {"figures": [asdict(f) for f in figures], "rates": rates, "load": load}
+        print(json.dumps(document, indent=1))
         return
     for figure in figures:
         verdict = "" if figure.met is None else ("  met" if figure.met else "  NOT MET")
