@@ -207,7 +207,10 @@ class _SignerOverReceivedHeaders(SigV4Auth):
         # botocore quotes the path byte by byte; a path of unreserved characters and
         # percent-escapes (every path of this API, ARN labels included) needs only its "%"
         # escaped, as quote() does. Any other path takes botocore's own way.
-        normalized = normalize_url_path(path)
+        if path.startswith("/") and "//" not in path and "/." not in path:
+            normalized = path  # no empty and no dot segment: botocore's would be the same
+        else:
+            normalized = normalize_url_path(path)
         if _QUOTED_AS_IS_OR_PERCENT.fullmatch(normalized):
             return normalized.replace("%", "%25")
         return str(super()._normalize_url_path(path))
