@@ -241,10 +241,10 @@ class _SignerOverReceivedHeaders(SigV4Auth):
         )
 
     def canonical_request(self, request: AWSRequest) -> str:
-        if request.params or request.headers:  # the normalised variant: botocore's as it is
+        if request.params:  # the normalised variant: botocore's as it is
             return str(super().canonical_request(request))
         # botocore's steps in botocore's order, for a request that carries its query in
-        # its URL and no headers of its own (the variant as sent): its URL split once
+        # its URL (the variant as sent): its URL split once
         headers = self.headers_to_sign(request)
         names = sorted(headers)  # a dict's names are distinct: botocore's set() is a no-op
         canonical_headers = "\n".join(
@@ -257,8 +257,10 @@ class _SignerOverReceivedHeaders(SigV4Auth):
                 self._normalize_url_path(url.path),
                 self._canonical_query_string_url(url),
                 canonical_headers + "\n",
-                ";".join(sorted(name.lower().strip() for name in names)),
-                self.payload(request),
+                ";".join(sorted([name.lower().strip() for name in names])),
+                request.headers["X-Amz-Content-SHA256"]
+                if "X-Amz-Content-SHA256" in request.headers
+                else self.payload(request),
             )
         )
 
