@@ -162,7 +162,10 @@ class Operation:
             return None
         if "$ref" in json.dumps(schema):  # a reference would resolve against another root
             return None
-        return {name: SchemaValidator(sub) for name, sub in schema["properties"].items()}
+        return {
+            name: StringMember.of(sub) or SchemaValidator(sub)
+            for name, sub in schema["properties"].items()
+        }
 
     def location_of(self, member: str) -> tuple[str, str]:
         """Where ``member`` travels: ``("path"|"query", wire name)`` or ``("body", member)``."""
@@ -337,6 +340,50 @@ def _pattern_keyword(validator: Any, pattern: str, instance: Any, schema: Any) -
 SchemaValidator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator, {"pattern": _pattern_keyword}
 )
+
+
+# keywords that never change whether an instance is valid
+_ANNOTATIONS = frozenset({"description", "examples", "title"})
+_STRING_KEYWORDS = frozenset({"type", "minLength", "maxLength", "pattern", "enum"})
+
+
+@dataclass(frozen=True)
+class StringMember:
+    """``is_valid`` of a plain string schema (type, length bounds, pattern, enum
+    of strings), compiled: what jsonschema's validator of it answers, without
+    its walk over the keywords. Most members of both APIs are such strings
+    (tests/test_spec_valid_fast_path.py holds it to jsonschema)."""
+
+    min_length: int
+    max_length: int | None
+    pattern: re.Pattern[str] | None
+    allowed: frozenset[str] | None
+
+    @classmethod
+    def of(cls, schema: Mapping[str, Any]) -> StringMember | None:
+        """The compiled check of ``schema``, or None if it is not a plain string schema."""
+        keys = set(schema) - _ANNOTATIONS
+        enum = schema.get("enum")
+        if schema.get("type") != "string" or not keys <= _STRING_KEYWORDS:
+            return None
+        if enum is not None and not all(isinstance(value, str) for value in enum):
+            return None
+        pattern = schema.get("pattern")
+        return cls(
+            min_length=int(schema.get("minLength", 0)),
+            max_length=schema.get("maxLength"),
+            pattern=ecma_regex(pattern) if pattern is not None else None,
+            allowed=frozenset(enum) if enum is not None else None,
+        )
+
+    def is_valid(self, value: Any) -> bool:
+        if not isinstance(value, str) or len(value) < self.min_length:
+            return False
+        if self.max_length is not None and len(value) > self.max_length:
+            return False
+        if self.pattern is not None and self.pattern.search(value) is None:
+            return False
+        return self.allowed is None or value in self.allowed
 
 
 def validator(schema: Mapping[str, Any]) -> Any:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chime_conformance import spec
+from chime_conformance import spec, strategies
 
 OPERATIONS = [op for api in spec.APIS for op in spec.operations(api)]
 
@@ -48,3 +48,38 @@ def test_the_fast_path_judges_as_jsonschema(op: spec.Operation, data: Any) -> No
     expected = op.input_validator.is_valid(members)
     assert spec.is_valid_input(op, members) == expected
     assert (spec.violations_of(op, members) == []) == expected
+
+
+def _members_and_schemas(op: spec.Operation, members: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """(value, schema) of each top-level member of ``members`` that ``op`` declares."""
+    properties = op.input_schema["properties"]
+    return [(value, properties[name]) for name, value in members.items() if name in properties]
+
+
+@pytest.mark.parametrize(
+    "op", [op for op in OPERATIONS if strategies.probes(op)], ids=lambda op: op.name
+)
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_compiled_string_members_judge_every_bound_as_jsonschema(
+    op: spec.Operation, data: Any
+) -> None:
+    """Each side of each constraint (one step inside, one step past), and valid
+    requests: the compiled string check answers as jsonschema's validator."""
+    probe = data.draw(st.sampled_from(strategies.probes(op)))
+    request = data.draw(strategies.probe_requests(probe) | strategies.requests_for(op))
+    for value, schema in _members_and_schemas(op, request.members):
+        member = spec.StringMember.of(schema)
+        if member is not None:
+            assert member.is_valid(value) == spec.validator(schema).is_valid(value), (value, schema)
+
+
+def test_only_plain_string_schemas_are_compiled() -> None:
+    assert spec.StringMember.of({"type": "string", "maxLength": 3, "description": "d"})
+    assert spec.StringMember.of({"type": "string", "enum": ["A", "B"]})
+    assert spec.StringMember.of({"type": "string", "format": "date-time"}) is None
+    assert spec.StringMember.of({"type": "string", "enum": ["A", 1]}) is None
+    assert spec.StringMember.of({"type": "integer", "maximum": 3}) is None
+    member = spec.StringMember.of({"type": "string", "minLength": 2, "pattern": "^[a-z]*$"})
+    assert member is not None
+    assert [member.is_valid(v) for v in ("ab", "a", "AB", 12, None)] == [True] * 1 + [False] * 4
