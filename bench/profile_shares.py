@@ -35,7 +35,7 @@ CATEGORIES = [
         r"\(socket\.py|http/client\.py|urllib3/|requests/(sessions|adapters|models)|email/",
     ),
     ("emulator (in-process)", r"chime_conformance/emulator/|werkzeug/|waitress/"),
-    ("generation: strategies/", r"\(strategies/_internal/"),
+    ("generation: strategies/", r"\((chime_conformance/)?strategies/"),
     (
         "generation: schemathesis",
         r"schemathesis/(generation|specs/openapi/(_hypothesis|negative|coverage|formats|patterns"

@@ -19,6 +19,7 @@ from chime_conformance.constraints import OUTSIDE
 from chime_conformance.coverage import ConstraintCoverage
 from chime_conformance.verdicts import Verifier
 
+from ._digest_cache import memoize_function_digests
 from .resources import (
     RESOURCE_MEMBERS,
     Resources,
@@ -27,6 +28,10 @@ from .resources import (
     minimal_members,
     pinned_members,
 )
+
+# Hundreds of items share each test function here: Hypothesis' digest of it
+# (its seed under `ci`) is hashed once per function, not twice per item.
+memoize_function_digests()
 
 OPERATIONS = [op.name for op in spec.operations()]
 
