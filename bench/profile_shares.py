@@ -32,7 +32,7 @@ CATEGORIES = [
     ("signing", r"botocore/(auth|signers)\.py|aws4auth|SigV4Auth"),
     (
         "HTTP (client side)",
-        r"\(socket\.py|http/client\.py|urllib3/|requests/(sessions|adapters|models)|email/",
+        r"\(socket\.py|http/client\.py|urllib3/|\(requests/|email/",
     ),
     ("emulator (in-process)", r"chime_conformance/emulator/|werkzeug/|waitress/"),
     ("generation: strategies/", r"\((chime_conformance/)?strategies/"),
@@ -46,7 +46,11 @@ CATEGORIES = [
         r"chime_conformance/(checks|verdicts|differential)\.py"
         r"|schemathesis/(specs/openapi/checks|checks|engine)",
     ),
-    ("recording", r"chime_conformance/(results|ledger|coverage)\.py"),
+    (
+        "recording",
+        r"chime_conformance/(results|ledger|coverage|exchange|reproducers|operation_verdicts"
+        r"|run_events)\.py",
+    ),
     ("reporting", r"chime_conformance/reporting/|_pytest/junitxml"),
     ("imports", r"<frozen importlib"),
 ]
