@@ -282,3 +282,44 @@ def test_regex_classes_become_code_point_intervals_without_surrogates() -> None:
     assert intervals("[a-c0b-d]") == [(0x30, 0x30), (0x61, 0x64)]
     assert intervals("[^ab]") == [(0, 0x60), (0x63, 0xD7FF), (0xE000, 0x10FFFF)]
     assert intervals("[\ud000-\ue000]") == [(0xD000, 0xD7FF), (0xE000, 0xE000)]
+
+
+def _spec_patterns(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        return own + [p for value in node.values() for p in _spec_patterns(value)]
+    if isinstance(node, list):
+        return [p for item in node for p in _spec_patterns(item)]
+    return []
+
+
+def test_item_widths_add_up_as_sre_measures_a_sequence() -> None:
+    """The cached per-item widths give what sre's ``getwidth`` gives for every
+    sequence a draw walks (whole patterns, repeated bodies, branches, groups)."""
+    from re import _constants as sre_c  # type: ignore[attr-defined]
+    from re import _parser as sre  # type: ignore[attr-defined]
+
+    from chime_conformance.strategies._internal import patterns
+
+    def sequences(items: list[Any]) -> Any:
+        yield items
+        for op, arg in items:
+            if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
+                yield from sequences(list(arg[2]))
+                yield list(arg[2]) * 40  # a repetition drawn as a sequence
+            elif op is sre_c.SUBPATTERN:
+                yield from sequences(list(arg[-1]))
+            elif op is sre_c.BRANCH:
+                for alternative in arg[1]:
+                    yield from sequences(list(alternative))
+
+    hand_written = [r"[0-9a-f]{32}", r"[a-z][a-z0-9.]{0,20}[a-z0-9]@example\.(com|org)"]
+    patterns_seen = {
+        *hand_written,
+        *(p for api in spec.APIS for p in _spec_patterns(spec.load_document(api))),
+    }
+    assert len(patterns_seen) > 10
+    for pattern in patterns_seen:
+        for items in sequences(list(patterns._parsed(pattern))):
+            low, high = sre.SubPattern(sre.State(), items).getwidth()
+            assert patterns._width(items) == (low, min(high, sre.MAXREPEAT)), pattern

@@ -145,8 +145,27 @@ def _sized_match(draw: Any, parsed: Any, length: int) -> str:
 
 
 def _width(items: list[Any]) -> tuple[int, int]:
-    low, high = sre.SubPattern(sre.State(), items).getwidth()
-    return low, min(high, sre.MAXREPEAT)
+    """Shortest and longest match of ``items`` in sequence, as sre's ``getwidth``
+    says (the sum of each item's, capped as it caps them)."""
+    low = high = 0
+    for item in items:
+        item_low, item_high = _item_width(item)
+        low, high = low + item_low, high + item_high
+    return min(low, sre.MAXREPEAT - 1), min(high, sre.MAXREPEAT)
+
+
+# Every draw walks the same items of a cached parse again: each item's width is
+# computed once (the item is kept with it, so its id cannot be reused).
+_ITEM_WIDTHS: dict[int, tuple[Any, tuple[int, int]]] = {}
+
+
+def _item_width(item: Any) -> tuple[int, int]:
+    cached = _ITEM_WIDTHS.get(id(item))
+    if cached is None or cached[0] is not item:
+        low, high = sre.SubPattern(sre.State(), [item]).getwidth()
+        cached = (item, (low, min(high, sre.MAXREPEAT)))
+        _ITEM_WIDTHS[id(item)] = cached
+    return cached[1]
 
 
 def _sequence(draw: Any, items: list[Any], length: int) -> str:
