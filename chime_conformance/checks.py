@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
+import json
 import re
 import time
 import uuid
@@ -496,9 +498,7 @@ def response_matches_schema(ctx: CheckContext, exchange: Exchange, exp: Expectat
     if body is None:
         raw = _short(exchange.response.body.decode("utf-8", "replace")) or "an empty body"
         raise _fail(ctx, fact, f"a body that is not JSON: {raw}", "a JSON object")
-    errors = sorted(
-        spec.validator(schema).iter_errors(body), key=lambda e: list(map(str, e.absolute_path))
-    )
+    errors = _schema_errors(schema, body)
     if errors:
         raise _fail(
             ctx,
@@ -507,6 +507,42 @@ def response_matches_schema(ctx: CheckContext, exchange: Exchange, exp: Expectat
             "; ".join(f"{_json_pointer(e)}: {_schema_rule(e)}" for e in errors[:3]),
         )
     return True
+
+
+def _schema_errors(schema: Mapping[str, Any], body: Any) -> list[Any]:
+    """jsonschema's errors of ``body`` against ``schema``, by path.
+
+    A body already found valid against the same schema is not walked again:
+    the state machines' list walks read the same pages over and over, and a
+    page of 50 items costs about a millisecond to walk. Its canonical JSON
+    tells bodies apart exactly as validation does (key order aside, which
+    validation ignores; ``1``, ``1.0`` and ``true`` stay apart), so the verdict
+    is the same; an invalid body is walked every time, for its errors."""
+    validator = _validator_of(schema)
+    canonical = json.dumps([id(validator), body], sort_keys=True).encode()
+    key = hashlib.sha256(canonical).digest()
+    if key in _VALID_BODIES:
+        return []
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        if len(_VALID_BODIES) >= _VALID_BODIES_KEPT:
+            _VALID_BODIES.clear()
+        _VALID_BODIES.add(key)
+    return errors
+
+
+_VALID_BODIES: set[bytes] = set()
+_VALID_BODIES_KEPT = 100_000  # digests of 32 bytes: a few MB at most
+# one validator per response schema, kept with its schema (so neither id is reused)
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
+
+
+def _validator_of(schema: Mapping[str, Any]) -> Any:
+    kept = _VALIDATORS.get(id(schema))
+    if kept is None or kept[0] is not schema:
+        kept = (schema, spec.validator(schema))
+        _VALIDATORS[id(schema)] = kept
+    return kept[1]
 
 
 def _json_pointer(error: Any) -> str:

@@ -860,3 +860,21 @@ def test_failures_survive_pickling() -> None:
         caught.value.check,
         caught.value.spec_fact,
     )
+
+
+def test_a_body_found_valid_once_is_judged_alike_every_time() -> None:
+    """The schema check remembers bodies it found valid; what differs in any
+    way validation sees (a value, a type, another schema) is walked again."""
+    valid = exchange(200, {"AppInstance": instance()})
+    again = exchange(200, {"AppInstance": dict(reversed(list(instance().items())))})
+    as_string = exchange(200, {"AppInstance": instance(CreatedTimestamp=str(NOW - 100))})
+    describe = Case("response_matches_schema", "", "DescribeAppInstance", valid)
+    assert describe.run() and describe.run()
+    assert Case("response_matches_schema", "", "DescribeAppInstance", again).run()
+    with pytest.raises(CheckFailure, match="CreatedTimestamp"):
+        Case("response_matches_schema", "", "DescribeAppInstance", as_string).run()
+    # a body valid as a CreateAppInstance answer is not a DescribeAppInstance one
+    body = {"AppInstanceArn": INSTANCE, "AppInstance": "not an object"}
+    assert Case("response_matches_schema", "", "CreateAppInstance", exchange(201, body)).run()
+    with pytest.raises(CheckFailure, match="AppInstance"):
+        Case("response_matches_schema", "", "DescribeAppInstance", exchange(200, body)).run()
