@@ -318,11 +318,18 @@ def emulator_figures() -> list[Figure]:
         return [Figure("emulator figures", None, "", None, f"{script.name} --json: {why}")]
 
 
+def ci_test_arguments() -> list[str]:
+    """The arguments .ci/run gives pytest (its last ``.venv/bin/pytest`` line)."""
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    command = next(line for line in reversed(lines) if line.startswith(".venv/bin/pytest "))
+    return command.split()[1:]
+
+
 def ci_run_figure() -> Figure:
-    """``pytest tests`` as .ci/run runs it (without its installs), timed."""
+    """pytest as .ci/run runs it (without its installs), timed."""
     started = time.perf_counter()
     ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", *ci_test_arguments(), "-q", "-p", "no:cacheprovider"],
         cwd=ROOT,
         capture_output=True,
         text=True,
