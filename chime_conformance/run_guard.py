@@ -116,6 +116,19 @@ class SuiteGuard:
             self.session.shouldstop = "interrupted (Ctrl-C or SIGTERM)"
         raise KeyboardInterrupt
 
+    def defer_interrupts(self) -> None:
+        """While the reports are written (local files, well under a second): a
+        Ctrl-C or SIGTERM is counted, and the run exits 2 once they are whole,
+        instead of a traceback and half a report."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for number in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.signal(number, self._counted)
+            self._previous.setdefault(number, previous)
+
+    def _counted(self, number: int, frame: Any) -> None:
+        self.interrupts += 1
+
     # -- hooks ------------------------------------------------------------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -156,12 +169,26 @@ class SuiteGuard:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # the sweep under the handlers the run started with: a Ctrl-C stops it
+        # (sweep.py reports what it left); then the reports, written whole
         self.restore_signal_handlers()
         self._controller_sweep(session.config)
+        self.defer_interrupts()
+        self._exit_status(session)
+
+    def _exit_status(self, session: pytest.Session) -> None:
         if self.fatal is not None:
             session.exitstatus = EXIT_TARGET_FAILED
         elif self.interrupts and session.exitstatus in (pytest.ExitCode.OK, 0):
             session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """The reports are written: the handlers the run started with come
+        back, and a Ctrl-C counted while writing makes the exit status 2
+        (pytest returns ``session.exitstatus`` after unconfiguring)."""
+        self.restore_signal_handlers()
+        if self.session is not None:
+            self._exit_status(self.session)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         config = terminalreporter.config

@@ -236,3 +236,27 @@ def test_what_could_not_be_deleted_is_printed_and_recorded_with_its_arn(tmp_path
     assert "resources of this run left behind" in output
     assert_nothing_left_unsaid(remaining, output)
     assert all("answered 500" in leftover["reason"] for leftover in document["leftovers"])
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_while_the_reports_are_written_still_writes_them_whole(
+    signal_name: str, tmp_path: Path
+) -> None:
+    """The signal lands after the tests and the sweep, as the reports are
+    written (tests/interrupt_probe.py): exit 2, no traceback, reports whole."""
+    with running_emulator() as emulator:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "conformance/test_lifecycle.py",
+             "-k", "reads_back_as_created", "--target-url", emulator.url,
+             "--hypothesis-profile", "ci", "--report-dir", str(tmp_path),
+             "-p", "no:cacheprovider", "-p", "tests.interrupt_probe", "-q"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+            env={**os.environ, "CHIME_INTERRUPT_PROBE": signal_name},
+        )  # fmt: skip
+        remaining = what_remains(emulator.url)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output[-3000:]
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["records"] and (tmp_path / "compliance.html").is_file()
+    assert_nothing_left_unsaid(remaining, output)
