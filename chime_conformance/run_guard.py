@@ -214,7 +214,9 @@ class SuiteGuard:
 
     def _controller_sweep(self, config: pytest.Config) -> None:
         """Under xdist, the List sweep runs once, on the controller, after the
-        workers finished (a worker's would see the others' live resources)."""
+        workers finished (a worker's would see the others' live resources).
+        Not for the embedded emulator: each worker had its own, which ended
+        with it (the controller used to start a third one just to sweep it)."""
         from chime_conformance import plugin
 
         if hasattr(config, "workerinput") or not config.pluginmanager.hasplugin("dsession"):
@@ -226,9 +228,10 @@ class SuiteGuard:
         from chime_conformance.sweep import shard_scope, sweep
 
         suite = config.stash[plugin.CONFIG_KEY]
-        url = suite.target_url or plugin._embedded_emulator(config).url
+        if suite.target_url is None:
+            return  # each worker served itself an embedded emulator, gone with it
         client = ChimeClient(
-            url,
+            suite.target_url,
             accounts_url=suite.accounts_url,
             region=suite.region,
             timeouts=self.settings.timeouts(),
