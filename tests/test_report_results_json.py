@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 
 import jsonschema
+import jsonschema_rs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chime_conformance.reporting import write_reports
 from chime_conformance.reporting.results_document import (
@@ -71,6 +74,48 @@ def test_a_document_off_the_schema_is_refused_with_where_it_departs(small_docume
     small_document["matrix"][0]["state"] = "maybe"
     with pytest.raises(UnreadableResults, match=r"matrix/0/state"):
         validate_results_document(small_document)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+REFERENCE = jsonschema.Draft202012Validator(results_schema())
+COMPILED = jsonschema_rs.Draft202012Validator(results_schema())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_compiled_schema_and_jsonschema_agree_on_every_changed_document(
+    small_document, data: st.DataObject
+) -> None:
+    """validate_results_document lets jsonschema-rs decide validity and asks
+    jsonschema only for the message: one change anywhere in a real document
+    (a value replaced, a key dropped or added) gets the same verdict from both."""
+    document = json.loads(json.dumps(small_document))
+    parent, key = None, None
+    node = document
+    while isinstance(node, dict | list) and node and data.draw(st.booleans(), label="deeper"):
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        parent, key = node, data.draw(st.sampled_from(keys), label="key")
+        node = node[key]
+    change = data.draw(st.sampled_from(["replace", "drop", "add"]), label="change")
+    if change == "replace" and parent is not None:
+        parent[key] = data.draw(JSON_VALUES, label="value")
+    elif change == "drop" and isinstance(parent, dict):
+        del parent[key]
+    elif isinstance(node, dict):
+        node[data.draw(st.text(max_size=12), label="new key")] = data.draw(JSON_VALUES)
+    expected = REFERENCE.is_valid(document)
+    assert COMPILED.is_valid(document) is expected
+    if expected:
+        validate_results_document(document)
+    else:
+        with pytest.raises(UnreadableResults, match="does not match results.schema.json at "):
+            validate_results_document(document)
 
 
 def test_raw_bytes_in_a_record_are_written_as_text(tmp_path: Path) -> None:
