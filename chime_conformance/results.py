@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +43,19 @@ class CheckRecord:
             raise ValueError(f"outcome must be one of {OUTCOMES}, got {self.outcome!r}")
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The record's fields as a new dict, for serializing at once: the
+        request and response dicts are the record's own, not copies (asdict's
+        deep copy of 16,000 records was a third of a ``ci`` run's report time)."""
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["steps"] = list(self.steps)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CheckRecord:
         return cls(**{**data, "steps": tuple(data.get("steps", ()))})
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(CheckRecord))
 
 
 @dataclass
