@@ -101,6 +101,21 @@ def test_a_run_under_xdist_passes_merges_its_reports_and_leaves_nothing_behind(
     assert_no_resources_left(emulator.url)
 
 
+@pytest.mark.parametrize("target", ["embedded", "url"])
+def test_only_a_target_that_outlives_the_run_is_swept(target: str, tmp_path: Path) -> None:
+    """The embedded emulator keeps no state and ends with the run: sweeping it
+    would send a delete for every resource the run made, to no effect. A target
+    given by URL outlives the run, and is swept."""
+    args = ["-p", "tests.sweep_counter", "-k", "reads_back_as_created", "-s"]
+    args += ["--report-dir", str(tmp_path)]
+    with running_emulator() as running:
+        done, _ = run_suite(*args, *(["--target-url", running.url] if target == "url" else []))
+        assert done.returncode == 0, done.stdout[-3000:]
+        assert f"SWEEPS {0 if target == 'embedded' else 1}" in done.stdout, done.stdout[-2000:]
+        if target == "url":
+            assert_no_resources_left(running.url)
+
+
 def assert_no_resources_left(url: str) -> None:
     client = ChimeClient(url)
     instances = client.call("ListAppInstances", {"MaxResults": 50}).json
