@@ -596,14 +596,19 @@ def all_records(config: pytest.Config) -> list[Any]:
 
 
 def write_run_reports(
-    config: pytest.Config, coverage: ConstraintCoverage | None, *, verdict: Any = None
+    config: pytest.Config,
+    coverage: ConstraintCoverage | None,
+    *,
+    verdict: Any = None,
+    records: list[Any] | None = None,
 ) -> Path | None:
-    """Write compliance.html and results.json if the run checked anything."""
+    """Write compliance.html and results.json if the run checked anything
+    (``records``: :func:`all_records`, if the caller has already read them)."""
     from chime_conformance import sharding
     from chime_conformance.coverage import ConstraintCoverage
     from chime_conformance.reporting import RunInfo, write_reports
 
-    records = all_records(config)
+    records = all_records(config) if records is None else records
     events = config.stash[GUARD_KEY].merge_parts(_parts_dir(config))
     if not records and coverage is None and not events.to_json()["throttled"]:
         return None

@@ -434,7 +434,9 @@ def conclude(config: pytest.Config, state: RunState, answers: AnswerLog) -> RunV
         outcomes=list(state.outcomes),
         selected=state.selected,
     )
-    report = plugin.write_run_reports(config, plugin.merged_coverage(config), verdict=verdict)
+    report = plugin.write_run_reports(
+        config, plugin.merged_coverage(config), verdict=verdict, records=records
+    )
     return RunVerdict(**{**verdict.__dict__, "report": report})
 
 
