@@ -672,6 +672,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run_long_tests_first(config, items)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Around Hypothesis' own wrapper: a parametrized test's settings as they were.
+
+    For each parametrized item, Hypothesis' pytest plugin replaces the settings of
+    the function all items share with ``settings(parent=<the current ones>)``, so
+    after the 460 items of the constraint probes the chain is 460 deep, and
+    every read of a setting that is None (``database`` under the ``ci``
+    profile) walks all of it. Each layer adds the same health check to the same
+    set, so putting the first back after each item changes no setting."""
+    if CONFIG_KEY not in item.config.stash:  # another project's run: left alone
+        return (yield)
+    function = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+    before = getattr(function, "_hypothesis_internal_use_settings", None)
+    try:
+        return (yield)
+    finally:
+        if before is not None:
+            function._hypothesis_internal_use_settings = before
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Once collected, the suite's modules, specs and test items live for the
     whole run: frozen out of the garbage collector's reach (only when the suite

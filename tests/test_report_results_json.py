@@ -78,7 +78,9 @@ def test_a_document_off_the_schema_is_refused_with_where_it_departs(small_docume
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -87,7 +89,9 @@ REFERENCE = jsonschema.Draft202012Validator(results_schema())
 COMPILED = jsonschema_rs.Draft202012Validator(results_schema())
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_the_compiled_schema_and_jsonschema_agree_on_every_changed_document(
     small_document, data: st.DataObject
