@@ -128,9 +128,22 @@ def _sniff(text: str | None, body: Any) -> str:
     return "(not JSON)" if stripped else "(empty body)"
 
 
+# Every alternative of UNIMPLEMENTED_MARKER contains one of these (none has an
+# i, s or k, the letters that re.IGNORECASE also matches to other characters
+# than their lower case): an answer whose lower-cased text has none cannot match.
+# Searching a 10 KB page for the pattern itself took about 270 us, and the state
+# machines list everything after every step.
+_MARKER_PARTS = ("mplemented", "emulated", "perat", "act")
+
+
 def _marker(body: Any, text: str | None) -> str | None:
     haystack = text if text is not None else (json.dumps(body) if body is not None else "")
-    found = UNIMPLEMENTED_MARKER.search(haystack or "")
+    if not haystack:
+        return None
+    lowered = haystack.lower()
+    if not any(part in lowered for part in _MARKER_PARTS):
+        return None
+    found = UNIMPLEMENTED_MARKER.search(haystack)
     return " ".join(found.group(0).lower().split()) if found else None
 
 

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chime_conformance import spec
 from chime_conformance.baseline import BaselineError, load_baseline
@@ -17,8 +19,10 @@ from chime_conformance.operation_verdicts import (
     IMPLEMENTED,
     NOT_IMPLEMENTED,
     NOT_RUN,
+    UNIMPLEMENTED_MARKER,
     AnswerLog,
     TestOutcome,
+    _marker,
     foreign_answer,
     foreign_response,
     honest_score,
@@ -229,3 +233,46 @@ def test_a_bad_baseline_is_refused_in_one_sentence(
 def test_verdicts_are_json_ready() -> None:
     verdicts = operation_verdicts(_log(("ListAppInstances", 200, {})), [])
     json.dumps([v.to_json() for v in verdicts])
+
+
+MARKER_PHRASES = [
+    "not implemented", "not yet implemented", "has not been implemented", "not emulated",
+    "unknown operation", "UnknownOperation", "unsupported operation", "unrecognized operation",
+    "no such operation", "no such action",
+]  # fmt: skip
+
+
+# what re.IGNORECASE also matches to i, s and k, besides their upper case
+OTHER_CASES = {"i": ["I", "ı", "İ"], "s": ["S", "ſ"], "k": ["K", "\u212a"]}
+
+
+def _cased(draw: st.DrawFn, phrase: str) -> str:
+    cased = "".join(
+        draw(st.sampled_from([c, *OTHER_CASES.get(c.lower(), [c.swapcase()])])) for c in phrase
+    )
+    return cased.replace(" ", draw(st.sampled_from([" ", "  ", "\t", "\n", " \r\n "])))
+
+
+@st.composite
+def answer_texts(draw: st.DrawFn) -> str:
+    around = st.text(st.characters(codec="utf-8"), max_size=40)
+    parts = [draw(around)]
+    if draw(st.booleans()):
+        parts += [_cased(draw, draw(st.sampled_from(MARKER_PHRASES))), draw(around)]
+    return "".join(parts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=answer_texts())
+def test_the_marker_prefilter_finds_what_the_pattern_alone_finds(text: str) -> None:
+    """_marker skips the pattern when the lower-cased text lacks every word any
+    match needs; it finds exactly what the pattern finds on its own."""
+    found = UNIMPLEMENTED_MARKER.search(text)
+    expected = " ".join(found.group(0).lower().split()) if found else None
+    assert _marker(None, text) == expected
+    assert _marker({"message": text}, None) == _pattern_only({"message": text})
+
+
+def _pattern_only(body: dict) -> str | None:
+    found = UNIMPLEMENTED_MARKER.search(json.dumps(body))
+    return " ".join(found.group(0).lower().split()) if found else None
