@@ -150,3 +150,26 @@ def test_request_ids_are_random_uuids_and_status_lines_have_their_phrase() -> No
     assert status_line(404) == "404 Not Found" and status_line(204) == "204 No Content"
     with pytest.raises(ValueError):
         status_line(299)
+
+
+def test_request_headers_reads_every_header_and_made_up_names_cannot_grow_its_cache() -> None:
+    from chime_conformance.emulator import app as app_module
+
+    def environ(count: int, prefix: str) -> dict[str, object]:
+        made_up = {f"HTTP_X_{prefix}_{i}": str(i) for i in range(count)}
+        return {
+            "REQUEST_METHOD": "GET",
+            "wsgi.input": object(),
+            "CONTENT_TYPE": "application/json",
+            "HTTP_CONTENT_TYPE": "ignored: WSGI's CONTENT_TYPE is the one",
+            "HTTP_X_AMZ_DATE": "20261129T000000Z",
+            **made_up,
+        }
+
+    for prefix in ("A", "B", "A"):  # the second "A" reads names the cache kept
+        headers = app_module.request_headers(environ(2000, prefix))
+        assert len(headers) == 2000 + 2
+        assert headers["content-type"] == "application/json"
+        assert headers["x-amz-date"] == "20261129T000000Z"
+        assert headers[f"x-{prefix.lower()}-1999"] == "1999"
+        assert len(app_module._HEADER_NAMES) <= app_module._HEADER_NAMES_KEPT

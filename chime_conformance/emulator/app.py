@@ -370,15 +370,33 @@ def request_id() -> str:
 def request_headers(environ: dict[str, Any]) -> dict[str, str]:
     """``{lower-case name: value}`` of the request's headers, as WSGI carries them
     (what Werkzeug's EnvironHeaders yields, in one pass)."""
-    headers = {
-        key[5:].replace("_", "-").lower(): value
-        for key, value in environ.items()
-        if key.startswith("HTTP_") and key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH")
-    }
+    names = _HEADER_NAMES
+    headers = {}
+    for key, value in environ.items():
+        name = names.get(key)
+        if name is None:
+            name = _header_name(key)
+            if len(names) < _HEADER_NAMES_KEPT:  # a client's made-up names cannot grow it
+                names[key] = name
+        if name:
+            headers[name] = value
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(key):
             headers[key.replace("_", "-").lower()] = environ[key]
     return headers
+
+
+def _header_name(key: str) -> str:
+    """The header name of a WSGI environ key ("HTTP_X_AMZ_DATE": "x-amz-date"); ""
+    for a key that is not a header, and for the two WSGI keeps outside HTTP_."""
+    if not key.startswith("HTTP_") or key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+        return ""
+    return key[5:].replace("_", "-").lower()
+
+
+# environ key -> header name ("" for other keys): the same few dozen keys every request
+_HEADER_NAMES: dict[str, str] = {}
+_HEADER_NAMES_KEPT = 512
 
 
 def read_body(environ: dict[str, Any]) -> bytes:

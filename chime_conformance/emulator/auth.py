@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -446,12 +446,13 @@ class SigV4Verifier:
             "Consult the service documentation for details."
         )
 
-    def canonical_variants(self, request: ReceivedRequest, amz_date: str) -> list[AWSRequest]:
+    def canonical_variants(self, request: ReceivedRequest, amz_date: str) -> Iterator[AWSRequest]:
         """The raw query as botocore signs it, then the spec's normalised form.
 
         botocore signs the query exactly as it serialized it; other SigV4 clients
         (requests-aws4auth, schemathesis + an auth hook) decode and re-encode each
-        pair as the SigV4 specification says. Both are correct signatures.
+        pair as the SigV4 specification says. Both are correct signatures. Each is
+        made only when the one before did not match (the suite signs as botocore).
         """
         url = f"http://{request.host}{request.raw_path}"
         as_sent = AWSRequest(
@@ -459,15 +460,13 @@ class SigV4Verifier:
             url=f"{url}?{request.raw_query}" if request.raw_query else url,
             data=request.body,
         )
-        variants = [as_sent]
+        as_sent.context["timestamp"] = amz_date
+        yield as_sent
         if request.raw_query:
             pairs = parse_qsl(request.raw_query, keep_blank_values=True)
-            variants.append(
-                AWSRequest(method=request.method, url=url, data=request.body, params=pairs)
-            )
-        for variant in variants:
-            variant.context["timestamp"] = amz_date
-        return variants
+            normalised = AWSRequest(method=request.method, url=url, data=request.body, params=pairs)
+            normalised.context["timestamp"] = amz_date
+            yield normalised
 
 
 def _signed_at(amz_date: str) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
@@ -140,7 +141,7 @@ def _presigned_expiry_ignored(app: EmulatorApp) -> None:
 
 
 class _CanonicalUriEncodedOnce(SigV4Verifier):
-    def canonical_variants(self, request: ReceivedRequest, amz_date: str) -> list[AWSRequest]:
+    def canonical_variants(self, request: ReceivedRequest, amz_date: str) -> Iterator[AWSRequest]:
         if request.method != "GET":  # reads only: the suite's setup (creates) still works
             return super().canonical_variants(request, amz_date)
         once = replace(request, raw_path=unquote(request.raw_path))
