@@ -14,6 +14,7 @@ from typing import Any
 
 from chime_conformance import checks, spec
 from chime_conformance.client import ChimeClient, Exchange
+from chime_conformance.operation_verdicts import foreign_answer
 from chime_conformance.target import DEFAULT_DELETION_WINDOW
 from chime_conformance.verdicts import Verifier
 
@@ -123,12 +124,14 @@ class Scenario:
         self, operation: str, members: Mapping[str, Any], *, check: checks.DeclaredCheck, what: str
     ) -> Exchange:
         """Poll ``operation`` (for at most the deletion window) until it reports
-        the resource missing."""
+        the resource missing. An answer not in the API's shape (the operation is
+        not implemented, an HTML page) ends the wait at once: asking again for
+        the window's 20 s would not change it."""
         deadline = time.monotonic() + self.deletion_window
         while True:
             exchange = self.client.call(operation, dict(members))
             missing = exchange.status in checks.missing_resource_statuses(self.strict)
-            if missing or time.monotonic() >= deadline:
+            if missing or time.monotonic() >= deadline or _foreign(exchange):
                 break
             time.sleep(POLL_SECONDS)
         # the scenario's own check first: a lingering resource is a broken
@@ -188,3 +191,13 @@ def field_of(body: Mapping[str, Any], *path: str) -> Any:
     for step in path:
         value = value.get(step) if isinstance(value, Mapping) else None
     return value
+
+
+def _foreign(exchange: Exchange) -> bool:
+    """Whether ``exchange`` was answered outside the API's shape."""
+    response = exchange.response
+    text = response.body.decode("utf-8", errors="replace")
+    return (
+        foreign_answer(response.status, response.json, text=text, headers=response.headers)
+        is not None
+    )

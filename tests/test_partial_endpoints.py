@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -242,3 +243,38 @@ def test_exit_status_of_targets_refused_or_unreachable() -> None:
     assert "--allow-live" in done.stdout + done.stderr
     done, _ = run_suite("--target-url", f"http://127.0.0.1:{free_port()}", timeout=120)
     assert done.returncode == EXIT_UNREACHABLE
+
+
+class _Counted(logging.Handler):
+    """Counts the emulator's log lines (one per answered request) naming an operation."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(logging.INFO)
+        self.operation, self.count = operation, 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.operation in record.getMessage():
+            self.count += 1
+
+
+def test_a_deletion_is_not_awaited_from_an_operation_that_is_not_implemented(
+    tmp_path: Path,
+) -> None:
+    """Waiting the deletion window (20 s) for a 404 is for an operation that
+    answers; one that answers 'not implemented' is asked once and the check fails."""
+    logger = logging.getLogger("chime_conformance.emulator")
+    counted, level = _Counted("DescribeAppInstanceBot"), logger.level
+    logger.addHandler(counted)
+    logger.setLevel(logging.INFO)
+    try:
+        with running_emulator(unimplemented=("DescribeAppInstanceBot",)) as emulator:
+            done, _ = run_suite(
+                "--target-url", emulator.url, "-k", "deleting_an_app_instance",
+                "--suite", str(SUITE / "test_lifecycle.py"), "--report-dir", str(tmp_path),
+            )  # fmt: skip
+    finally:
+        logger.removeHandler(counted)
+        logger.setLevel(level)
+    assert done.returncode == EXIT_FAILURES, done.stdout[-3000:]
+    assert "a bot of a deleted AppInstance is unreadable after its deletion" in done.stdout
+    assert counted.count == 1, f"DescribeAppInstanceBot was asked {counted.count} times"
