@@ -194,14 +194,7 @@ def _requests(
     outcome: tuple[str | None, Constraint] | None,
 ) -> Request:
     steps = catalogue.split_path(target) if target else []
-    # a top-level member that _place sets (or deletes) is not drawn first: drawing
-    # a valid ARN only to replace it was a fifth of a probe's generation
-    decided = len(steps) == 1 and (
-        value is not None or (outcome is not None and outcome[0] == "missing_required")
-    )
-    members = draw(
-        _valid_members(op, pins, steps[0] if steps else None, skip=steps[0] if decided else None)
-    )
+    members = draw(_valid_members(op, pins, steps[0] if steps else None))
     if steps:
         _place(draw, members, op.input_schema, steps, value, outcome)
     fault, c = outcome if outcome else (None, None)
@@ -210,18 +203,12 @@ def _requests(
 
 @st.composite
 def _valid_members(
-    draw: Any,
-    op: spec.Operation,
-    pins: Mapping[str, Any],
-    target: str | None,
-    skip: str | None = None,
+    draw: Any, op: spec.Operation, pins: Mapping[str, Any], target: str | None
 ) -> dict[str, Any]:
     schema = op.input_schema
     required = set(schema.get("required", []))
     members: dict[str, Any] = {}
     for name, sub in schema["properties"].items():
-        if name == skip:
-            continue
         if name in pins and name != target:
             members[name] = copy.deepcopy(pins[name])
         elif name in required or name == target or _wanted(draw, name):
@@ -255,9 +242,6 @@ def _place(
             container[key] = draw(values_for(child_schema, member=step))
         _place(draw, container[key], child_schema, rest, value, outcome)
     elif outcome and outcome[0] == "missing_required":
-        if isinstance(container, dict):
-            container.pop(key, None)  # a top-level member _requests did not draw
-        else:
-            del container[key]
+        del container[key]
     elif value is not None:
         container[key] = draw(value)
