@@ -185,6 +185,11 @@ class AnswerLog:
             else:
                 self.foreign.setdefault(operation, Counter())[why] += 1
 
+    def never_in_shape(self, operation: str) -> bool:
+        """Whether ``operation`` has been answered, and never in the API's shape."""
+        with self._lock:
+            return operation in self.foreign and not self.in_shape.get(operation)
+
     def merge(self, other: AnswerLog) -> None:
         with self._lock:
             self.in_shape.update(other.in_shape)

@@ -681,16 +681,48 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     after the 460 items of the constraint probes the chain is 460 deep, and
     every read of a setting that is None (``database`` under the ``ci``
     profile) walks all of it. Each layer adds the same health check to the same
-    set, so putting the first back after each item changes no setting."""
+    set, so putting the first back after each item changes no setting.
+
+    A test of an operation that has only ever been answered outside the API's
+    shape (not implemented) runs without the shrink and explain phases, as with
+    ``--no-shrink``: every example of it fails the same way, so shrinking only
+    sends hundreds more requests (a 1-minute run became 4 against an endpoint
+    missing three operations)."""
     if CONFIG_KEY not in item.config.stash:  # another project's run: left alone
         return (yield)
     function = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
     before = getattr(function, "_hypothesis_internal_use_settings", None)
+    if before is not None and _not_implemented_so_far(item):
+        function._hypothesis_internal_use_settings = without_shrinking(before)
     try:
         return (yield)
     finally:
         if before is not None:
             function._hypothesis_internal_use_settings = before
+
+
+def _not_implemented_so_far(item: pytest.Item) -> bool:
+    """Whether the operation ``item`` is about has been answered, in this
+    process, only outside the API's shape; for a test of no one operation (the
+    state machines, linked operations), whether any operation has: a sequence
+    that reaches it fails there, however it is shrunk."""
+    from chime_conformance.suite_run import answer_log, item_operation
+
+    answers = answer_log(item.config)
+    if answers is None:
+        return False
+    operation = item_operation(item)
+    if operation is not None:
+        return answers.never_in_shape(operation)
+    return any(answers.never_in_shape(name) for name in list(answers.foreign))
+
+
+def without_shrinking(current: Any) -> Any:
+    """``current`` Hypothesis settings without the shrink and explain phases."""
+    from hypothesis import Phase, settings
+
+    phases = tuple(p for p in current.phases if p not in (Phase.shrink, Phase.explain))
+    return current if phases == tuple(current.phases) else settings(current, phases=phases)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -700,6 +732,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     CPU in a ``ci`` run before, 1.7 s after)."""
     if CONFIG_KEY in session.config.stash:
         gc.freeze()
+
+
+@pytest.fixture
+def chime_shrinks(request: pytest.FixtureRequest) -> bool:
+    """Whether this test shrinks its failures (its Hypothesis phases when it
+    runs them itself, as the state machines do): not once an operation it may
+    reach has only been answered as not implemented (:func:`pytest_runtest_call`)."""
+    return not _not_implemented_so_far(request.node)
 
 
 @pytest.fixture(scope="session")
