@@ -686,8 +686,8 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     A test of an operation that has only ever been answered outside the API's
     shape (not implemented) runs without the shrink and explain phases, as with
     ``--no-shrink``: every example of it fails the same way, so shrinking only
-    sends hundreds more requests (a 1-minute run became 4 against an endpoint
-    missing three operations)."""
+    sends hundreds more requests (against an endpoint missing three operations,
+    a ``ci`` run took 3 min 44 s with them, 35 s without)."""
     if CONFIG_KEY not in item.config.stash:  # another project's run: left alone
         return (yield)
     function = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))

@@ -172,9 +172,8 @@ def validate_results_document(document: Any) -> None:
             "does not match results.schema.json (jsonschema-rs refuses it, "
             "jsonschema accepts it: please report this document)"
         )
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
-        raise UnreadableResults(f"does not match results.schema.json at {where}: {error.message}")
+    where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+    raise UnreadableResults(f"does not match results.schema.json at {where}: {error.message}")
 
 
 def write_results_document(document: dict[str, Any], path: Path) -> None:
