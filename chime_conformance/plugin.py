@@ -690,7 +690,7 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     a ``ci`` run took 3 min 44 s with them, 35 s without)."""
     if CONFIG_KEY not in item.config.stash:  # another project's run: left alone
         return (yield)
-    function = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+    function: Any = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
     before = getattr(function, "_hypothesis_internal_use_settings", None)
     if before is not None and _not_implemented_so_far(item):
         function._hypothesis_internal_use_settings = without_shrinking(before)
