@@ -277,11 +277,11 @@ def register_no_shrink_profile(name: str) -> str:
     """``name`` without the shrink phase (``--no-shrink``): the same examples in
     the same order, each failure reported with the example that first showed
     it. Returns the new profile's name."""
-    from hypothesis import Phase, settings
+    from hypothesis import settings
 
-    parent = settings.get_profile(name)
-    phases = tuple(p for p in parent.phases if p not in (Phase.shrink, Phase.explain))
-    settings.register_profile(f"{name}-no-shrink", parent=parent, phases=phases)
+    settings.register_profile(
+        f"{name}-no-shrink", parent=without_shrinking(settings.get_profile(name))
+    )
     return f"{name}-no-shrink"
 
 
