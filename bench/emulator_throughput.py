@@ -22,7 +22,7 @@ not tests; every ratio is measured in this one run, both sides under the same lo
   became 8), SigV4's derived key is kept as a keyed HMAC and copied, the usual
   Authorization header is read in one match, the as-sent canonical request and
   string to sign are built in one pass each (held to botocore's by
-  tests/test_emulator_auth_fast_path.py), routes keep their label names, plain
+  tests/emulator/test_emulator_auth_fast_path.py), routes keep their label names, plain
   path segments are not percent-decoded, the log line is formatted only when
   someone logs INFO. In the server the same application costs about twice its
   in-process CPU (66 against 35 us, measured with thread CPU time around each

@@ -54,8 +54,8 @@ from urllib.parse import quote
 
 import requests
 
-from chime_conformance.client import BotocoreSigV4Auth
 from chime_conformance.emulator.app import admin_headers
+from chime_conformance.wire.client import BotocoreSigV4Auth
 
 ROOT = Path(__file__).resolve().parent.parent
 # chime-emulator logs "%(asctime)s %(message)s", the message being

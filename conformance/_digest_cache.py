@@ -13,7 +13,7 @@ sources.
 
 :func:`memoize_function_digests` keeps the hash of the source and the
 signature per function and adds each item's ``_hypothesis_internal_add_digest``
-to a copy of it: the very same bytes (``tests/test_digest_cache.py`` holds
+to a copy of it: the very same bytes (``tests/adapter/test_digest_cache.py`` holds
 them to Hypothesis' own function), so the same seeds and the same requests.
 If Hypothesis' internals change shape, nothing is patched (slower, still
 correct).

@@ -12,7 +12,7 @@ explicit examples becomes a :class:`DeferredExamples` that computes the very
 same cases (schemathesis' own ``add_examples`` and ``add_coverage``, same
 arguments, same order) the first time Hypothesis reads it, i.e. when the
 test runs, in the process that runs it. Nothing is tested less:
-``tests/test_lazy_coverage.py`` proves the deferred cases equal the eager
+``tests/adapter/test_lazy_coverage.py`` proves the deferred cases equal the eager
 ones. If schemathesis' internals change shape, the patch is not applied and
 collection stays eager (slower, still correct).
 """

@@ -27,8 +27,11 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from chime_conformance import checks as registry
-from chime_conformance import spec
-from chime_conformance.client import (
+from chime_conformance.contract import spec
+from chime_conformance.run.ledger import Ledger
+from chime_conformance.run.recorder import Recorder
+from chime_conformance.run.results import FAIL, PASS
+from chime_conformance.wire.client import (
     SERVICE,
     BotocoreSigV4Auth,
     CircuitBreaker,
@@ -40,10 +43,7 @@ from chime_conformance.client import (
     is_loopback,
     transport_failure,
 )
-from chime_conformance.ledger import Ledger
-from chime_conformance.results import FAIL, PASS
-from chime_conformance.retries import RetryPolicy, TargetThrottled
-from chime_conformance.verdicts import Recorder
+from chime_conformance.wire.retries import RetryPolicy, TargetThrottled
 
 __all__ = [
     "CHECKS",
@@ -307,7 +307,7 @@ class SigV4Target:
         self.breaker.check()
         response, retries = self.retry.run(lambda: self._attempt(case), operation=name)
         if response is None:
-            from chime_conformance.client import ConnectionLost
+            from chime_conformance.wire.client import ConnectionLost
 
             raise self.breaker.trip(ConnectionLost(self.base_url(case), retries))
         if self.retry.reason_to_retry(response.status_code) is not None:

@@ -1,6 +1,6 @@
 """Fixtures of the conformance suite: resources on the target and a verifier.
 
-Options live in chime_conformance.plugin (never in a nested conftest); the
+Options live in chime_conformance.pytest_plugin.plugin (never in a nested conftest); the
 session-wide layers (config, client, ledger, results) come from there too.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from chime_conformance.client import ChimeClient
-from chime_conformance.results import ResultLog
-from chime_conformance.target import SuiteConfig
-from chime_conformance.verdicts import Verifier
+from chime_conformance.run.config import SuiteConfig
+from chime_conformance.run.recorder import Verifier
+from chime_conformance.run.results import ResultLog
+from chime_conformance.wire.client import ChimeClient
 
 from .resources import Reference, Resources, Targets, World, build_world
 from .scenario import Scenario

@@ -19,8 +19,8 @@ from typing import Any
 
 from hypothesis import Phase, find, settings
 
-from chime_conformance.client import ChimeClient, Exchange
-from chime_conformance.ledger import RUN_TAG_KEY
+from chime_conformance.run.ledger import RUN_TAG_KEY
+from chime_conformance.wire.client import ChimeClient, Exchange
 
 LEX_ALIAS_ARN = "arn:aws:lex:us-east-1:123456789012:bot-alias/ABCDEFGHIJ/KLMNOPQRST"
 PINPOINT_ARN = (

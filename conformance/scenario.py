@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from chime_conformance import checks, spec
-from chime_conformance.client import ChimeClient, Exchange
-from chime_conformance.operation_verdicts import foreign_answer
-from chime_conformance.target import DEFAULT_DELETION_WINDOW
-from chime_conformance.verdicts import Verifier
+from chime_conformance import checks
+from chime_conformance.contract import spec
+from chime_conformance.run.config import DEFAULT_DELETION_WINDOW
+from chime_conformance.run.operation_verdicts import foreign_answer
+from chime_conformance.run.recorder import Verifier
+from chime_conformance.wire.client import ChimeClient, Exchange
 
 # How often a deleted resource is read again while the deletion window lasts.
 POLL_SECONDS = 0.25

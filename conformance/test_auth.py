@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from chime_conformance import checks, spec
-from chime_conformance.client import Exchange, Signing
-from chime_conformance.verdicts import Verifier
+from chime_conformance import checks
+from chime_conformance.contract import spec
+from chime_conformance.run.recorder import Verifier
+from chime_conformance.wire.client import Exchange, Signing
 
 from .resources import Resources, Targets, World, minimal_members, pinned_members
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from chime_conformance import checks
-from chime_conformance.client import ChimeClient, Exchange, Signing
+from chime_conformance.wire.client import ChimeClient, Exchange, Signing
 
 from .resources import Resources
 from .scenario import Scenario

@@ -11,8 +11,9 @@ import uuid
 
 import pytest
 
-from chime_conformance import checks, spec
-from chime_conformance.verdicts import Verifier
+from chime_conformance import checks
+from chime_conformance.contract import spec
+from chime_conformance.run.recorder import Verifier
 
 from .resources import Resources, Targets, World, minimal_members, pinned_members
 

@@ -13,11 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from chime_conformance import checks, spec, strategies
-from chime_conformance.client import PRESIGNED_SIGNINGS, Exchange, Signing
-from chime_conformance.constraints import OUTSIDE
-from chime_conformance.coverage import ConstraintCoverage
-from chime_conformance.verdicts import Verifier
+from chime_conformance import checks, strategies
+from chime_conformance.contract import spec
+from chime_conformance.contract.constraints import OUTSIDE
+from chime_conformance.run.coverage import ConstraintCoverage
+from chime_conformance.run.recorder import Verifier
+from chime_conformance.wire.client import PRESIGNED_SIGNINGS, Exchange, Signing
 
 from ._digest_cache import memoize_function_digests
 from .resources import (

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from chime_conformance import spec
-from chime_conformance.client import ChimeClient
-from chime_conformance.ledger import Ledger
-from chime_conformance.results import ResultLog
-from chime_conformance.target import SuiteConfig
-from chime_conformance.verdicts import Recorder
+from chime_conformance.contract import spec
+from chime_conformance.run.config import SuiteConfig
+from chime_conformance.run.ledger import Ledger
+from chime_conformance.run.recorder import Recorder
+from chime_conformance.run.results import ResultLog
+from chime_conformance.wire.client import ChimeClient
 
 from ._lazy_coverage import defer_coverage_cases
 from ._schemathesis_harness import (

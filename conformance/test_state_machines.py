@@ -13,10 +13,10 @@ import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from chime_conformance.client import ChimeClient
-from chime_conformance.plugin import without_shrinking
-from chime_conformance.target import SuiteConfig
-from chime_conformance.verdicts import Verifier
+from chime_conformance.pytest_plugin.plugin import without_shrinking
+from chime_conformance.run.config import SuiteConfig
+from chime_conformance.run.recorder import Verifier
+from chime_conformance.wire.client import ChimeClient
 
 from .machines.accounts import AccountsMachine
 from .machines.app_instances import AppInstancesMachine

@@ -4,7 +4,7 @@ only ``chime-*`` names, and only when the suite itself runs)."""
 
 import pytest
 
-from chime_conformance.plugin import register_hypothesis_profiles
+from chime_conformance.pytest_plugin.plugin import register_hypothesis_profiles
 
 register_hypothesis_profiles()
 
@@ -15,7 +15,7 @@ def pytest_configure(config: pytest.Config) -> None:
     fixture, which ``--dist load`` (what ``-n`` means alone) would have every
     worker run in full, and other files' module fixtures (emulators, shard
     runs) would be set up once per worker. (xdist keys this by node id, which
-    must be unique: pyproject's pytest pin, tests/test_sharding.py.)"""
+    must be unique: pyproject's pytest pin, tests/adapter/test_sharding.py.)"""
     if getattr(config.option, "numprocesses", None) and config.option.dist in ("no", "load"):
         config.option.dist = "loadfile"
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from chime_conformance import spec
+from chime_conformance.contract import spec
 from chime_conformance.emulator import responses
 from chime_conformance.emulator.auth import ReceivedRequest, verifier_for
 from chime_conformance.emulator.exceptions import (

@@ -192,7 +192,7 @@ class _SignerOverReceivedHeaders(SigV4Auth):
     The canonical request and the string to sign are botocore's own; only where the
     signed headers come from (the candidate's context), the body's hash (of the bytes
     as received, without botocore preparing the whole request to reach them) and the
-    derived key (cached) differ. tests/test_emulator_auth_fast_path.py holds each to
+    derived key (cached) differ. tests/emulator/test_emulator_auth_fast_path.py holds each to
     botocore's.
     """
 

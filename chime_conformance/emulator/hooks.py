@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from chime_conformance import spec
+from chime_conformance.contract import spec
 
 if TYPE_CHECKING:
     from chime_conformance.emulator.app import Answer, EmulatorApp, Exchange

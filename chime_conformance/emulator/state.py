@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from chime_conformance.contract.spec import nesting_depth
 from chime_conformance.emulator.models import AccountsBackend, EmulatorBackend, IdentityBackend
 from chime_conformance.emulator.pagination import PageTokens
-from chime_conformance.spec import nesting_depth
 
 # deeper than any record the API can create (request bodies stop at 64 levels)
 MAX_STATE_DEPTH = 100

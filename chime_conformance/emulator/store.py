@@ -30,6 +30,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from chime_conformance.contract.spec import nesting_depth
 from chime_conformance.emulator.models import (
     SNAPSHOT_FORMAT,
     AccountsBackend,
@@ -43,7 +44,6 @@ from chime_conformance.emulator.state import (
     one_line,
     record_tables,
 )
-from chime_conformance.spec import nesting_depth
 
 STORE_FORMAT = "chime-emulator-store/1"
 Scope = tuple[str, str, str]  # ("identity" | "accounts", account id, region)

@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from chime_conformance import spec
+from chime_conformance.contract import spec
 
 STYLES = ("501", "404")
 DEFAULT_STYLE = "501"

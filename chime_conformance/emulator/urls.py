@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
-from chime_conformance import spec
+from chime_conformance.contract import spec
 from chime_conformance.emulator.exceptions import (
     BadRequestException,
     MethodNotAllowedException,

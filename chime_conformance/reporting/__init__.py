@@ -1,7 +1,7 @@
 """Reports of a conformance run: compliance.html, results.json and ``diff``.
 
-Reporting only reads results (:mod:`chime_conformance.results`,
-:mod:`chime_conformance.coverage`); the plugin calls :func:`write_reports` at
+Reporting only reads results (:mod:`chime_conformance.run.results`,
+:mod:`chime_conformance.run.coverage`); the plugin calls :func:`write_reports` at
 the end of a run.
 """
 

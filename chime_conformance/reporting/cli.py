@@ -136,7 +136,7 @@ def add_baseline_command(commands: Any) -> None:
 def _baseline(arguments: argparse.Namespace) -> int:
     import datetime
 
-    from chime_conformance.baseline import baseline_from_results, dump_baseline
+    from chime_conformance.run.baseline import baseline_from_results, dump_baseline
 
     document = _load(arguments.results)
     try:

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chime_conformance import constraints
-from chime_conformance.coverage import INSIDE, OUTSIDE, ConstraintCoverage
+from chime_conformance.contract import constraints
+from chime_conformance.run.coverage import INSIDE, OUTSIDE, ConstraintCoverage
 
 HELD = "held"
 BROKEN = "broken"

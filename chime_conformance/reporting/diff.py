@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chime_conformance.reporting.matrix import NOT_RUN
-from chime_conformance.results import FAIL, PASS
+from chime_conformance.run.results import FAIL, PASS
 
 COVERED = "covered"
 NOT_COVERED = "not covered"

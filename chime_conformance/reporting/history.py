@@ -16,7 +16,7 @@ from typing import Any
 
 from chime_conformance.reporting.html_report import CELL_LOOKS, _environment
 from chime_conformance.reporting.matrix import NOT_RUN
-from chime_conformance.results import FAIL, PASS
+from chime_conformance.run.results import FAIL, PASS
 
 HISTORY_HTML = "history.html"
 

@@ -18,7 +18,7 @@ import jinja2
 
 from chime_conformance.reporting import family_chart
 from chime_conformance.reporting.matrix import NOT_RUN, STATEFUL
-from chime_conformance.results import FAIL, NOT_APPLICABLE, PASS
+from chime_conformance.run.results import FAIL, NOT_APPLICABLE, PASS
 
 MAX_FAILURE_SECTIONS = 100
 MAX_BLOCK_CHARS = 3000

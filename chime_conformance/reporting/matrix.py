@@ -12,8 +12,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from chime_conformance import spec
-from chime_conformance.results import FAIL, NOT_APPLICABLE, PASS, CheckRecord
+from chime_conformance.contract import spec
+from chime_conformance.run.results import FAIL, NOT_APPLICABLE, PASS, CheckRecord
 
 NOT_RUN = "not_run"
 CELL_STATES = (PASS, FAIL, NOT_APPLICABLE, NOT_RUN)

@@ -19,12 +19,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from chime_conformance.coverage import INSIDE, OUTSIDE, ConstraintCoverage
 from chime_conformance.reporting.constraint_table import BROKEN, HELD
 from chime_conformance.reporting.results_document import UnreadableResults, load_results_document
 from chime_conformance.reporting.run_info import RunInfo
 from chime_conformance.reporting.write import ReportPaths, write_reports
-from chime_conformance.results import CheckRecord
+from chime_conformance.run.coverage import INSIDE, OUTSIDE, ConstraintCoverage
+from chime_conformance.run.results import CheckRecord
 
 JUNIT_XML = "junit.xml"
 # run settings every shard of one run must share (a difference means two runs)
@@ -239,6 +239,6 @@ def _case_from_outcome(test_id: str, outcome: str) -> ElementTree.Element:
 
 def _merged_verdict(shards: Sequence[Shard], records: Sequence[CheckRecord]) -> Any:
     """The shards' operation verdicts and honest score, merged (suite_run)."""
-    from chime_conformance.suite_run import merged_verdict
+    from chime_conformance.pytest_plugin.suite_run import merged_verdict
 
     return merged_verdict([shard.document for shard in shards], records)

@@ -17,11 +17,11 @@ from typing import Any
 import jsonschema
 import jsonschema_rs
 
-from chime_conformance.coverage import ConstraintCoverage
 from chime_conformance.reporting import constraint_table, matrix
 from chime_conformance.reporting.run_info import RunInfo
-from chime_conformance.results import CheckRecord
-from chime_conformance.run_events import RunEvents
+from chime_conformance.run.coverage import ConstraintCoverage
+from chime_conformance.run.events import RunEvents
+from chime_conformance.run.results import CheckRecord
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 FORMAT_VERSION = 1
@@ -41,7 +41,7 @@ def build_results_document(
 ) -> dict[str, Any]:
     """The results.json document of one run (with ``events``: its retries,
     throttled tests, leftovers and state-machine rule counts too; with the
-    run's ``verdict``, :class:`chime_conformance.suite_run.RunVerdict`, the
+    run's ``verdict``, :class:`chime_conformance.pytest_plugin.suite_run.RunVerdict`, the
     score is the honest one and the operations carry their verdicts)."""
     rows = matrix.operation_rows(records)
     cells = matrix.cells(records)
@@ -78,7 +78,7 @@ def build_results_document(
 def with_verdict(document: dict[str, Any], verdict: Any) -> None:
     """Put the run's verdict into ``document``: the honest score, each
     operation's verdict, the repeated causes and the baseline's findings."""
-    from chime_conformance.operation_verdicts import SCORE_DEFINITION
+    from chime_conformance.run.operation_verdicts import SCORE_DEFINITION
 
     honest = verdict.score
     document["score"].update(
@@ -162,7 +162,7 @@ def validate_results_document(document: Any) -> None:
     document is valid (a full run's document: about 20 ms, where jsonschema's
     walk took 1.5 s at the end of every run); only a document it refuses is
     walked again by jsonschema, for the message of its best-matching error.
-    tests/test_report_results_json.py holds the two to the same verdicts."""
+    tests/reporting/test_report_results_json.py holds the two to the same verdicts."""
     if _compiled_results_schema().is_valid(document):
         return
     validator = jsonschema.Draft202012Validator(results_schema())

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chime_conformance import spec
+from chime_conformance.contract import spec
 
 
 def documented_spec_versions() -> dict[str, str]:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chime_conformance.coverage import ConstraintCoverage
 from chime_conformance.reporting.html_report import render_compliance_html
 from chime_conformance.reporting.results_document import (
     build_results_document,
@@ -15,8 +14,9 @@ from chime_conformance.reporting.results_document import (
     write_results_document,
 )
 from chime_conformance.reporting.run_info import RunInfo
-from chime_conformance.results import CheckRecord
-from chime_conformance.run_events import RunEvents
+from chime_conformance.run.coverage import ConstraintCoverage
+from chime_conformance.run.events import RunEvents
+from chime_conformance.run.results import CheckRecord
 
 COMPLIANCE_HTML = "compliance.html"
 RESULTS_JSON = "results.json"

@@ -3,14 +3,14 @@
 Valid values for every kind of field of the spec, values that break exactly
 one constraint at its boundary, and whole requests (valid, with one fault, or
 probing one side of one constraint). Everything is derived from the spec's
-schemas (``chime_conformance.spec``) and measured against the constraint
-catalogue (``chime_conformance.constraints``); hand-written knowledge is kept
+schemas (``chime_conformance.contract.spec``) and measured against the constraint
+catalogue (``chime_conformance.contract.constraints``); hand-written knowledge is kept
 to what a schema cannot say (ARN structure, realistic values).
 
 This module only re-exports; the work lives in ``strategies._internal``.
 """
 
-from chime_conformance.constraints import INSIDE, OUTSIDE, Constraint
+from chime_conformance.contract.constraints import INSIDE, OUTSIDE, Constraint
 from chime_conformance.strategies._internal.boundaries import (
     enum_near_misses,
     near_misses,

@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from chime_conformance import checks
-from chime_conformance.client import ChimeClient, Exchange
-from chime_conformance.run_events import RunEvents
-from chime_conformance.target import DEFAULT_DELETION_WINDOW
-from chime_conformance.verdicts import ContractBroken, Verifier
+from chime_conformance.run.config import DEFAULT_DELETION_WINDOW
+from chime_conformance.run.events import RunEvents
+from chime_conformance.run.recorder import ContractBroken, Verifier
+from chime_conformance.wire.client import ChimeClient, Exchange
 
 from .. import scenario
 from ..resources import RUN_TAG_KEY

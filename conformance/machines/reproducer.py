@@ -14,7 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from chime_conformance.client import DEFAULT_CREDENTIALS, GENERATED_HEADERS, Exchange, is_loopback
+from chime_conformance.wire.client import (
+    DEFAULT_CREDENTIALS,
+    GENERATED_HEADERS,
+    Exchange,
+    is_loopback,
+)
 
 # Answer members whose values the service issues (paths into the JSON body).
 ISSUED_MEMBERS: tuple[tuple[str, ...], ...] = (

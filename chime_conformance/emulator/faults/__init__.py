@@ -12,7 +12,7 @@ Layout: :mod:`.registry` (the :class:`Fault` record, the registry, lookup and
 ``--list-faults``), :mod:`.consent` (faults are off unless asked for twice),
 :mod:`.seams` (helpers shared by the categories) and one module per category.
 Which checks and tests of the suite must catch each fault is not the
-emulator's business: ``tests/fault_catalogue.py`` says it.
+emulator's business: ``tests/support/fault_catalogue.py`` says it.
 
 The emulator does not import this package: ``server.start_emulator`` builds
 ``EmulatorApp(config, extensions=fault_extensions(config))``.

@@ -4,7 +4,7 @@ A fault module registers each of its installers with :func:`fault`; an
 installer changes one emulator only through its public hooks
 (``app.hooks``, ``app.backend.wrap_rule``, ``app.backend.wrap_page_tokens``).
 Which checks and tests of the suite must catch a fault is not recorded here:
-the emulator knows nothing of the suite (that is ``tests/fault_catalogue.py``).
+the emulator knows nothing of the suite (that is ``tests/support/fault_catalogue.py``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chime_conformance import spec
+from chime_conformance.contract import spec
 from chime_conformance.emulator.app import EmulatorApp
 from chime_conformance.emulator.exceptions import ServiceFailureException
 from chime_conformance.emulator.faults.registry import fault

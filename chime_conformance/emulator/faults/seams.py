@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from chime_conformance import spec
+from chime_conformance.contract import spec
 from chime_conformance.emulator.hooks import Handler
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from chime_conformance import spec
+from chime_conformance.contract import spec
 from chime_conformance.emulator.app import Answer, EmulatorApp
 from chime_conformance.emulator.exceptions import (
     BadRequestException,

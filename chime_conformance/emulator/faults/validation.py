@@ -8,7 +8,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from chime_conformance import spec
+from chime_conformance.contract import spec
 from chime_conformance.emulator.exceptions import ChimeError
 from chime_conformance.emulator.faults.registry import fault
 from chime_conformance.emulator.faults.seams import Dispatch, Violations

@@ -1,6 +1,6 @@
 """Values just inside and just outside one constraint, breaking nothing else.
 
-For a :class:`~chime_conformance.constraints.Constraint` on a member with
+For a :class:`~chime_conformance.contract.constraints.Constraint` on a member with
 schema ``S``, :func:`values_inside` makes values that keep every keyword of
 ``S`` and sit on the bound (exactly ``maxLength`` characters, exactly
 ``minimum``…); :func:`values_outside` makes values that break that keyword,
@@ -17,9 +17,9 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from chime_conformance import constraints as catalogue
-from chime_conformance import spec
-from chime_conformance.constraints import Constraint
+from chime_conformance.contract import constraints as catalogue
+from chime_conformance.contract import spec
+from chime_conformance.contract.constraints import Constraint
 from chime_conformance.strategies._internal.patterns import (
     ANY_CHARACTER,
     ASTRAL_CHARACTER,

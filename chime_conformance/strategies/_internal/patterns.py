@@ -4,7 +4,7 @@
 length, and the boundary probes need matches of exactly ``maxLength``
 characters. So besides ``from_regex`` this module walks the parsed regex and
 spends a length budget over its parts. Both read the pattern with the spec's
-ECMA-262 meaning (``chime_conformance.spec.ecma_regex``); ``.`` is narrowed to
+ECMA-262 meaning (``chime_conformance.contract.spec.ecma_regex``); ``.`` is narrowed to
 exclude every line terminator (ECMA's, and NEL, which Java's ``.`` excludes)
 so a valid value is valid under any engine the service may use.
 """
@@ -18,8 +18,8 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from chime_conformance import constraints as catalogue
-from chime_conformance import spec
+from chime_conformance.contract import constraints as catalogue
+from chime_conformance.contract import spec
 
 try:
     from re import _constants as sre_c  # type: ignore[attr-defined]

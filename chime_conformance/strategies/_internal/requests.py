@@ -14,9 +14,9 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from chime_conformance import constraints as catalogue
-from chime_conformance import spec
-from chime_conformance.constraints import INSIDE, OUTSIDE, Constraint
+from chime_conformance.contract import constraints as catalogue
+from chime_conformance.contract import spec
+from chime_conformance.contract.constraints import INSIDE, OUTSIDE, Constraint
 from chime_conformance.strategies._internal.boundaries import values_inside, values_outside
 from chime_conformance.strategies._internal.patterns import integers
 from chime_conformance.strategies._internal.values import schema_key, validator_for, values_for

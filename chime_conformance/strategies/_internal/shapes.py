@@ -11,8 +11,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from chime_conformance import constraints as catalogue
-from chime_conformance import spec
+from chime_conformance.contract import constraints as catalogue
+from chime_conformance.contract import spec
 from chime_conformance.strategies._internal.boundaries import near_misses
 from chime_conformance.strategies._internal.values import values_for
 

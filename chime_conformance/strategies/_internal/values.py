@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from chime_conformance import constraints as catalogue
-from chime_conformance import spec
+from chime_conformance.contract import constraints as catalogue
+from chime_conformance.contract import spec
 from chime_conformance.strategies._internal import kinds
 from chime_conformance.strategies._internal.patterns import ANY_CHARACTER, strings_matching
 

@@ -1,0 +1,146 @@
+"""What happened to a run besides check verdicts: retries, throttled tests,
+resources left behind, and how often each state-machine rule ran.
+
+One :class:`RunEvents` per process (the plugin keeps it); xdist workers dump
+theirs next to their results and the controller merges them into
+``results.json`` (``retries``, ``throttled``, ``leftovers``, ``rule_counts``)
+and the page. Nothing here knows about pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chime_conformance.wire.retries import Retry
+
+__all__ = ["Leftover", "RetryEvent", "RunEvents", "ThrottledTest", "current_test_id"]
+
+
+def current_test_id() -> str:
+    """The running pytest node id ("" outside pytest), read from the
+    environment: retries happen deep in the transport, far from any fixture."""
+    return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """One retry: of which test and operation, why (status), and the wait."""
+
+    test_id: str
+    operation: str
+    reason: str  # "HTTP 429", "HTTP 503", "connection reset"
+    status: int | None
+    wait: float
+
+
+@dataclass(frozen=True)
+class ThrottledTest:
+    """A test that got no verdict: the target still throttled when retries ran out."""
+
+    test_id: str
+    operation: str
+    status: int
+    retries: int
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A resource this run may have created and could not delete."""
+
+    kind: str
+    arn: str  # the ARN (or, for an account, its id; for a lost create, what was sent)
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.arn}: {self.reason}"
+
+
+@dataclass
+class RunEvents:
+    retries: list[RetryEvent] = field(default_factory=list)
+    throttled: list[ThrottledTest] = field(default_factory=list)
+    leftovers: list[Leftover] = field(default_factory=list)
+    rule_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    # -- recording (thread-safe) -------------------------------------------
+
+    def retried(self, operation: str | None, retry: Retry) -> None:
+        """A :class:`~chime_conformance.wire.retries.RetryPolicy` listener."""
+        event = RetryEvent(
+            current_test_id(), operation or "?", retry.reason, retry.status, round(retry.delay, 3)
+        )
+        with self._lock:
+            self.retries.append(event)
+
+    def test_throttled(
+        self, test_id: str, operation: str | None, status: int, retries: int
+    ) -> None:
+        with self._lock:
+            self.throttled.append(ThrottledTest(test_id, operation or "?", status, retries))
+
+    def left_behind(self, leftovers: list[Leftover]) -> None:
+        with self._lock:
+            self.leftovers.extend(leftovers)
+
+    def rule_ran(self, machine: str, rule: str) -> None:
+        with self._lock:
+            self.rule_counts[(machine, rule)] += 1
+
+    def rules_declared(self, machine: str, rules: list[str]) -> None:
+        """Make every rule of ``machine`` show, with 0 if it never ran."""
+        with self._lock:
+            for rule in rules:
+                self.rule_counts[(machine, rule)] += 0
+
+    # -- merging and the report ----------------------------------------------
+
+    def merge(self, other: RunEvents) -> None:
+        with self._lock:
+            self.retries.extend(other.retries)
+            self.throttled.extend(other.throttled)
+            self.leftovers.extend(other.leftovers)
+            self.rule_counts.update(other.rule_counts)
+            for key in other.rule_counts:
+                self.rule_counts[key] += 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``results.json`` members this adds (all counts, then the events)."""
+        by_reason = Counter(event.reason for event in self.retries)
+        machines: dict[str, dict[str, int]] = {}
+        for (machine, rule), count in sorted(self.rule_counts.items()):
+            machines.setdefault(machine, {})[rule] = count
+        return {
+            "retries": {
+                "count": len(self.retries),
+                "waited_seconds": round(sum(e.wait for e in self.retries), 3),
+                "by_reason": dict(sorted(by_reason.items())),
+                "events": [asdict(e) for e in self.retries],
+            },
+            "throttled": [asdict(t) for t in self.throttled],
+            "leftovers": [asdict(leftover) for leftover in self.leftovers],
+            "rule_counts": machines,
+        }
+
+    def dump(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json()), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> RunEvents:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        events = cls(
+            retries=[RetryEvent(**e) for e in data["retries"]["events"]],
+            throttled=[ThrottledTest(**t) for t in data["throttled"]],
+            leftovers=[Leftover(**leftover) for leftover in data["leftovers"]],
+        )
+        for machine, rules in data["rule_counts"].items():
+            for rule, count in rules.items():
+                events.rule_counts[(machine, rule)] += count
+        return events

@@ -1,0 +1,183 @@
+"""The ledger of resources a run created, and their clean-up.
+
+Every create that goes through the suite is written down here *before* it is
+sent (:meth:`Ledger.intend`) and again when its answer arrives; at the end of
+the run (after failures and Ctrl-C too) the ledger deletes exactly the
+resources it saw created, children before parents, and reports any it could
+not. A create whose answer never came (Ctrl-C in flight) stays *pending*: the
+sweep (:mod:`chime_conformance.run.sweep`) finds such resources by the run's name
+prefix and tag. The suite never deletes a resource it did not create.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource this run created: its kind and the members that address it."""
+
+    kind: str
+    address: tuple[tuple[str, str], ...]  # (member, value) pairs, hashable
+
+    @property
+    def members(self) -> dict[str, str]:
+        return dict(self.address)
+
+    def __str__(self) -> str:
+        return f"{self.kind} " + " ".join(f"{k}={v}" for k, v in self.address)
+
+
+# Every resource the suite creates carries this tag, valued with the run id
+# (where the API takes tags at creation), and a name starting with the run id.
+RUN_TAG_KEY = "chime-conformance-run"
+CREATE_OPERATIONS = frozenset(
+    {
+        "CreateAppInstance",
+        "CreateAppInstanceUser",
+        "CreateAppInstanceBot",
+        "CreateAppInstanceAdmin",
+        "RegisterAppInstanceUserEndpoint",
+        "CreateAccount",
+    }
+)
+
+# kind → (the operation that deletes it, clean-up order: lower goes first)
+DELETERS: Mapping[str, tuple[str, int]] = {
+    "endpoint": ("DeregisterAppInstanceUserEndpoint", 0),
+    "admin": ("DeleteAppInstanceAdmin", 1),
+    "bot": ("DeleteAppInstanceBot", 2),
+    "user": ("DeleteAppInstanceUser", 2),
+    "app-instance": ("DeleteAppInstance", 3),
+    "account": ("DeleteAccount", 4),
+}
+
+
+def created_resource(
+    operation: str, members: Mapping[str, Any], body: Mapping[str, Any] | None
+) -> Resource | None:
+    """The resource a successful ``operation`` call created, or None."""
+    body = body or {}
+    found: dict[str, Callable[[], tuple[str, dict[str, Any]]]] = {
+        "CreateAppInstance": lambda: ("app-instance", {"AppInstanceArn": body["AppInstanceArn"]}),
+        "CreateAppInstanceUser": lambda: (
+            "user",
+            {"AppInstanceUserArn": body["AppInstanceUserArn"]},
+        ),
+        "CreateAppInstanceBot": lambda: ("bot", {"AppInstanceBotArn": body["AppInstanceBotArn"]}),
+        "CreateAppInstanceAdmin": lambda: (
+            "admin",
+            {
+                "AppInstanceArn": members["AppInstanceArn"],
+                "AppInstanceAdminArn": members["AppInstanceAdminArn"],
+            },
+        ),
+        "RegisterAppInstanceUserEndpoint": lambda: (
+            "endpoint",
+            {"AppInstanceUserArn": body["AppInstanceUserArn"], "EndpointId": body["EndpointId"]},
+        ),
+        "CreateAccount": lambda: ("account", {"AccountId": body["Account"]["AccountId"]}),
+    }
+    if operation not in found:
+        return None
+    try:
+        kind, address = found[operation]()
+    except (KeyError, TypeError):
+        return None  # a malformed answer: the checks report it; nothing to clean
+    return Resource(kind, tuple(sorted((k, str(v)) for k, v in address.items())))
+
+
+def deleted_resource(operation: str, members: Mapping[str, Any]) -> Resource | None:
+    """The resource a successful delete ``operation`` removed, or None."""
+    for kind, (deleter, _) in DELETERS.items():
+        if deleter == operation:
+            keys = _ADDRESS_MEMBERS[kind]
+            if all(k in members for k in keys):
+                return Resource(kind, tuple(sorted((k, str(members[k])) for k in keys)))
+    return None
+
+
+_ADDRESS_MEMBERS: Mapping[str, tuple[str, ...]] = {
+    "endpoint": ("AppInstanceUserArn", "EndpointId"),
+    "admin": ("AppInstanceAdminArn", "AppInstanceArn"),
+    "bot": ("AppInstanceBotArn",),
+    "user": ("AppInstanceUserArn",),
+    "app-instance": ("AppInstanceArn",),
+    "account": ("AccountId",),
+}
+
+
+class Ledger:
+    """Thread-safe record of the resources a run created and has not deleted."""
+
+    def __init__(self) -> None:
+        self._live: dict[Resource, None] = {}  # insertion-ordered set
+        self._pending: Counter[str] = Counter()  # creates sent, answer not yet seen
+        self._lock = threading.Lock()
+
+    def intend(self, operation: str, members: Mapping[str, Any]) -> None:
+        """Write down a create about to be sent (called before every call)."""
+        if operation in CREATE_OPERATIONS:
+            with self._lock:
+                self._pending[operation] += 1
+
+    def pending(self) -> dict[str, int]:
+        """Creates sent whose answer never arrived, by operation."""
+        with self._lock:
+            return {operation: n for operation, n in self._pending.items() if n > 0}
+
+    def observe(self, operation: str, members: Mapping[str, Any], status: int, body: Any) -> None:
+        """Write down what a call created or deleted (called after every call)."""
+        if operation in CREATE_OPERATIONS:
+            with self._lock:
+                if self._pending[operation] > 0:
+                    self._pending[operation] -= 1
+        if not 200 <= status < 300:
+            return
+        mapping = body if isinstance(body, Mapping) else None
+        created = created_resource(operation, members, mapping)
+        deleted = deleted_resource(operation, members)
+        with self._lock:
+            if created is not None:
+                self._live[created] = None
+            if deleted is not None:
+                self._live.pop(deleted, None)
+
+    def live(self) -> list[Resource]:
+        """The resources still to delete, in the order to delete them."""
+        with self._lock:
+            resources = list(self._live)
+        return sorted(resources, key=lambda r: DELETERS[r.kind][1])
+
+    def forget(self, resource: Resource) -> None:
+        with self._lock:
+            self._live.pop(resource, None)
+
+    def clean_up(self, delete: Callable[[str, dict[str, str]], int]) -> list[str]:
+        """Delete every live resource with ``delete(operation, members) -> status``;
+        return one line for each that could not be deleted (404 counts as gone).
+        A Ctrl-C stops it: the rest are returned as left behind."""
+        leftovers: list[str] = []
+        resources = self.live()
+        for number, resource in enumerate(resources):
+            operation = DELETERS[resource.kind][0]
+            try:
+                status = delete(operation, resource.members)
+            except KeyboardInterrupt:
+                leftovers.extend(
+                    f"{left}: not deleted (clean-up interrupted)" for left in resources[number:]
+                )
+                break
+            except Exception as error:  # report, and go on with the rest
+                leftovers.append(f"{resource}: {type(error).__name__}: {error}")
+                continue
+            if 200 <= status < 300 or status == 404:
+                self.forget(resource)
+            else:
+                leftovers.append(f"{resource}: {operation} answered {status}")
+        return leftovers

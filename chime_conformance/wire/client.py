@@ -1,0 +1,692 @@
+"""SigV4-signed raw HTTP to the endpoint under test.
+
+The suite must put invalid inputs on the wire exactly as they were generated,
+so this client never validates: it turns ``(operation, members)`` into the
+request boto3 would send (path labels percent-encoded, query members under
+their wire names, a JSON body only when body members are present) and signs it
+the way botocore does. Every call yields an :class:`Exchange`
+(:mod:`chime_conformance.wire.exchange`), which reproduces itself as a curl command
+or a Python script (:mod:`chime_conformance.wire.reproducers`). Retries follow the
+one :class:`RetryPolicy` (:mod:`chime_conformance.wire.retries`); every wait is
+bounded by :class:`Timeouts`.
+
+Transport only: nothing here knows about pytest or about the contract.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import botocore.credentials
+import botocore.session
+import requests
+import requests.adapters
+import urllib3.exceptions
+from botocore.auth import SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.utils import normalize_url_path
+from requests.utils import requote_uri
+from requests_aws4auth import AWS4Auth
+
+from chime_conformance.contract import spec
+from chime_conformance.wire.exchange import (
+    BOGUS_SESSION_TOKEN,
+    DEFAULT_CREDENTIALS,
+    EXPIRED_PRESIGNING,
+    OTHER_SERVICE,
+    PRESIGNED_EXPIRES,
+    PRESIGNED_SIGNINGS,
+    REDACTED,
+    SERVICE,
+    STALE_BY,
+    UNKNOWN_ACCESS_KEY,
+    Exchange,
+    ReceivedResponse,
+    SentRequest,
+    Signing,
+    is_loopback,
+    other_region,
+    redact_headers,
+    redact_presigned_url,
+)
+from chime_conformance.wire.reproducers import GENERATED_HEADERS
+from chime_conformance.wire.retries import Retry, RetryPolicy, TargetThrottled
+
+__all__ = [
+    "BOGUS_SESSION_TOKEN",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_READ_TIMEOUT",
+    "GENERATED_HEADERS",
+    "PRESIGNED_SIGNINGS",
+    "REDACTED",
+    "SERVICE",
+    "BotocoreSigV4Auth",
+    "ChimeClient",
+    "CircuitBreaker",
+    "ClientError",
+    "ConnectionLost",
+    "Exchange",
+    "ReceivedResponse",
+    "RequestTimedOut",
+    "Retry",
+    "RetryPolicy",
+    "SentRequest",
+    "Signing",
+    "TargetGone",
+    "TargetThrottled",
+    "TargetUnreachable",
+    "Timeouts",
+    "WireRequest",
+    "build_request",
+    "encode_path_label",
+    "is_loopback",
+    "other_region",
+    "redact_headers",
+    "redact_presigned_url",
+    "resolve_credentials",
+    "transport_failure",
+]
+
+AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+# Documented defaults (--connect-timeout, --read-timeout): a hanging target
+# costs at most one read timeout per request, never a hung run.
+DEFAULT_CONNECT_TIMEOUT = 3.05
+DEFAULT_READ_TIMEOUT = 10.0
+
+
+# --------------------------------------------------------------------------
+# Failures of the transport (never of the contract)
+
+
+class ClientError(Exception):
+    """The request got no HTTP answer; ``str()`` is one sentence."""
+
+
+class TargetUnreachable(ClientError):
+    """No connection to the target at all: the run should stop, not fail each test."""
+
+    def __init__(self, url: str, cause: str) -> None:
+        super().__init__(f"Cannot reach {url}: {cause}.")
+        self.url = url
+        self.cause = cause
+
+
+class ConnectionLost(ClientError):
+    """The target accepted connections but kept dropping them, retries exhausted."""
+
+    def __init__(self, url: str, retries: tuple[Retry, ...]) -> None:
+        super().__init__(
+            f"{url} dropped the connection {len(retries) + 1} times in a row; giving up."
+        )
+        self.url = url
+        self.retries = retries
+
+
+class RequestTimedOut(ClientError):
+    """The target did not answer within the read timeout (not retried: it may have acted)."""
+
+    def __init__(self, url: str, seconds: float) -> None:
+        super().__init__(f"{url} sent no answer within {seconds:g} s.")
+        self.url = url
+        self.seconds = seconds
+
+
+class TargetGone(ClientError):
+    """A call not sent because the target already failed this run (see
+    :class:`CircuitBreaker`); ``str()`` repeats the first failure."""
+
+    def __init__(self, first: ClientError) -> None:
+        super().__init__(str(first))
+        self.first = first
+
+
+# --------------------------------------------------------------------------
+# Settings
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for a connection and then for each read of the answer."""
+
+    connect: float = DEFAULT_CONNECT_TIMEOUT
+    read: float = DEFAULT_READ_TIMEOUT
+
+
+# --------------------------------------------------------------------------
+# From (operation, members) to the wire
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """A request before signing: ``path`` is encoded and carries the query string."""
+
+    method: str
+    path: str
+    body: bytes | None
+    headers: Mapping[str, str]
+
+
+def encode_path_label(value: Any) -> str:
+    """``value`` as a path label, percent-encoded as botocore does (``:`` → ``%3A``,
+    ``/`` → ``%2F``, ``@`` → ``%40``). Lone surrogates go out as their UTF-8-ish
+    bytes, so an invalid generated string still reaches the server."""
+    return quote(_as_text(value), safe="", errors="surrogatepass")
+
+
+def _as_text(value: Any) -> str:
+    # Path and query values are text on the wire; generated values of the
+    # wrong type go out as the JSON spelling of what was generated.
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float | list | dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def _encode_query(pairs: Sequence[tuple[str, Any]]) -> str:
+    # botocore.utils.percent_encode_sequence, but tolerant of surrogates
+    return "&".join(
+        f"{quote(name, safe='-_.~')}={quote(_as_text(value), safe='-_.~', errors='surrogatepass')}"
+        for name, value in pairs
+    )
+
+
+def _with_query(path: str, query: str) -> str:
+    if not query:
+        return path
+    return f"{path}{'&' if '?' in path else '?'}{query}"
+
+
+def build_request(op: spec.Operation, members: Mapping[str, Any]) -> WireRequest:
+    """The request boto3 would send for ``members``, without any validation:
+    missing path members leave an empty label, nulls and wrong types go out as given."""
+    labels: dict[str, str] = {p.wire_name: "" for p in op.path_parameters}
+    query: list[tuple[str, Any]] = list(op.query_literals.items())
+    body: dict[str, Any] = {}
+    for member, value in members.items():
+        location, wire_name = _location(op, member)
+        if location == "path":
+            labels[wire_name] = encode_path_label(value)
+        elif location == "query":
+            query.append((wire_name, value))
+        else:
+            body[member] = value
+    path = op.path.format(**labels)
+    if not body:
+        return WireRequest(op.method, _with_query(path, _encode_query(query)), None, {})
+    encoded = json.dumps(body).encode("utf-8", errors="surrogatepass")
+    headers = {"Content-Type": "application/json"}
+    return WireRequest(op.method, _with_query(path, _encode_query(query)), encoded, headers)
+
+
+def _location(op: spec.Operation, member: str) -> tuple[str, str]:
+    try:
+        return op.location_of(member)
+    except KeyError:
+        raise ValueError(
+            f"{op.name} has no input member {member!r}; send() sends hand-crafted requests"
+        ) from None
+
+
+# --------------------------------------------------------------------------
+# Signing, as botocore signs non-S3 services
+
+
+class BotocoreSigV4Auth(AWS4Auth):
+    """requests-aws4auth with botocore's canonicalisation, so signatures agree.
+
+    requests-aws4auth already percent-encodes the path as sent once more
+    (``%3A`` → ``%253A``), as botocore does for non-S3 services. It differs
+    from botocore elsewhere: it reads the path with ``urlparse``, which cuts a
+    ``;params`` tail off the last segment, and ``posixpath.normpath``; it
+    re-parses the query with ``parse_qs``, which turns ``+`` into ``%20``; and
+    it signs ``x-amz-content-sha256``, which botocore neither sends nor signs
+    for non-S3 services. Here the canonical request is built as botocore's
+    ``SigV4Auth.canonical_request`` builds it, over the headers botocore signs.
+    """
+
+    def __init__(self, *args: Any, sign_also: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Instance-level: AWS4Auth mutates its class-level default set.
+        self.include_hdrs = {"host", "content-type", "x-amz-date", "x-amz-security-token"}
+        self.include_hdrs.update(name.lower() for name in sign_also)
+
+    def get_canonical_request(self, req: Any, cano_headers: str, signed_headers: str) -> str:
+        parts = urlsplit(str(req.url))
+        return "\n".join(
+            [
+                req.method.upper(),
+                quote(normalize_url_path(parts.path), safe="/~"),
+                _canonical_query(parts.query),
+                cano_headers,
+                signed_headers,
+                req.headers["x-amz-content-sha256"],
+            ]
+        )
+
+    @staticmethod
+    def amz_norm_whitespace(text: str) -> str:
+        return " ".join(text.split())
+
+
+def _canonical_query(query: str) -> str:
+    if not query:
+        return ""
+    pairs = sorted(tuple(pair.partition("=")[::2]) for pair in query.split("&"))
+    return "&".join(f"{key}={value}" for key, value in pairs)
+
+
+class _TamperedSignature(requests.auth.AuthBase):
+    """Signs correctly, then flips the last hex digit of the signature."""
+
+    def __init__(self, inner: AWS4Auth) -> None:
+        self.inner = inner
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        signed = self.inner(request)
+        authorization = signed.headers["Authorization"]
+        flipped = "0" if authorization[-1] != "0" else "1"
+        signed.headers["Authorization"] = authorization[:-1] + flipped
+        return signed
+
+
+def resolve_credentials(
+    url: str, *, profile: str | None = None
+) -> botocore.credentials.Credentials:
+    """Credentials from botocore's chain (environment variables, profiles, …),
+    or ``testing``/``testing`` when the chain has none and ``url`` is loopback."""
+    session = botocore.session.Session(profile=profile)
+    resolver = botocore.credentials.create_credential_resolver(session)
+    if is_loopback(url):
+        # Instance and container metadata would be probed over the network
+        # (and time out) for a target that only needs the default keys.
+        resolver.remove("iam-role")
+        resolver.remove("container-role")
+    credentials = resolver.load_credentials()
+    if credentials is not None:
+        return credentials
+    if is_loopback(url):
+        return botocore.credentials.Credentials(*DEFAULT_CREDENTIALS)
+    raise ClientError(
+        f"No AWS credentials for {url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+        "or a profile."
+    )
+
+
+# --------------------------------------------------------------------------
+# The client
+
+
+Observer = Callable[[str, Mapping[str, Any], int, Any], None]
+# Told (operation, members) before a call is sent: the ledger writes down the
+# intent to create, so an answer lost to Ctrl-C still leaves a trace.
+Intent = Callable[[str, Mapping[str, Any]], None]
+
+
+class ChimeClient:
+    """A signed client of one target (and, optionally, a separate accounts endpoint).
+
+    Safe to share between threads: each thread gets its own ``requests.Session``
+    (a Session's connection pool and cookie jar are not meant to be shared), and
+    every request is signed by a fresh signer reading the refreshable credentials.
+    """
+
+    def __init__(
+        self,
+        target_url: str,
+        *,
+        accounts_url: str | None = None,
+        region: str = "us-east-1",
+        credentials: botocore.credentials.Credentials | None = None,
+        profile: str | None = None,
+        timeouts: Timeouts = Timeouts(),  # frozen, so a shared default is harmless
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen)
+        observer: Observer | None = None,
+        before_send: Intent | None = None,
+        breaker: CircuitBreaker | None = None,
+        clock: Callable[[], datetime.datetime] | None = None,  # UTC; tests fix it
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.target_url = target_url.rstrip("/")
+        self.accounts_url = (accounts_url or target_url).rstrip("/")
+        self.region = region
+        self.credentials = credentials or resolve_credentials(self.target_url, profile=profile)
+        self.timeouts = timeouts
+        self.retry = retry
+        self.observer = observer
+        self.before_send = before_send
+        self.breaker = breaker or CircuitBreaker()
+        self._clock = clock or (lambda: datetime.datetime.now(datetime.UTC))
+        self._sleep = sleep
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+
+    # -- public calls ------------------------------------------------------
+
+    def call(
+        self,
+        operation: str | spec.Operation,
+        members: Mapping[str, Any],
+        *,
+        signing: Signing = Signing.SIGNED,
+    ) -> Exchange:
+        """Send ``operation`` with ``members`` (valid or not) and return the exchange."""
+        op = spec.operation(operation) if isinstance(operation, str) else operation
+        wire = build_request(op, members)
+        base = self.accounts_url if op.api == spec.ACCOUNTS else self.target_url
+        if self.before_send is not None:
+            self.before_send(op.name, members)
+        exchange = self._exchange(
+            wire, base, signing=signing, operation=op.name, members=dict(members)
+        )
+        if self.observer is not None:
+            self.observer(op.name, members, exchange.status, exchange.json)
+        return exchange
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | Sequence[tuple[str, Any]] = (),
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        signing: Signing = Signing.SIGNED,
+        base_url: str | None = None,
+        operation: str | None = None,
+    ) -> Exchange:
+        """Send a hand-crafted request: ``path`` as given (already encoded, may
+        carry a query string), ``query`` pairs percent-encoded and appended,
+        ``body`` bytes verbatim; ``headers`` are sent and signed."""
+        pairs = list(query.items()) if isinstance(query, Mapping) else list(query)
+        wire = WireRequest(method.upper(), _with_query(path, _encode_query(pairs)), body, {})
+        return self._exchange(
+            wire,
+            (base_url or self.target_url).rstrip("/"),
+            signing=signing,
+            operation=operation,
+            extra_headers=dict(headers or {}),
+        )
+
+    def probe(self) -> None:
+        """Raise :class:`TargetUnreachable` unless the target answers HTTP at all."""
+        for url in dict.fromkeys((self.target_url, self.accounts_url)):
+            with contextlib.suppress(TargetThrottled):  # busy, but it answers HTTP
+                self.send("GET", "/app-instances", base_url=url, signing=Signing.UNSIGNED)
+
+    def close(self) -> None:
+        with self._sessions_lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
+
+    def __enter__(self) -> ChimeClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- one exchange, with retries ----------------------------------------
+
+    def _exchange(
+        self,
+        wire: WireRequest,
+        base_url: str,
+        *,
+        signing: Signing,
+        operation: str | None,
+        members: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Exchange:
+        url = base_url + wire.path
+        headers = {**wire.headers, **(extra_headers or {})}
+        started = time.monotonic()
+        prepared: list[requests.PreparedRequest] = []
+
+        def attempt() -> tuple[str | None, requests.Response | None, str | None]:
+            prepared[:] = [self._prepare(wire.method, url, headers, wire.body, signing)]
+            return self._attempt(prepared[0], url)
+
+        self.breaker.check()
+        response, retries = self.retry.run(attempt, operation=operation, sleep=self._sleep)
+        if response is None:  # the last attempt lost its connection too
+            raise self.breaker.trip(ConnectionLost(url, retries))
+        exchange = Exchange(
+            request=SentRequest(
+                prepared[0].method or wire.method,
+                str(prepared[0].url),
+                prepared[0].headers,
+                wire.body,
+            ),
+            response=ReceivedResponse(
+                response.status_code, dict(response.headers), response.content
+            ),
+            elapsed=time.monotonic() - started,
+            retries=retries,
+            operation=operation,
+            members=members,
+            signing=signing,
+            region=self.region,
+        )
+        if self.retry.reason_to_retry(exchange.status) is not None:
+            throttled = TargetThrottled(operation, exchange.status, retries)
+            throttled.exchange = exchange
+            raise throttled
+        return exchange
+
+    def _attempt(
+        self, prepared: requests.PreparedRequest, url: str
+    ) -> tuple[str | None, requests.Response | None, str | None]:
+        """One attempt: (why to retry or None, the answer or None if the
+        connection dropped, Retry-After)."""
+        try:
+            response = self._session().send(
+                prepared,
+                timeout=(self.timeouts.connect, self.timeouts.read),
+                allow_redirects=False,
+            )
+        except requests.exceptions.RequestException as error:
+            failure = transport_failure(error, url, self.timeouts)
+            if failure is None:
+                return "connection reset", None, None
+            raise self.breaker.trip(failure) from None
+        reason = self.retry.reason_to_retry(response.status_code)
+        return reason, response, response.headers.get("Retry-After")
+
+    def _prepare(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        signing: Signing,
+    ) -> requests.PreparedRequest:
+        headers = {**headers}
+        if signing is not Signing.UNSIGNED and signing not in PRESIGNED_SIGNINGS:
+            now = self._clock()
+            if signing is Signing.STALE_DATE:
+                now -= STALE_BY
+            headers["X-Amz-Date"] = now.strftime(AMZ_DATE_FORMAT)
+        request = requests.Request(method, url, headers=headers, data=body)
+        prepared = self._session().prepare_request(request)
+        # requests removes dot segments ("/app-instances/.." → "/"), which would
+        # send a generated ".." label to another operation; only quote what
+        # HTTP cannot carry.
+        prepared.url = requote_uri(url)
+        auth = self._signer(signing, sign_also=[h for h in headers if h.lower() != "x-amz-date"])
+        if auth is not None:
+            prepared.prepare_auth(auth)
+        return prepared
+
+    def _signer(self, signing: Signing, sign_also: Sequence[str]) -> requests.auth.AuthBase | None:
+        if signing is Signing.UNSIGNED:
+            return None
+        if signing in PRESIGNED_SIGNINGS:
+            return QueryStringSigner(
+                self.credentials, self.region, self._clock(), signing is Signing.PRESIGNED_EXPIRED
+            )
+        credentials = self.credentials
+        if signing is Signing.BOGUS_SESSION_TOKEN:
+            credentials = with_bogus_session_token(credentials)
+        if signing is Signing.UNKNOWN_KEY:
+            credentials = botocore.credentials.Credentials(*UNKNOWN_ACCESS_KEY)
+        region = other_region(self.region) if signing is Signing.OTHER_REGION else self.region
+        service = OTHER_SERVICE if signing is Signing.OTHER_SERVICE else SERVICE
+        # A fresh signer per request: AWS4Auth keeps per-call state (key, date)
+        # on itself, so sharing one between threads would mix requests up.
+        auth = BotocoreSigV4Auth(
+            refreshable_credentials=credentials, region=region, service=service, sign_also=sign_also
+        )
+        return _TamperedSignature(auth) if signing is Signing.TAMPERED else auth
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            # Proxies and .netrc from the environment must not reroute or
+            # re-authenticate requests to a local target.
+            session.trust_env = not is_loopback(self.target_url)
+            adapter = requests.adapters.HTTPAdapter(max_retries=0)  # retries are ours
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and everything it wraps (arguments, causes, urllib3 reasons)."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [error]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        wrapped = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        wrapped.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        stack.extend(item for item in wrapped if isinstance(item, BaseException))
+
+
+def transport_failure(
+    error: requests.exceptions.RequestException, url: str, timeouts: Timeouts
+) -> ClientError | None:
+    """The :class:`ClientError` ``error`` means, or None for a dropped
+    connection (which is worth a retry)."""
+    kind = _failure_kind(error)
+    if kind == "timeout":
+        return RequestTimedOut(url, timeouts.read)
+    if kind == "reset":
+        return None
+    return TargetUnreachable(url, kind)
+
+
+class CircuitBreaker:
+    """Remembers the first transport failure that means the target is gone
+    (unreachable, hanging, dropping every connection): later calls fail at
+    once with it, so a dead target costs one timeout, not one per request
+    (nor one per example Hypothesis replays while shrinking)."""
+
+    def __init__(self) -> None:
+        self.failure: ClientError | None = None
+
+    def trip(self, failure: ClientError) -> ClientError:
+        if self.failure is None:
+            self.failure = failure
+        return failure
+
+    def check(self) -> None:
+        if self.failure is not None:
+            raise TargetGone(self.failure)
+
+    def reset(self) -> None:
+        self.failure = None
+
+
+def _failure_kind(error: requests.exceptions.RequestException) -> str:
+    """ "reset", "timeout", or why the target is unreachable (a phrase)."""
+    causes = list(_causes(error))
+
+    def caused_by(*types: type[BaseException]) -> bool:
+        return any(isinstance(cause, types) for cause in causes)
+
+    # Order matters: urllib3's NewConnectionError subclasses ConnectTimeoutError.
+    if caused_by(ConnectionRefusedError):
+        return "connection refused"
+    if caused_by(socket.gaierror, urllib3.exceptions.NameResolutionError):
+        return "host name not resolved"
+    if caused_by(requests.exceptions.ConnectTimeout) or any(
+        type(cause) is urllib3.exceptions.ConnectTimeoutError for cause in causes
+    ):
+        return "no connection within the connect timeout"
+    if caused_by(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError):
+        return "timeout"
+    if caused_by(urllib3.exceptions.NewConnectionError):
+        return "cannot open a connection"
+    if isinstance(error, requests.exceptions.ConnectionError):
+        return "reset"  # connected, then dropped: reset, broken pipe, remote disconnect
+    return type(error).__name__
+
+
+# --------------------------------------------------------------------------
+# Session tokens and presigned requests (docs/contract.md, session-token, presigned)
+
+
+def with_bogus_session_token(
+    credentials: botocore.credentials.Credentials,
+) -> botocore.credentials.Credentials:
+    """The same keys, sent with a session token the target never issued."""
+    frozen = credentials.get_frozen_credentials()
+    return botocore.credentials.Credentials(
+        frozen.access_key, frozen.secret_key, BOGUS_SESSION_TOKEN
+    )
+
+
+class QueryStringSigner(requests.auth.AuthBase):
+    """Presigns a request as botocore's ``SigV4QueryAuth`` does (the signature
+    in ``X-Amz-Signature``, no Authorization header); ``expired``: signed 10
+    minutes before ``now`` for 60 seconds."""
+
+    def __init__(
+        self,
+        credentials: botocore.credentials.Credentials,
+        region: str,
+        now: datetime.datetime,
+        expired: bool,
+    ) -> None:
+        self.credentials = credentials.get_frozen_credentials()
+        self.region = region
+        ago, expires = EXPIRED_PRESIGNING if expired else (datetime.timedelta(0), PRESIGNED_EXPIRES)
+        self.signed_at = now - ago
+        self.expires = expires
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if request.body:
+            raise ValueError("only a request without a body can be presigned")
+        credentials = botocore.credentials.Credentials(
+            self.credentials.access_key, self.credentials.secret_key, self.credentials.token
+        )
+        aws_request = AWSRequest(method=request.method, url=request.url)
+        aws_request.context["timestamp"] = self.signed_at.strftime(AMZ_DATE_FORMAT)
+        signer = SigV4QueryAuth(credentials, SERVICE, self.region, self.expires)
+        # add_auth() would stamp the current time; these are its steps, at signed_at
+        signer._modify_request_before_signing(aws_request)
+        canonical = signer.canonical_request(aws_request)
+        signature = signer.signature(signer.string_to_sign(aws_request, canonical), aws_request)
+        signer._inject_signature_to_request(aws_request, signature)
+        request.url = aws_request.url
+        return request

@@ -1,0 +1,47 @@
+"""`pip install .` (not only editable) gives a working package: the wheel
+carries the spec documents, the report's template and schema, and declares
+the console scripts and the pytest plugin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_spec_the_report_assets_and_the_entry_points(tmp_path: Path) -> None:
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("chime_conformance-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for packaged in (
+        "chime_conformance/_spec/chime-sdk-identity.openapi.yaml",
+        "chime_conformance/_spec/chime-accounts.openapi.yaml",
+        "chime_conformance/reporting/results.schema.json",
+        "chime_conformance/reporting/templates/compliance.html.j2",
+        "chime_conformance/emulator/__main__.py",
+    ):
+        assert packaged in names, f"{packaged} is missing from {wheel.name}"
+    spec_copy = zipfile.ZipFile(wheel).read(
+        "chime_conformance/_spec/chime-sdk-identity.openapi.yaml"
+    )
+    assert spec_copy == (REPO / "spec" / "chime-sdk-identity.openapi.yaml").read_bytes()
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    declared = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "chime-emulator = chime_conformance.emulator.__main__:main" in declared
+    assert "chime-conformance-report = chime_conformance.reporting.cli:main" in declared
+    assert (
+        "[pytest11]" in declared
+        and "chime_conformance = chime_conformance.pytest_plugin.plugin" in declared
+    )
