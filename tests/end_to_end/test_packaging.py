@@ -31,6 +31,7 @@ def test_the_wheel_ships_the_spec_the_report_assets_and_the_entry_points(tmp_pat
         "chime_conformance/reporting/results.schema.json",
         "chime_conformance/reporting/templates/compliance.html.j2",
         "chime_conformance/emulator/__main__.py",
+        "chime_conformance/testing/__init__.py",
     ):
         assert packaged in names, f"{packaged} is missing from {wheel.name}"
     spec_copy = zipfile.ZipFile(wheel).read(
@@ -45,3 +46,4 @@ def test_the_wheel_ships_the_spec_the_report_assets_and_the_entry_points(tmp_pat
         "[pytest11]" in declared
         and "chime_conformance = chime_conformance.pytest_plugin.plugin" in declared
     )
+    assert "chime_emulator = chime_conformance.testing.pytest_fixtures" in declared
