@@ -13,12 +13,20 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from chime_conformance.testing._errors import MockChimeError
 
-if TYPE_CHECKING:
-    from chime_conformance.testing._emulator import ChimeEmulator
+
+class Served(Protocol):
+    """What the builder needs of an emulator (a ``ChimeEmulator`` has it)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def identity(self) -> Any: ...
+
 
 # A bot needs a configuration; this one names a Lex bot alias that need not exist
 # (the emulator, like the service, does not call Lex).
@@ -63,7 +71,7 @@ class SeededAppInstance:
 
     arn: str
     name: str
-    emulator: ChimeEmulator = field(repr=False, compare=False)
+    emulator: Served = field(repr=False, compare=False)
 
     def user(
         self,
@@ -119,7 +127,7 @@ class SeededAppInstance:
 class Seed:
     """``emulator.seed``: ``seed.app_instance("chat").user("alice")`` and the like."""
 
-    def __init__(self, emulator: ChimeEmulator) -> None:
+    def __init__(self, emulator: Served) -> None:
         self._emulator = emulator
 
     def app_instance(
