@@ -7,6 +7,8 @@ reading their source."""
 from __future__ import annotations
 
 import datetime
+import importlib
+import pkgutil
 
 import pytest
 
@@ -147,3 +149,33 @@ def test_an_oracle_reads_its_rule_from_its_docstring() -> None:
     finally:
         REGISTRY.pop("an_oracle_for_this_test", None)
         checks.CHECKS.pop("an_oracle_for_this_test", None)
+
+
+def test_the_checks_of_one_contract_rule_live_in_one_family_module() -> None:
+    """Where a new check goes is not a choice: beside the checks of its rule.
+    Every declared check is defined in exactly one family module of
+    chime_conformance.checks, and no contract rule is split over two."""
+    families = [
+        importlib.import_module(f"chime_conformance.checks.{info.name}")
+        for info in pkgutil.iter_modules(checks.__path__)
+        if info.name not in ("registry", "answers")
+    ]
+    home: dict[str, str] = {}  # check name -> the family module defining it
+    for family in families:
+        oracles = [n for n, f in checks.CHECKS.items() if f.__module__ == family.__name__]
+        declarations = [
+            v.name
+            for v in vars(family).values()
+            if isinstance(v, checks.DeclaredCheck) and v.kind != checks.ORACLE
+        ]
+        for name in oracles + declarations:
+            assert name not in home, f"{name} is defined in {home.get(name)} and {family.__name__}"
+            home[name] = family.__name__
+    assert set(home) == set(REGISTRY), set(REGISTRY) ^ set(home)
+    family_of_rule: dict[str, str] = {}
+    for name, family_name in sorted(home.items()):
+        rule = REGISTRY[name].rule.split(".")[0]
+        assert family_of_rule.setdefault(rule, family_name) == family_name, (
+            f"{name} (rule {rule}) is in {family_name}; the checks of {rule} are in "
+            f"{family_of_rule[rule]}"
+        )
