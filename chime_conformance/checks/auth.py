@@ -76,13 +76,11 @@ def _refused(exchange: Exchange) -> bool:
     )
 
 
-@check
+@check(rule="session-token")
 def session_token_verified(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """A request signed with a session token the target never issued is refused
     (strict: 403 UnrecognizedClientException, as AWS answers "The security token
-    included in the request is invalid").
-
-    Rule: session-token"""
+    included in the request is invalid")."""
     if exchange.signing is not Signing.BOGUS_SESSION_TOKEN:
         return False
     fact = "a bogus X-Amz-Security-Token is refused (docs/contract.md session-token)"
@@ -97,12 +95,10 @@ def session_token_verified(ctx: CheckContext, exchange: Exchange, exp: Expectati
     return True
 
 
-@check
+@check(rule="presigned")
 def presigned_request_verified(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """SigV4 in the query string is a signature: a presigned request is served
-    until X-Amz-Expires runs out, and refused (401/403) after.
-
-    Rule: presigned"""
+    until X-Amz-Expires runs out, and refused (401/403) after."""
     if exchange.signing not in PRESIGNED_SIGNINGS:
         return False
     if exchange.signing is Signing.PRESIGNED:

@@ -101,13 +101,11 @@ def error_code_values(api: str) -> tuple[str, ...]:
     return tuple(schemas.get("ErrorCode", {}).get("enum", ()))
 
 
-@check
+@check(rule="error-code-enum")
 def error_code_enum(ctx: CheckContext, exchange: Exchange, exp: Expectation) -> bool:
     """A modeled error's Code is a value of the ErrorCode enum (strict: the value
     the contract gives its exception, e.g. 401 Unauthorized, 429 Throttled).
-    The signing layer's errors are not modeled and keep their own shape.
-
-    Rule: error-code-enum"""
+    The signing layer's errors are not modeled and keep their own shape."""
     name = error_type(exchange)
     body = exchange.json
     if exchange.status < 400 or name in AUTHENTICATION_ERRORS or not isinstance(body, Mapping):

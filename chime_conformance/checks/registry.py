@@ -237,32 +237,28 @@ Check = Callable[[CheckContext, Exchange, Expectation], bool]
 CHECKS: dict[str, Check] = {}
 
 
-def _docstring_rule(function: Callable[..., Any]) -> str | None:
-    lines = [line.strip() for line in (function.__doc__ or "").strip().splitlines()]
-    if lines and lines[-1].startswith("Rule:"):
-        return lines[-1].removeprefix("Rule:").strip()
-    return None
-
-
 def _docstring_summary(function: Callable[..., Any]) -> str:
     text = (function.__doc__ or "").strip().split("\n\n", 1)[0]
-    lines = [line.strip() for line in text.splitlines() if not line.strip().startswith("Rule:")]
-    return " ".join(lines)
+    return " ".join(line.strip() for line in text.splitlines())
 
 
-def check(function: Check | None = None, *, rule: str | None = None) -> Any:
-    """Register an oracle under its name (``@check`` or ``@check(rule=…)``);
-    its failures carry that name. The rule id comes from ``rule=``, else the
-    docstring's last line ``Rule: <rule-id>``; the description is the
-    docstring's first paragraph."""
-    if function is None:
-        return functools.partial(check, rule=rule)
+def check(function: Check | None = None, /, *, rule: str | None = None) -> Callable[[Check], Check]:
+    """Register an oracle under its name for the contract rule ``rule`` (an id
+    of docs/contract.md): ``@check(rule="arns")``. Its description is the
+    docstring's first paragraph; its failures carry its name. A bare
+    ``@check``, with no rule, is refused at import."""
+    if function is not None or rule is None:
+        culprit = getattr(function, "__name__", "an oracle")
+        raise TypeError(
+            f'{culprit}: an oracle names its contract rule, as @check(rule="<rule id>")'
+        )
+    return functools.partial(_register, rule=rule)
+
+
+def _register(function: Check, *, rule: str) -> Check:
     name = function.__name__
     if name in CHECKS:
         raise ValueError(f"a check named {name!r} is already registered")
-    rule = rule or _docstring_rule(function)
-    if rule is None:
-        raise ValueError(f"check {name!r} names no contract rule (rule= or 'Rule: <id>')")
     declare(name, rule=rule, description=_docstring_summary(function), kind=ORACLE)
 
     @functools.wraps(function)

@@ -135,20 +135,36 @@ def test_a_bad_declaration_is_refused_at_once(arguments: dict[str, str], message
     assert "new_check" not in REGISTRY
 
 
-def test_an_oracle_reads_its_rule_from_its_docstring() -> None:
+def test_an_oracle_names_its_rule_and_its_docstring_describes_it() -> None:
     def an_oracle_for_this_test(ctx: object, exchange: object, exp: object) -> bool:
         """Checks nothing at all.
 
-        Rule: tags.limit"""
+        Only the first paragraph is the description."""
         return False
 
     try:
-        checks.check(an_oracle_for_this_test)  # type: ignore[arg-type]
+        checks.check(rule="tags.limit")(an_oracle_for_this_test)  # type: ignore[arg-type]
         declared = REGISTRY["an_oracle_for_this_test"]
         assert (declared.rule, declared.description) == ("tags.limit", "Checks nothing at all.")
+        assert declared.kind == checks.ORACLE
     finally:
         REGISTRY.pop("an_oracle_for_this_test", None)
         checks.CHECKS.pop("an_oracle_for_this_test", None)
+
+
+def test_an_oracle_without_a_rule_is_refused_naming_it() -> None:
+    def an_oracle_without_a_rule(ctx: object, exchange: object, exp: object) -> bool:
+        """Checks nothing at all.
+
+        Rule: tags"""
+        return False
+
+    with pytest.raises(TypeError, match=r"an_oracle_without_a_rule: .*@check\(rule="):
+        checks.check(an_oracle_without_a_rule)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="@check"):
+        checks.check()
+    assert "an_oracle_without_a_rule" not in REGISTRY
+    assert "an_oracle_without_a_rule" not in checks.CHECKS
 
 
 def test_the_checks_of_one_contract_rule_live_in_one_family_module() -> None:

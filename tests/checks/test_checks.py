@@ -845,7 +845,7 @@ def test_a_check_name_is_registered_once() -> None:
         return True
 
     with pytest.raises(ValueError, match="already registered"):
-        checks.check(status_code_matches_spec)
+        checks.check(rule="success-codes")(status_code_matches_spec)
 
 
 def test_the_checks_package_does_not_import_pytest() -> None:
