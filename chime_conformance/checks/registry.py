@@ -84,7 +84,7 @@ class Expectation:
         return cls(violations, None if violations else resource)
 
     def describe_violations(self) -> str:
-        return ", ".join(f"{v.member} {v.rule}" for v in self.violations) or "none"
+        return ", ".join(f"{v.member} {v.keyword}" for v in self.violations) or "none"
 
 
 class CheckFailure(AssertionError):

@@ -40,7 +40,7 @@ def response_matches_schema(ctx: CheckContext, exchange: Exchange, exp: Expectat
             ctx,
             fact,
             "; ".join(f"{_json_pointer(e)}: {shorten(e.message)}" for e in errors[:3]),
-            "; ".join(f"{_json_pointer(e)}: {_schema_rule(e)}" for e in errors[:3]),
+            "; ".join(f"{_json_pointer(e)}: {_schema_keyword(e)}" for e in errors[:3]),
         )
     return True
 
@@ -85,7 +85,7 @@ def _json_pointer(error: Any) -> str:
     return "/" + "/".join(str(part) for part in error.absolute_path)
 
 
-def _schema_rule(error: Any) -> str:
+def _schema_keyword(error: Any) -> str:
     return f"{error.validator} {shorten(repr(error.validator_value), 100)}"
 
 

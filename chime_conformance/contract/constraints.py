@@ -1,9 +1,9 @@
-"""The constraint catalogue: every rule an operation's input must keep.
+"""The constraint catalogue: every constraint an operation's input must keep.
 
 A :class:`Constraint` names one JSON Schema keyword on one input member of one
 operation (``CreateAppInstance:Tags[].Key:maxLength``). :func:`constraints`
 lists them all, derived from the spec's schemas, so the suite's coverage, the
-report and the strategies that probe each rule agree on what exists.
+report and the strategies that probe each constraint agree on what exists.
 
 Member paths join object properties with ``.`` and mark list items with ``[]``
 (``Configuration.Lex.LexBotAliasArn``, ``Tags[].Key``, ``TagKeys[]``).
@@ -36,7 +36,8 @@ from typing import Any
 
 from chime_conformance.contract import spec
 
-RULES = (
+# The JSON Schema keywords a constraint can be (its ``keyword``).
+KEYWORDS = (
     "required",
     "type",
     "minLength",
@@ -64,14 +65,14 @@ class Constraint:
 
     operation: str
     member: str
-    rule: str
+    keyword: str
     bound: Any
     shadowed_by: str | None = None
 
     @property
     def id(self) -> str:
-        """The stable identifier, ``Operation:Member.Path:rule``."""
-        return f"{self.operation}:{self.member}:{self.rule}"
+        """The stable identifier, ``Operation:Member.Path:keyword``."""
+        return f"{self.operation}:{self.member}:{self.keyword}"
 
     @property
     def probeable(self) -> bool:
@@ -126,7 +127,7 @@ def constraints(op: spec.Operation, *, include_types: bool = False) -> tuple[Con
     found = _catalogue(op.name)
     if include_types:
         return found
-    return tuple(c for c in found if c.rule != "type")
+    return tuple(c for c in found if c.keyword != "type")
 
 
 def all_constraints(api: str | None = None) -> tuple[Constraint, ...]:
@@ -169,7 +170,7 @@ def _catalogue(op_name: str) -> tuple[Constraint, ...]:
 
 
 def _unobservable_if_issued(c: Constraint) -> Constraint:
-    if split_path(c.member)[0] in SERVER_ISSUED and c.rule != "required":
+    if split_path(c.member)[0] in SERVER_ISSUED and c.keyword != "required":
         return dataclasses.replace(c, shadowed_by="server-issued")
     return c
 
@@ -226,9 +227,9 @@ def _length_shadow(pattern: str | None, outside_length: int) -> str | None:
 
 
 def _number_constraints(op_name: str, schema: Mapping[str, Any], path: str) -> Iterator[Constraint]:
-    for rule in ("minimum", "maximum"):
-        if rule in schema:
-            yield Constraint(op_name, path, rule, schema[rule])
+    for keyword in ("minimum", "maximum"):
+        if keyword in schema:
+            yield Constraint(op_name, path, keyword, schema[keyword])
 
 
 def _array_constraints(op_name: str, schema: Mapping[str, Any], path: str) -> Iterator[Constraint]:

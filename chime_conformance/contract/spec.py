@@ -397,14 +397,14 @@ def validator(schema: Mapping[str, Any]) -> Any:
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken constraint: which member, which rule, and a sentence saying so."""
+    """One broken constraint: which member, which keyword, and a sentence saying so."""
 
     member: str
-    rule: str
+    keyword: str
     message: str
 
 
-_RULE_SENTENCES = {
+_KEYWORD_SENTENCES = {
     "maxLength": "Member must have length less than or equal to {0}",
     "minLength": "Member must have length greater than or equal to {0}",
     "maxItems": "Member must have length less than or equal to {0}",
@@ -437,7 +437,7 @@ def violations_of(op: Operation, members: Mapping[str, Any]) -> list[Violation]:
     found: list[Violation] = []
     for error in op.input_validator.iter_errors(dict(members)):
         found.extend(_violations_from_error(error))
-    return sorted(found, key=lambda v: (v.member, v.rule))
+    return sorted(found, key=lambda v: (v.member, v.keyword))
 
 
 def _violations_from_error(error: Any) -> Iterable[Violation]:
@@ -458,7 +458,7 @@ def _violations_from_error(error: Any) -> Iterable[Violation]:
         value = ", ".join(str(v) for v in value)
     elif error.validator == "type":
         value = value if isinstance(value, str) else " or ".join(value)
-    sentence = _RULE_SENTENCES.get(error.validator, "Member must satisfy {0} {1}").format(
+    sentence = _KEYWORD_SENTENCES.get(error.validator, "Member must satisfy {0} {1}").format(
         value, error.validator
     )
     member = where or "(request)"
@@ -567,8 +567,8 @@ def nesting_depth(value: Any) -> int:
     return deepest
 
 
-def _wire_violation(member: str, rule: str, sentence: str) -> Violation:
-    return Violation(member, rule, sentence)
+def _wire_violation(member: str, keyword: str, sentence: str) -> Violation:
+    return Violation(member, keyword, sentence)
 
 
 def _query_value(parameter: Parameter, values: list[str]) -> tuple[Any, Violation | None]:

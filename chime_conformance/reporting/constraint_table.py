@@ -73,7 +73,7 @@ def _catalogued_row(
         id=constraint.id,
         operation=constraint.operation,
         member=constraint.member,
-        rule=constraint.rule,
+        rule=constraint.keyword,
         bound=list(constraint.bound) if isinstance(constraint.bound, tuple) else constraint.bound,
         shadowed_by=constraint.shadowed_by,
         in_catalogue=True,

@@ -22,8 +22,8 @@ def _op(name: str) -> spec.Operation:
         pytest.skip(f"{name} is not in the spec yet")
 
 
-def _ids(name: str, rule: str) -> list[str]:
-    return [c.id for c in catalogue.constraints(_op(name)) if c.rule == rule]
+def _ids(name: str, keyword: str) -> list[str]:
+    return [c.id for c in catalogue.constraints(_op(name)) if c.keyword == keyword]
 
 
 def test_create_app_instance_has_five_max_lengths() -> None:
@@ -54,27 +54,27 @@ def test_every_id_is_unique_and_finds_its_constraint() -> None:
 
 def test_vacuous_keywords_are_not_constraints() -> None:
     for c in catalogue.all_constraints():
-        assert not (c.rule == "pattern" and catalogue.is_vacuous_pattern(c.bound)), c.id
-        assert not (c.rule in ("minLength", "minItems") and c.bound == 0), c.id
+        assert not (c.keyword == "pattern" and catalogue.is_vacuous_pattern(c.bound)), c.id
+        assert not (c.keyword in ("minLength", "minItems") and c.bound == 0), c.id
 
 
 def test_types_are_listed_only_on_request_and_only_where_the_wire_carries_them() -> None:
     op = _op("ListAppInstanceUsers")
-    assert not [c for c in catalogue.constraints(op) if c.rule == "type"]
-    types = {c.member for c in catalogue.constraints(op, include_types=True) if c.rule == "type"}
+    assert not [c for c in catalogue.constraints(op) if c.keyword == "type"]
+    types = {c.member for c in catalogue.constraints(op, include_types=True) if c.keyword == "type"}
     assert types == {"MaxResults"}  # the ARN and NextToken are text on the query string
 
 
 def test_rules_are_json_schema_keywords() -> None:
     for c in catalogue.all_constraints():
-        assert c.rule in catalogue.RULES
+        assert c.keyword in catalogue.KEYWORDS
 
 
 def test_arn_lengths_are_shadowed_by_the_arn_pattern() -> None:
-    by_rule = {c.rule: c for c in catalogue.constraints(_op("DescribeAppInstance"))}
-    assert by_rule["maxLength"].shadowed_by == "pattern"
-    assert by_rule["minLength"].shadowed_by == "pattern"
-    assert by_rule["pattern"].probeable
+    by_keyword = {c.keyword: c for c in catalogue.constraints(_op("DescribeAppInstance"))}
+    assert by_keyword["maxLength"].shadowed_by == "pattern"
+    assert by_keyword["minLength"].shadowed_by == "pattern"
+    assert by_keyword["pattern"].probeable
 
 
 def test_lex_alias_arn_max_length_can_be_broken_alone() -> None:
@@ -114,5 +114,5 @@ def test_unknown_id_is_a_key_error() -> None:
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
 def test_every_required_member_is_listed(op: spec.Operation) -> None:
-    listed = {c.member for c in catalogue.constraints(op) if c.rule == "required"}
+    listed = {c.member for c in catalogue.constraints(op) if c.keyword == "required"}
     assert set(op.input_schema.get("required", [])) <= listed

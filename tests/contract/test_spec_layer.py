@@ -67,7 +67,7 @@ def parse(body, *, path="arn:abc", query=None, content_type="application/json"):
 
 
 def rules(violations):
-    return [(v.member, v.rule) for v in violations]
+    return [(v.member, v.keyword) for v in violations]
 
 
 def test_a_valid_request_becomes_members_with_typed_query_values():
@@ -116,7 +116,7 @@ def test_a_query_value_that_is_not_one_integer_is_refused(value):
 
 
 @pytest.mark.parametrize(
-    ("body", "content_type", "rule"),
+    ("body", "content_type", "keyword"),
     [
         (b"{not json", "application/json", "json"),
         (b"\xff\xfe{}", "application/json", "json"),
@@ -276,9 +276,9 @@ def test_a_query_value_that_is_not_one_integer_is_refused(value):
         ),
     ],
 )
-def test_unreadable_bodies_are_violations_not_exceptions(body, content_type, rule):
+def test_unreadable_bodies_are_violations_not_exceptions(body, content_type, keyword):
     _, problems = parse(body, content_type=content_type)
-    assert [p.rule for p in problems] == [rule]
+    assert [p.keyword for p in problems] == [keyword]
 
 
 def test_the_message_names_member_and_rule_as_aws_does():

@@ -51,8 +51,8 @@ def _path(member: str) -> str:
 
 
 def _assert_breaks_exactly(op: spec.Operation, members: dict[str, Any], c: Any) -> None:
-    found = [(_path(v.member), v.rule) for v in spec.violations_of(op, members)]
-    assert found == [(c.member, c.rule)], f"{c.id}: expected only that, got {found}"
+    found = [(_path(v.member), v.keyword) for v in spec.violations_of(op, members)]
+    assert found == [(c.member, c.keyword)], f"{c.id}: expected only that, got {found}"
 
 
 # --------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def test_fault_requests_break_one_constraint_for_the_intended_reason(
     def check(request: strategies.Request) -> None:
         assert request.fault == fault and not request.valid
         assert request.constraint is not None
-        assert request.constraint.rule == strategies._internal.requests.FAULT_RULES[fault]
+        assert request.constraint.keyword == strategies._internal.requests.FAULT_KEYWORDS[fault]
         _assert_breaks_exactly(op, request.members, request.constraint)
 
     check()
@@ -126,7 +126,9 @@ def test_astral_characters_count_as_one_character_each() -> None:
     valid = {"Name": "\U0001f600" * 256, "ClientRequestToken": "token-1"}
     assert spec.violations_of(op, valid) == []
     too_long = dict(valid, Name="\U0001f600" * 257)
-    assert [(v.member, v.rule) for v in spec.violations_of(op, too_long)] == [("Name", "maxLength")]
+    assert [(v.member, v.keyword) for v in spec.violations_of(op, too_long)] == [
+        ("Name", "maxLength")
+    ]
 
 
 def test_names_include_astral_characters() -> None:

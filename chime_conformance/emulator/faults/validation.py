@@ -24,7 +24,7 @@ def accept_when_only(app: EmulatorApp, rule: str) -> None:
     waived = threading.local()
 
     def transform(op: spec.Operation, members: dict[str, Any], found: Violations) -> Violations:
-        waived.active = bool(found) and all(v.rule == rule for v in found)
+        waived.active = bool(found) and all(v.keyword == rule for v in found)
         return [] if waived.active else found
 
     def dispatcher(original: Dispatch) -> Dispatch:

@@ -49,19 +49,19 @@ def _schema(op: spec.Operation, c: Constraint) -> Mapping[str, Any]:
     return catalogue.member_schema(op, c.member)
 
 
-def _only_breaks(schema: Mapping[str, Any], rule: str) -> Callable[[Any], bool]:
+def _only_breaks(schema: Mapping[str, Any], keyword: str) -> Callable[[Any], bool]:
     validator = validator_for(schema_key(schema))
-    return lambda value: [e.validator for e in validator.iter_errors(value)] == [rule]
+    return lambda value: [e.validator for e in validator.iter_errors(value)] == [keyword]
 
 
 def values_inside(op: spec.Operation, c: Constraint) -> Any:
     """Valid values of ``c``'s member that sit on ``c``'s bound."""
     schema = _schema(op, c)
-    if c.rule in ("minLength", "maxLength"):
+    if c.keyword in ("minLength", "maxLength"):
         return strings_of_size(schema, c.bound)
-    if c.rule in ("minimum", "maximum"):
+    if c.keyword in ("minimum", "maximum"):
         return st.just(c.bound)
-    if c.rule in ("minItems", "maxItems"):
+    if c.keyword in ("minItems", "maxItems"):
         return lists_of_size(schema, c.member, c.bound)
     return values_for(schema, member=c.member)
 
@@ -72,8 +72,8 @@ def values_outside(op: spec.Operation, c: Constraint) -> Any:
     if not c.probeable:
         raise InvalidArgument(f"{c.id} cannot be broken alone (shadowed by {c.shadowed_by})")
     schema = _schema(op, c)
-    strategy = _OUTSIDE[c.rule](op, c, schema)
-    return strategy.filter(_only_breaks(schema, c.rule))
+    strategy = _OUTSIDE[c.keyword](op, c, schema)
+    return strategy.filter(_only_breaks(schema, c.keyword))
 
 
 def strings_of_size(schema: Mapping[str, Any], size: int) -> Any:

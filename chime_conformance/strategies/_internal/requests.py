@@ -21,8 +21,8 @@ from chime_conformance.strategies._internal.boundaries import values_inside, val
 from chime_conformance.strategies._internal.patterns import integers
 from chime_conformance.strategies._internal.values import schema_key, validator_for, values_for
 
-# The rule each fault kind breaks.
-FAULT_RULES: Mapping[str, str] = {
+# The constraint keyword each fault kind breaks.
+FAULT_KEYWORDS: Mapping[str, str] = {
     "too_short": "minLength",
     "too_long": "maxLength",
     "pattern": "pattern",
@@ -35,9 +35,9 @@ FAULT_RULES: Mapping[str, str] = {
     "wrong_type": "type",
     "null": "type",
 }
-FAULTS = tuple(FAULT_RULES)
-RULE_FAULTS: Mapping[str, str] = {
-    rule: fault for fault, rule in FAULT_RULES.items() if fault != "null"
+FAULTS = tuple(FAULT_KEYWORDS)
+KEYWORD_FAULTS: Mapping[str, str] = {
+    keyword: fault for fault, keyword in FAULT_KEYWORDS.items() if fault != "null"
 }
 
 # Members a valid request leaves out unless pinned: the service issues them,
@@ -132,13 +132,13 @@ def requests_for(
 def fault_targets(operation: spec.Operation | str, fault: str) -> tuple[Constraint, ...]:
     """The constraints of ``operation`` that a ``fault`` can break alone."""
     op = _operation(operation)
-    if fault not in FAULT_RULES:
+    if fault not in FAULT_KEYWORDS:
         raise InvalidArgument(f"fault={fault!r}; expected None or one of {FAULTS}")
-    rule = FAULT_RULES[fault]
+    keyword = FAULT_KEYWORDS[fault]
     targets = tuple(
         c
         for c in catalogue.constraints(op, include_types=True)
-        if c.rule == rule and c.probeable and (fault != "null" or _in_body(op, c))
+        if c.keyword == keyword and c.probeable and (fault != "null" or _in_body(op, c))
     )
     if not targets:
         raise InvalidArgument(f"{op.name} has no constraint that a {fault!r} fault can break")
@@ -179,8 +179,8 @@ def probe_requests(probe: Probe, *, pinned: Mapping[str, Any] | None = None) -> 
     op = _operation(c.operation)
     pins = _pins(op, pinned)
     if probe.side == OUTSIDE:
-        return breaking(c, op=op, fault=RULE_FAULTS[c.rule], pins=pins)
-    value = None if c.rule == "required" else values_inside(op, c)
+        return breaking(c, op=op, fault=KEYWORD_FAULTS[c.keyword], pins=pins)
+    value = None if c.keyword == "required" else values_inside(op, c)
     return _requests(op, pins, c.member, value, (None, c))
 
 
