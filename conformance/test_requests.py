@@ -47,7 +47,7 @@ def _has_targets(op: spec.Operation, fault: str) -> bool:
 FAULT_CASES = [
     pytest.param(op.name, fault, id=f"{op.name}-{fault}")
     for op in spec.operations()
-    for fault in strategies.FAULTS
+    for fault in strategies.REQUEST_FAULT_KINDS
     if _has_targets(op, fault)
 ]
 PROBES = [

@@ -49,7 +49,7 @@ from chime_conformance.strategies._internal.kinds import (
 )
 from chime_conformance.strategies._internal.patterns import strings_matching, strings_of_length
 from chime_conformance.strategies._internal.requests import (
-    FAULTS,
+    REQUEST_FAULT_KINDS,
     Probe,
     Request,
     fault_targets,
@@ -69,9 +69,9 @@ from chime_conformance.strategies._internal.shapes import (
 from chime_conformance.strategies._internal.values import values_for
 
 __all__ = [
-    "FAULTS",
     "INSIDE",
     "OUTSIDE",
+    "REQUEST_FAULT_KINDS",
     "Constraint",
     "Probe",
     "Request",

@@ -19,7 +19,7 @@ from hypothesis.errors import InvalidArgument
 from chime_conformance import strategies
 from chime_conformance.contract import constraints as catalogue
 from chime_conformance.contract import spec
-from chime_conformance.strategies import FAULTS, INSIDE, Probe
+from chime_conformance.strategies import INSIDE, REQUEST_FAULT_KINDS, Probe
 
 OPERATIONS = spec.operations()
 PROBES = [probe for op in OPERATIONS for probe in strategies.probes(op)]
@@ -33,7 +33,9 @@ def _fault_applies(op: spec.Operation, fault: str) -> bool:
     return True
 
 
-FAULT_CASES = [(op, fault) for op in OPERATIONS for fault in FAULTS if _fault_applies(op, fault)]
+FAULT_CASES = [
+    (op, fault) for op in OPERATIONS for fault in REQUEST_FAULT_KINDS if _fault_applies(op, fault)
+]
 
 
 def _examples(wanted: int) -> Any:

@@ -35,8 +35,10 @@ FAULT_KEYWORDS: Mapping[str, str] = {
     "wrong_type": "type",
     "null": "type",
 }
-FAULTS = tuple(FAULT_KEYWORDS)
-KEYWORD_FAULTS: Mapping[str, str] = {
+# The ways a request can break one constraint (``fault=`` of requests_for);
+# not the emulator's faults, which break the contract on the server's side.
+REQUEST_FAULT_KINDS = tuple(FAULT_KEYWORDS)
+FAULT_KIND_BY_KEYWORD: Mapping[str, str] = {
     keyword: fault for fault, keyword in FAULT_KEYWORDS.items() if fault != "null"
 }
 
@@ -114,7 +116,7 @@ def requests_for(
 ) -> Any:
     """Requests of ``operation``: valid ones when ``fault`` is None, else ones
     that break exactly one constraint in the way ``fault`` names (one of
-    :data:`FAULTS`), chosen among the operation's constraints of that kind.
+    :data:`REQUEST_FAULT_KINDS`), chosen among the operation's constraints of that kind.
 
     ``pinned`` fixes members to the given (valid) values, e.g. real resource
     ARNs so that a valid request can succeed, except a member the fault
@@ -133,7 +135,7 @@ def fault_targets(operation: spec.Operation | str, fault: str) -> tuple[Constrai
     """The constraints of ``operation`` that a ``fault`` can break alone."""
     op = _operation(operation)
     if fault not in FAULT_KEYWORDS:
-        raise InvalidArgument(f"fault={fault!r}; expected None or one of {FAULTS}")
+        raise InvalidArgument(f"fault={fault!r}; expected None or one of {REQUEST_FAULT_KINDS}")
     keyword = FAULT_KEYWORDS[fault]
     targets = tuple(
         c
@@ -179,7 +181,7 @@ def probe_requests(probe: Probe, *, pinned: Mapping[str, Any] | None = None) -> 
     op = _operation(c.operation)
     pins = _pins(op, pinned)
     if probe.side == OUTSIDE:
-        return breaking(c, op=op, fault=KEYWORD_FAULTS[c.keyword], pins=pins)
+        return breaking(c, op=op, fault=FAULT_KIND_BY_KEYWORD[c.keyword], pins=pins)
     value = None if c.keyword == "required" else values_inside(op, c)
     return _requests(op, pins, c.member, value, (None, c))
 
