@@ -188,24 +188,24 @@ def test_ctrl_c_while_a_create_is_in_flight_leaves_nothing_behind(tmp_path: Path
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_ctrl_c_at_a_random_moment_leaves_nothing_behind(seed: int, tmp_path: Path) -> None:
-    delay = random.Random(seed).uniform(0.2, 6.0)  # after the run's first request
+    # the moment, counted in requests: the slice sends about 190, so the run is still going
+    after = random.Random(seed).randint(1, 120)
     plan = ProxyPlan()
     with running_emulator() as emulator, proxy(emulator.url, plan) as url:
         process = start_suite(url, tmp_path)
         try:
             deadline = time.monotonic() + 90
-            while plan.count == 0 and time.monotonic() < deadline and process.poll() is None:
-                time.sleep(0.05)
-            time.sleep(delay)
-            if process.poll() is not None:
-                pytest.skip(f"the run finished within {delay:.1f} s of its first request")
+            while plan.count < after and time.monotonic() < deadline and process.poll() is None:
+                time.sleep(0.01)
+            assert process.poll() is None, f"the run ended before its request {after}"
+            assert plan.count >= after, f"the run sent no request {after} within 90 s"
             code, output = interrupted(process)
         finally:
             process.kill()
         remaining = what_remains(emulator.url)
     assert code == 2, output
     assert_nothing_left_unsaid(remaining, output)
-    print(f"SIGINT {delay:.1f} s in: exit {code}, {len(remaining)} left (each reported)")
+    print(f"SIGINT at request {after}: exit {code}, {len(remaining)} left (each reported)")
 
 
 def test_sigterm_is_handled_as_ctrl_c(tmp_path: Path) -> None:
