@@ -134,14 +134,17 @@ def proxy(upstream: str, plan: ProxyPlan) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def raw_target(on_connect: Callable[[socket.socket], None]) -> Iterator[str]:
-    """A TCP server that hands each accepted connection to ``on_connect``."""
+def raw_target(
+    on_connect: Callable[[socket.socket], None], held: list[socket.socket] | None = None
+) -> Iterator[str]:
+    """A TCP server that hands each accepted connection to ``on_connect``
+    (and keeps it in ``held``, for a caller to count)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     listener.settimeout(0.1)
     stop = threading.Event()
-    held: list[socket.socket] = []
+    held = [] if held is None else held
 
     def serve() -> None:
         while not stop.is_set():
@@ -164,11 +167,15 @@ def raw_target(on_connect: Callable[[socket.socket], None]) -> Iterator[str]:
         listener.close()
 
 
-def hanging_target() -> contextlib.AbstractContextManager[str]:
-    """Accepts connections and never answers."""
-    return raw_target(lambda connection: None)
+def hanging_target(
+    held: list[socket.socket] | None = None,
+) -> contextlib.AbstractContextManager[str]:
+    """Accepts connections (into ``held``) and never answers."""
+    return raw_target(lambda connection: None, held)
 
 
-def dropping_target() -> contextlib.AbstractContextManager[str]:
-    """Accepts connections and closes them at once."""
-    return raw_target(lambda connection: connection.close())
+def dropping_target(
+    held: list[socket.socket] | None = None,
+) -> contextlib.AbstractContextManager[str]:
+    """Accepts connections (into ``held``) and closes them at once."""
+    return raw_target(lambda connection: connection.close(), held)
