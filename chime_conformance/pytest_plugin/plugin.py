@@ -434,12 +434,13 @@ def chime_client(
 
 def _sweep(config: pytest.Config, client: ChimeClient, ledger: Ledger, run_id: str) -> None:
     """Delete what the run created (chime_conformance.run.sweep); keep what is left."""
-    from chime_conformance.run.sweep import shard_scope, sweep
+    from chime_conformance.pytest_plugin.sharding import sweep_scope
+    from chime_conformance.run.sweep import sweep
 
     # Under xdist a worker deletes what its ledger saw; the List sweep (which
     # would see the other workers' live resources) is the controller's, at the end.
     listing = not hasattr(config, "workerinput")
-    leftovers = sweep(client, ledger, run_id, listing=listing, shard=shard_scope(config))
+    leftovers = sweep(client, ledger, run_id, listing=listing, shard=sweep_scope(config))
     config.stash[GUARD_KEY].events.left_behind(leftovers)
     config.stash.setdefault(LEFTOVERS_KEY, []).extend(map(str, leftovers))
 
@@ -467,14 +468,15 @@ def chime_reference_client(
         retry=guard.settings.retry_policy(guard.events),
     )
     yield client
-    from chime_conformance.run.sweep import shard_scope, sweep
+    from chime_conformance.pytest_plugin.sharding import sweep_scope
+    from chime_conformance.run.sweep import sweep
 
     leftovers = sweep(
         client,
         ledger,
         chime_config.run_id,
         listing=not hasattr(request.config, "workerinput"),
-        shard=shard_scope(request.config),
+        shard=sweep_scope(request.config),
     )
     guard.events.left_behind(leftovers)
     request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(
@@ -745,9 +747,10 @@ def chime_shrinks(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture(scope="session")
 def chime_name_scope(request: pytest.FixtureRequest) -> str:
     """This process's part of resource names after the run id: shard and xdist worker."""
-    from chime_conformance.pytest_plugin.sharding import name_scope
+    from chime_conformance.pytest_plugin.sharding import shard_of
+    from chime_conformance.run.sharding import name_scope
 
-    return name_scope(request.config, os.environ.get("PYTEST_XDIST_WORKER"))
+    return name_scope(shard_of(request.config), os.environ.get("PYTEST_XDIST_WORKER"))
 
 
 # --------------------------------------------------------------------------

@@ -223,8 +223,9 @@ class SuiteGuard:
             return
         if plugin.CONFIG_KEY not in config.stash or not plugin.runs_the_suite(config):
             return
+        from chime_conformance.pytest_plugin.sharding import sweep_scope
         from chime_conformance.run.ledger import Ledger
-        from chime_conformance.run.sweep import shard_scope, sweep
+        from chime_conformance.run.sweep import sweep
         from chime_conformance.wire.client import ChimeClient
 
         suite = config.stash[plugin.CONFIG_KEY]
@@ -239,7 +240,7 @@ class SuiteGuard:
         )
         with client:
             leftovers = sweep(
-                client, Ledger(), suite.run_id, deleted=self.swept, shard=shard_scope(config)
+                client, Ledger(), suite.run_id, deleted=self.swept, shard=sweep_scope(config)
             )
         self.events.left_behind(leftovers)
         config.stash.setdefault(plugin.LEFTOVERS_KEY, []).extend(map(str, leftovers))

@@ -237,11 +237,3 @@ def _unknown(ledger: Ledger, why: str) -> list[Leftover]:
 
 def _unique(leftovers: list[Leftover]) -> list[Leftover]:
     return list(dict.fromkeys(leftovers))
-
-
-def shard_scope(config: Any) -> str | None:
-    """The shard part of this run's resource names ("s2"), or None unsharded."""
-    from chime_conformance.pytest_plugin.sharding import SHARD_KEY
-
-    shard = config.stash.get(SHARD_KEY, None)
-    return f"s{shard.index}" if shard is not None else None

@@ -25,15 +25,15 @@ from urllib.parse import unquote
 import pytest
 
 from chime_conformance.pytest_plugin.plugin import NIGHTLY_EXAMPLES_PER_SHARD
-from chime_conformance.pytest_plugin.sharding import (
+from chime_conformance.reporting.cli import main as report_main
+from chime_conformance.run.config import ConfigurationError
+from chime_conformance.run.sharding import (
     Shard,
     bucket,
     derive_run_id,
     parse_shard,
     test_id_of,
 )
-from chime_conformance.reporting.cli import main as report_main
-from chime_conformance.run.config import ConfigurationError
 from chime_conformance.wire.client import ChimeClient
 from tests.support.recording_emulator import RecordingEmulator
 

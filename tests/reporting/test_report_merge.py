@@ -10,11 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from chime_conformance.pytest_plugin.sharding import bucket
 from chime_conformance.reporting import write_reports
 from chime_conformance.reporting.cli import main
 from chime_conformance.run.coverage import ConstraintCoverage
 from chime_conformance.run.results import FAIL
+from chime_conformance.run.sharding import bucket
 from tests.support.report_runs import small_run
 
 SHARDS = 3

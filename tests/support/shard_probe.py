@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chime_conformance.pytest_plugin.sharding import test_id_of
+from chime_conformance.run.sharding import test_id_of
 
 
 def _write(suffix: str, items: list[pytest.Item]) -> None:
