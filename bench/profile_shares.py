@@ -55,7 +55,7 @@ CATEGORIES = [
     ),
     (
         "recording",
-        r"chime_conformance/(results|ledger|coverage|exchange|reproducers|operation_verdicts"
+        r"chime_conformance/(results|ledger|coverage|exchange|reproducers|implementation|conclusion"
         r"|run_events)\.py",
     ),
     ("reporting", r"chime_conformance/reporting/|_pytest/junitxml"),

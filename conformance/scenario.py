@@ -15,7 +15,7 @@ from typing import Any
 from chime_conformance import checks
 from chime_conformance.contract import spec
 from chime_conformance.run.config import DEFAULT_DELETION_WINDOW
-from chime_conformance.run.operation_verdicts import foreign_answer
+from chime_conformance.run.implementation import foreign_answer
 from chime_conformance.run.recorder import Verifier
 from chime_conformance.wire.client import ChimeClient, Exchange
 

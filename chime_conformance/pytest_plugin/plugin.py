@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from chime_conformance.run.conclusion import RunConclusion
     from chime_conformance.run.config import SuiteConfig
     from chime_conformance.run.coverage import ConstraintCoverage
     from chime_conformance.run.ledger import Ledger
@@ -601,7 +602,7 @@ def write_run_reports(
     config: pytest.Config,
     coverage: ConstraintCoverage | None,
     *,
-    verdict: Any = None,
+    conclusion: RunConclusion | None = None,
     records: list[Any] | None = None,
 ) -> Path | None:
     """Write compliance.html and results.json if the run checked anything
@@ -636,7 +637,7 @@ def write_run_reports(
         records,
         coverage or ConstraintCoverage(),
         events=events,
-        verdict=verdict,
+        conclusion=conclusion,
     )
     return paths.compliance_html
 

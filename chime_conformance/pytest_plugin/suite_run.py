@@ -1,4 +1,4 @@
-"""The run's verdict, as pytest hooks: selection, causes, baseline, exit status.
+"""The run's conclusion, as pytest hooks: selection, causes, baseline, exit status.
 
 Loaded by :mod:`chime_conformance.pytest_plugin.plugin` (``pytest_plugins``) and active only
 when the conformance suite itself runs. It
@@ -10,21 +10,20 @@ when the conformance suite itself runs. It
   could not be created, answers not in the API's shape, an error); a failure
   that ``--baseline`` lists becomes an expected failure (*known*);
 - on the controller, shows each repeated cause once (the first test keeps its
-  traceback, the others are summarised), computes the operations' verdicts
-  and the honest score, writes the reports from ``pytest_sessionfinish`` (so
-  ``-p no:terminal`` still writes them) and sets the exit status.
+  traceback, the others are summarised), concludes the run (the operations'
+  implementation statuses and the honest score), writes the reports from
+  ``pytest_sessionfinish`` (so ``-p no:terminal`` still writes them) and sets
+  the exit status.
 
-The pure logic lives in :mod:`chime_conformance.run.operation_verdicts` and
-:mod:`chime_conformance.run.baseline`.
+The pure logic lives in :mod:`chime_conformance.run.conclusion`,
+:mod:`chime_conformance.run.implementation` and :mod:`chime_conformance.run.baseline`.
 """
 
 from __future__ import annotations
 
 import datetime
-import json
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,8 @@ from typing import Any
 import pytest
 
 from chime_conformance.pytest_plugin import plugin
-from chime_conformance.run.operation_verdicts import (
+from chime_conformance.run.conclusion import RunConclusion, conclude
+from chime_conformance.run.implementation import (
     BLOCKED,
     IMPLEMENTED,
     NOT_IMPLEMENTED,
@@ -40,10 +40,7 @@ from chime_conformance.run.operation_verdicts import (
     AnswerLog,
     TestOutcome,
     foreign_response,
-    honest_score,
-    operation_verdicts,
     prerequisite_cause,
-    repeated_causes,
 )
 
 STATE_KEY = pytest.StashKey["RunState"]()
@@ -66,7 +63,7 @@ class RunState:
     first_of_cause: dict[str, str] = field(default_factory=dict)
     summarised: int = 0
     known: list[tuple[str, str]] = field(default_factory=list)  # (test id, reason)
-    summary: Any = None  # RunVerdict, once computed
+    conclusion: RunConclusion | None = None  # once concluded
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -155,7 +152,7 @@ def answer_log(config: pytest.Config) -> AnswerLog | None:
 def observe_answers(config: pytest.Config, ledger: Any) -> Any:
     """Make ``ledger.observe`` (the client's and schemathesis' observer) also
     tell this run's :class:`AnswerLog`; returns the ledger."""
-    from chime_conformance.run.operation_verdicts import observing
+    from chime_conformance.run.implementation import observing
 
     answers = answer_log(config)
     if answers is not None:
@@ -354,44 +351,6 @@ def _controller_state() -> RunState | None:
 # End of the run
 
 
-@dataclass(frozen=True)
-class RunVerdict:
-    verdicts: list[Any]
-    score: Any  # HonestScore
-    causes: list[Any]
-    known: list[tuple[str, str]]
-    fixed: list[Any]
-    expired: list[Any]
-    baseline: str | None
-    report: Path | None
-    # what the verdict was computed from, kept so shards' verdicts merge
-    answers: AnswerLog = field(default_factory=AnswerLog)
-    outcomes: list[TestOutcome] = field(default_factory=list)
-    selected: frozenset[str] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "answers": self.answers.to_json(),
-            "test_outcomes": [o.to_json() for o in self.outcomes],
-            "selected": sorted(self.selected) if self.selected is not None else None,
-            "operations_implemented": self.score.implemented,
-            "operations_selected": self.score.selected,
-            "operations_total": self.score.total,
-            "errored_tests": self.score.errored_tests,
-            "excluded_cells": self.score.excluded_cells,
-            "verdicts": [v.to_json() for v in self.verdicts],
-            "causes": [c.to_json() for c in self.causes],
-            "baseline": None
-            if self.baseline is None
-            else {
-                "file": self.baseline,
-                "known": [{"test_id": t, "reason": r} for t, r in self.known],
-                "fixed": [e.to_json() for e in self.fixed],
-                "expired": [e.to_json() for e in self.expired],
-            },
-        }
-
-
 def _parts(config: pytest.Config) -> Path:
     return plugin._parts_dir(config)
 
@@ -409,35 +368,30 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     for part in sorted(_parts(config).glob("answers-*.json")):
         answers.merge(AnswerLog.load(part))
     state = config.stash[STATE_KEY]
-    state.summary = conclude(config, state, answers)
-    if state.summary.expired and session.exitstatus == EXIT_OK:
+    state.conclusion = conclude_and_report(config, state, answers)
+    if state.conclusion.expired and session.exitstatus == EXIT_OK:
         session.exitstatus = EXIT_FAILURES
 
 
-def conclude(config: pytest.Config, state: RunState, answers: AnswerLog) -> RunVerdict:
+def conclude_and_report(
+    config: pytest.Config, state: RunState, answers: AnswerLog
+) -> RunConclusion:
     from chime_conformance.reporting import matrix
 
     records = plugin.all_records(config)
-    verdicts = operation_verdicts(answers, state.outcomes, state.selected)
-    score = honest_score(matrix.cells(records), verdicts, state.outcomes)
-    baseline = state.baseline
-    verdict = RunVerdict(
-        verdicts=verdicts,
-        score=score,
-        causes=repeated_causes(state.outcomes),
-        known=[(o.test_id, o.cause or "") for o in state.outcomes if o.outcome == "known"],
-        fixed=baseline.fixed(records, state.today) if baseline else [],
-        expired=baseline.expired(state.today) if baseline else [],
-        baseline=baseline.path if baseline else None,
-        report=None,
-        answers=answers,
-        outcomes=list(state.outcomes),
+    conclusion = conclude(
+        answers,
+        state.outcomes,
+        records,
+        matrix.cells(records),
         selected=state.selected,
+        baseline=state.baseline,
+        today=state.today,
     )
     report = plugin.write_run_reports(
-        config, plugin.merged_coverage(config), verdict=verdict, records=records
+        config, plugin.merged_coverage(config), conclusion=conclusion, records=records
     )
-    return RunVerdict(**{**verdict.__dict__, "report": report})
+    return conclusion.with_report(report)
 
 
 # --------------------------------------------------------------------------
@@ -448,9 +402,9 @@ def conclude(config: pytest.Config, state: RunState, answers: AnswerLog) -> RunV
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Any:
     """Around pytest's own summary: tests whose cause is shown elsewhere are left
     out of its ERRORS, FAILURES and short summary (not out of its counts); then
-    the verdict, last, where the eye lands."""
+    the run's conclusion, last, where the eye lands."""
     state = config.stash.get(STATE_KEY, None)
-    if state is None or hasattr(config, "workerinput") or state.summary is None:
+    if state is None or hasattr(config, "workerinput") or state.conclusion is None:
         return (yield)
     stats = terminalreporter.stats
     hidden = {key: stats[key] for key in ("failed", "error") if stats.get(key)}
@@ -460,20 +414,20 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Any
         return (yield)
     finally:
         stats.update(hidden)
-        write_verdict(terminalreporter, state.summary)
+        write_conclusion(terminalreporter, state.conclusion)
 
 
-def write_verdict(terminalreporter: Any, summary: RunVerdict) -> None:
+def write_conclusion(terminalreporter: Any, summary: RunConclusion) -> None:
     write = terminalreporter.write_line
     terminalreporter.write_sep("=", "chime-conformance verdict")
-    by_verdict: dict[str, list[Any]] = {}
-    for verdict in summary.verdicts:
-        by_verdict.setdefault(verdict.verdict, []).append(verdict)
-    not_run = len([v for v in by_verdict.get(NOT_RUN, []) if "not selected" not in v.evidence])
+    by_status: dict[str, list[Any]] = {}
+    for status in summary.statuses:
+        by_status.setdefault(status.status, []).append(status)
+    not_run = len([s for s in by_status.get(NOT_RUN, []) if "not selected" not in s.evidence])
     suffix = f" ({not_run} not run)" if not_run else ""
     write(summary.score.headline.replace("score", "compliance score", 1) + suffix)
     for kind, title in ((NOT_IMPLEMENTED, "not implemented"), (BLOCKED, "blocked")):
-        listed = by_verdict.get(kind, [])
+        listed = by_status.get(kind, [])
         if listed:
             names = ", ".join(v.operation for v in listed)
             write(f"{title} ({len(listed)}): {names}")
@@ -490,7 +444,7 @@ def write_verdict(terminalreporter: Any, summary: RunVerdict) -> None:
         write(f"compliance report: {summary.report}")
 
 
-def _write_baseline(write: Any, summary: RunVerdict) -> None:
+def _write_baseline(write: Any, summary: RunConclusion) -> None:
     if summary.baseline is None:
         return
     write(
@@ -503,53 +457,4 @@ def _write_baseline(write: Any, summary: RunVerdict) -> None:
         write(f"  EXPIRED on {entry.until} (fails the run): {entry.label()}: {entry.reason}")
 
 
-__all__ = ["IMPLEMENTED", "RunVerdict", "item_operation", "observe_answers", "selected_operations"]
-
-
-def merged_verdict(documents: Sequence[Mapping[str, Any]], records: Sequence[Any]) -> Any:
-    """The verdict of a run split in shards (``chime-conformance-report merge``),
-    recomputed from what each shard's verdict was computed from; None unless
-    every shard has one."""
-    from chime_conformance.reporting import matrix
-    from chime_conformance.run.baseline import Entry
-
-    if not documents or any("answers" not in (d.get("verdict") or {}) for d in documents):
-        return None
-    verdicts: list[Mapping[str, Any]] = [d["verdict"] for d in documents]
-    answers = AnswerLog()
-    outcomes: list[TestOutcome] = []
-    selected: set[str] | None = set()
-    for verdict in verdicts:
-        answers.merge(AnswerLog.from_json(verdict["answers"]))
-        outcomes.extend(TestOutcome(**o) for o in verdict["test_outcomes"])
-        chosen = verdict.get("selected")
-        selected = None if chosen is None or selected is None else selected | set(chosen)
-    chosen_ops = frozenset(selected) if selected is not None else None
-    per_operation = operation_verdicts(answers, outcomes, chosen_ops)
-    baselines = [v["baseline"] for v in verdicts if v.get("baseline")]
-
-    def entries(kind: str) -> list[Any]:
-        found = {}
-        for b in baselines:
-            for e in b[kind]:
-                key = json.dumps(e, sort_keys=True)
-                found[key] = Entry(
-                    e["operation"], e["check"], e["reason"], e.get("constraint"),
-                    datetime.date.fromisoformat(e["until"]) if e.get("until") else None,
-                )  # fmt: skip
-        return list(found.values())
-
-    failing = {(r.operation, r.check) for r in records if r.outcome == "fail"}
-    return RunVerdict(
-        verdicts=per_operation,
-        score=honest_score(matrix.cells(records), per_operation, outcomes),
-        causes=repeated_causes(outcomes),
-        known=[(o.test_id, o.cause or "") for o in outcomes if o.outcome == "known"],
-        fixed=[e for e in entries("fixed") if (e.operation, e.check) not in failing],
-        expired=entries("expired"),
-        baseline=baselines[0]["file"] if baselines else None,
-        report=None,
-        answers=answers,
-        outcomes=outcomes,
-        selected=chosen_ops,
-    )
+__all__ = ["IMPLEMENTED", "item_operation", "observe_answers", "selected_operations"]

@@ -19,10 +19,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from chime_conformance.reporting import matrix
 from chime_conformance.reporting.constraint_table import BROKEN, HELD
 from chime_conformance.reporting.results_document import UnreadableResults, load_results_document
 from chime_conformance.reporting.run_info import RunInfo
 from chime_conformance.reporting.write import ReportPaths, write_reports
+from chime_conformance.run.conclusion import merged_conclusion
 from chime_conformance.run.coverage import INSIDE, OUTSIDE, ConstraintCoverage
 from chime_conformance.run.results import CheckRecord
 
@@ -175,9 +177,10 @@ def merge_results(paths: Sequence[Path], out_dir: Path) -> tuple[ReportPaths, Pa
     refuse_unmergeable(shards)
     run = merged_run(shards)
     records = merged_records(shards)
-    report = write_reports(
-        out_dir, run, records, merged_coverage(shards), verdict=_merged_verdict(shards, records)
+    conclusion = merged_conclusion(
+        [shard.document for shard in shards], records, matrix.cells(records)
     )
+    report = write_reports(out_dir, run, records, merged_coverage(shards), conclusion=conclusion)
     junit = out_dir / JUNIT_XML
     write_merged_junit(shards, run, junit)
     return report, junit
@@ -235,10 +238,3 @@ def _case_from_outcome(test_id: str, outcome: str) -> ElementTree.Element:
             case, _JUNIT_ELEMENT[outcome], message=f"{outcome} (from results.json)"
         )
     return case
-
-
-def _merged_verdict(shards: Sequence[Shard], records: Sequence[CheckRecord]) -> Any:
-    """The shards' operation verdicts and honest score, merged (suite_run)."""
-    from chime_conformance.pytest_plugin.suite_run import merged_verdict
-
-    return merged_verdict([shard.document for shard in shards], records)

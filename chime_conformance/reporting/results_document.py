@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import jsonschema_rs
@@ -22,6 +22,9 @@ from chime_conformance.reporting.run_info import RunInfo
 from chime_conformance.run.coverage import ConstraintCoverage
 from chime_conformance.run.events import RunEvents
 from chime_conformance.run.results import CheckRecord
+
+if TYPE_CHECKING:  # the spec is read only when a conclusion is written
+    from chime_conformance.run.conclusion import RunConclusion
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 FORMAT_VERSION = 1
@@ -37,12 +40,12 @@ def build_results_document(
     coverage: ConstraintCoverage,
     *,
     events: RunEvents | None = None,
-    verdict: Any = None,
+    conclusion: RunConclusion | None = None,
 ) -> dict[str, Any]:
     """The results.json document of one run (with ``events``: its retries,
     throttled tests, leftovers and state-machine rule counts too; with the
-    run's ``verdict``, :class:`chime_conformance.pytest_plugin.suite_run.RunVerdict`, the
-    score is the honest one and the operations carry their verdicts)."""
+    run's ``conclusion``, the score is the honest one and the operations
+    carry their implementation statuses)."""
     rows = matrix.operation_rows(records)
     cells = matrix.cells(records)
     score = matrix.score(cells)
@@ -70,17 +73,18 @@ def build_results_document(
         "records": [_json_ready(record.to_json()) for record in records],
         **(events.to_json() if events is not None else {}),
     }
-    if verdict is not None:
-        with_verdict(document, verdict)
+    if conclusion is not None:
+        with_conclusion(document, conclusion)
     return document
 
 
-def with_verdict(document: dict[str, Any], verdict: Any) -> None:
-    """Put the run's verdict into ``document``: the honest score, each
-    operation's verdict, the repeated causes and the baseline's findings."""
-    from chime_conformance.run.operation_verdicts import SCORE_DEFINITION
+def with_conclusion(document: dict[str, Any], conclusion: RunConclusion) -> None:
+    """Put the run's conclusion into ``document`` (its format's ``verdict``
+    members): the honest score, each operation's implementation status, the
+    repeated causes and the baseline's findings."""
+    from chime_conformance.run.implementation import SCORE_DEFINITION
 
-    honest = verdict.score
+    honest = conclusion.score
     document["score"].update(
         value=honest.value,
         passing_cells=honest.passing_cells,
@@ -93,13 +97,13 @@ def with_verdict(document: dict[str, Any], verdict: Any) -> None:
         operations_total=honest.total,
         headline=honest.headline,
     )
-    by_name = {v.operation: v for v in verdict.verdicts}
+    by_name = {s.operation: s for s in conclusion.statuses}
     for operation in document["operations"]:
         found = by_name.get(operation["name"])
         if found is not None:
-            operation["verdict"] = found.verdict
+            operation["verdict"] = found.status
             operation["evidence"] = found.evidence
-    document["verdict"] = _json_ready(verdict.to_json())
+    document["verdict"] = _json_ready(conclusion.to_json())
 
 
 def _json_ready(value: Any) -> Any:

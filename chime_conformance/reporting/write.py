@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chime_conformance.reporting.html_report import render_compliance_html
 from chime_conformance.reporting.results_document import (
@@ -17,6 +17,9 @@ from chime_conformance.reporting.run_info import RunInfo
 from chime_conformance.run.coverage import ConstraintCoverage
 from chime_conformance.run.events import RunEvents
 from chime_conformance.run.results import CheckRecord
+
+if TYPE_CHECKING:
+    from chime_conformance.run.conclusion import RunConclusion
 
 COMPLIANCE_HTML = "compliance.html"
 RESULTS_JSON = "results.json"
@@ -37,11 +40,11 @@ def write_reports(
     coverage: ConstraintCoverage,
     *,
     events: RunEvents | None = None,
-    verdict: Any = None,
+    conclusion: RunConclusion | None = None,
 ) -> ReportPaths:
     """Write ``results.json`` and ``compliance.html`` of one run into
     ``report_dir`` (created if needed), replacing earlier ones."""
-    document = build_results_document(run, records, coverage, events=events, verdict=verdict)
+    document = build_results_document(run, records, coverage, events=events, conclusion=conclusion)
     validate_results_document(document)  # a schema drift is our bug: fail loudly
     report_dir.mkdir(parents=True, exist_ok=True)
     paths = ReportPaths(report_dir / COMPLIANCE_HTML, report_dir / RESULTS_JSON)

@@ -1,4 +1,4 @@
-"""The verdict logic alone: which answers are in the API's shape, which
+"""The implementation statuses alone: which answers are in the API's shape, which
 operations are implemented, blocked or not, and a score that cannot flatter."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from chime_conformance.contract import spec
 from chime_conformance.emulator.unimplemented import NOT_FOUND_PAGE, refusal
 from chime_conformance.reporting.matrix import Cell
 from chime_conformance.run.baseline import BaselineError, load_baseline
-from chime_conformance.run.operation_verdicts import (
+from chime_conformance.run.implementation import (
     BLOCKED,
     IMPLEMENTED,
     NOT_IMPLEMENTED,
@@ -27,7 +27,7 @@ from chime_conformance.run.operation_verdicts import (
     foreign_answer,
     foreign_response,
     honest_score,
-    operation_verdicts,
+    implementation_statuses,
     prerequisite_cause,
     repeated_causes,
 )
@@ -93,22 +93,22 @@ def _log(*answers: tuple[str, int, object]) -> AnswerLog:
     return log
 
 
-def _verdicts(log: AnswerLog, outcomes: list[TestOutcome], selected: set[str] | None = None):
-    return {v.operation: v for v in operation_verdicts(log, outcomes, selected)}
+def _statuses(log: AnswerLog, outcomes: list[TestOutcome], selected: set[str] | None = None):
+    return {s.operation: s for s in implementation_statuses(log, outcomes, selected)}
 
 
 def test_an_operation_is_implemented_once_it_answers_in_shape() -> None:
     log = _log(("ListAppInstances", 500, None), ("ListAppInstances", 200, {"AppInstances": []}))
-    verdict = _verdicts(log, [])["ListAppInstances"]
-    assert verdict.verdict == IMPLEMENTED
-    assert verdict.in_shape_answers == 1 and verdict.foreign_answers == 1
+    status = _statuses(log, [])["ListAppInstances"]
+    assert status.status == IMPLEMENTED
+    assert status.in_shape_answers == 1 and status.foreign_answers == 1
 
 
 def test_an_operation_never_answered_in_shape_is_not_implemented_and_says_how() -> None:
     log = _log(*[("CreateAppInstance", 500, None)] * 3)
-    verdict = _verdicts(log, [])["CreateAppInstance"]
-    assert verdict.verdict == NOT_IMPLEMENTED
-    assert "3 of 3 were 500 (not JSON)" in verdict.evidence
+    status = _statuses(log, [])["CreateAppInstance"]
+    assert status.status == NOT_IMPLEMENTED
+    assert "3 of 3 were 500 (not JSON)" in status.evidence
 
 
 def test_an_operation_whose_tests_could_not_create_their_resources_is_blocked() -> None:
@@ -118,17 +118,17 @@ def test_an_operation_whose_tests_could_not_create_their_resources_is_blocked() 
     assert what == "AppInstanceBot"
     assert cause == "could not create the AppInstanceBot it needs: 404 HTML page"
     outcome = TestOutcome("t1", "DescribeAppInstanceBot", "error", cause, what)
-    verdicts = _verdicts(AnswerLog(), [outcome])
-    assert verdicts["DescribeAppInstanceBot"].verdict == BLOCKED
-    assert verdicts["DescribeAppInstanceBot"].prerequisite == "AppInstanceBot"
-    assert verdicts["ListAppInstances"].verdict == NOT_RUN
+    statuses = _statuses(AnswerLog(), [outcome])
+    assert statuses["DescribeAppInstanceBot"].status == BLOCKED
+    assert statuses["DescribeAppInstanceBot"].prerequisite == "AppInstanceBot"
+    assert statuses["ListAppInstances"].status == NOT_RUN
 
 
 def test_unselected_operations_are_not_run_whatever_was_seen() -> None:
     log = _log(("CreateAppInstance", 201, {"AppInstanceArn": "a"}))
-    verdicts = _verdicts(log, [], {"ListAppInstances"})
-    assert verdicts["CreateAppInstance"].verdict == NOT_RUN
-    assert verdicts["ListAppInstances"].verdict == NOT_RUN
+    statuses = _statuses(log, [], {"ListAppInstances"})
+    assert statuses["CreateAppInstance"].status == NOT_RUN
+    assert statuses["ListAppInstances"].status == NOT_RUN
 
 
 def _cell(operation: str, check: str, state: str) -> Cell:
@@ -137,9 +137,9 @@ def _cell(operation: str, check: str, state: str) -> Cell:
 
 def test_nothing_implemented_scores_zero_even_when_checks_passed() -> None:
     log = _log(*[(op.name, 500, None) for op in spec.operations()])
-    verdicts = operation_verdicts(log, [])
+    statuses = implementation_statuses(log, [])
     cells = [_cell(op.name, "status_code_matches_spec", "pass") for op in spec.operations()]
-    score = honest_score(cells, verdicts, [])
+    score = honest_score(cells, statuses, [])
     assert score.value == 0.0
     assert score.implemented == 0 and score.selected == 35
     assert score.excluded_cells == 35
@@ -148,7 +148,7 @@ def test_nothing_implemented_scores_zero_even_when_checks_passed() -> None:
 
 def test_only_implemented_operations_count_and_errored_tests_count_as_failing() -> None:
     log = _log(("ListAppInstances", 200, {}), ("CreateAppInstance", 501, None))
-    verdicts = operation_verdicts(log, [])
+    statuses = implementation_statuses(log, [])
     cells = [
         _cell("ListAppInstances", "a", "pass"),
         _cell("ListAppInstances", "b", "pass"),
@@ -161,7 +161,7 @@ def test_only_implemented_operations_count_and_errored_tests_count_as_failing() 
         TestOutcome("t3", "CreateAppInstance", "error", "x"),  # not implemented: excluded
         TestOutcome("t4", None, "error", "y"),  # no single operation: counts
     ]
-    score = honest_score(cells, verdicts, outcomes)
+    score = honest_score(cells, statuses, outcomes)
     assert (score.passing_cells, score.failing_cells, score.errored_tests) == (2, 0, 2)
     assert score.value == pytest.approx(0.5)
     assert score.excluded_cells == 1
@@ -230,9 +230,9 @@ def test_a_bad_baseline_is_refused_in_one_sentence(
     assert "\n" not in str(caught.value)
 
 
-def test_verdicts_are_json_ready() -> None:
-    verdicts = operation_verdicts(_log(("ListAppInstances", 200, {})), [])
-    json.dumps([v.to_json() for v in verdicts])
+def test_statuses_are_json_ready() -> None:
+    statuses = implementation_statuses(_log(("ListAppInstances", 200, {})), [])
+    json.dumps([v.to_json() for v in statuses])
 
 
 MARKER_PHRASES = [

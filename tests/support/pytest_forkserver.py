@@ -57,7 +57,7 @@ PRELOAD = (
     "chime_conformance.pytest_plugin.suite_run",
     "chime_conformance.wire.client",
     "chime_conformance.checks",
-    "chime_conformance.run.operation_verdicts",
+    "chime_conformance.run.implementation",
     "chime_conformance.strategies",
     "chime_conformance.reporting.write",
     "chime_conformance.emulator.app",

@@ -1,8 +1,8 @@
-"""An honest verdict per operation, and a score that cannot flatter.
+"""Whether each operation is implemented at all, and a score that cannot flatter.
 
 A check that passes on an HTML 500 proves nothing about an operation, so the
 run first asks, for each operation, whether the endpoint speaks the API at
-all: an operation is
+all. Its *implementation status* is
 
 - **implemented** when at least one of its requests got an answer in the
   API's shape (a JSON document, or an error named the AWS way);
@@ -16,6 +16,10 @@ all: an operation is
 The score (:func:`honest_score`) counts only cells of implemented operations,
 and counts every test that errored without recording a failing check as one
 failing cell: an endpoint that implements nothing scores 0 %.
+
+(A check's pass or fail on one exchange is its *verdict*,
+:mod:`chime_conformance.run.recorder`; what the whole run concluded is its
+*conclusion*, :mod:`chime_conformance.run.conclusion`.)
 
 Nothing here knows about pytest: the plugin feeds it the answers the client
 observed (:class:`AnswerLog`), the check records and each test's outcome
@@ -39,7 +43,7 @@ IMPLEMENTED = "implemented"
 NOT_IMPLEMENTED = "not_implemented"
 BLOCKED = "blocked"
 NOT_RUN = "not_run"
-VERDICTS = (IMPLEMENTED, NOT_IMPLEMENTED, BLOCKED, NOT_RUN)
+STATUSES = (IMPLEMENTED, NOT_IMPLEMENTED, BLOCKED, NOT_RUN)
 
 # What servers say when they do not implement an operation (LocalStack:
 # "… not yet implemented …"; moto: "… has not been implemented"; gateways:
@@ -270,29 +274,33 @@ def prerequisite_cause(message: str) -> tuple[str, str] | None:
 
 
 # --------------------------------------------------------------------------
-# Verdicts
+# Implementation statuses
 
 
 @dataclass(frozen=True)
-class OperationVerdict:
+class ImplementationStatus:
+    """Whether one operation is implemented (one of :data:`STATUSES`), and why."""
+
     operation: str
     family: str
-    verdict: str
+    status: str
     evidence: str  # one sentence
     in_shape_answers: int = 0
     foreign_answers: int = 0
     prerequisite: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["verdict"] = data.pop("status")  # results.json's name (format_version 1)
+        return data
 
 
-def operation_verdicts(
+def implementation_statuses(
     answers: AnswerLog,
     outcomes: Sequence[TestOutcome],
     selected: Iterable[str] | None = None,
-) -> list[OperationVerdict]:
-    """One verdict per operation of the spec, in document order."""
+) -> list[ImplementationStatus]:
+    """One status per operation of the spec, in document order."""
     chosen = set(selected) if selected is not None else None
     blocked_by: dict[str, Counter[str]] = {}
     tests_of: Counter[str] = Counter()
@@ -303,23 +311,23 @@ def operation_verdicts(
         if outcome.prerequisite:
             blocked_by.setdefault(outcome.operation, Counter())[outcome.prerequisite] += 1
     return [
-        _verdict(op, answers, blocked_by.get(op.name), tests_of[op.name], chosen)
+        _status(op, answers, blocked_by.get(op.name), tests_of[op.name], chosen)
         for op in spec.operations()
     ]
 
 
-def _verdict(
+def _status(
     op: spec.Operation,
     answers: AnswerLog,
     blocked: Counter[str] | None,
     tests: int,
     chosen: set[str] | None,
-) -> OperationVerdict:
+) -> ImplementationStatus:
     good = answers.in_shape.get(op.name, 0)
     foreign = answers.foreign.get(op.name, Counter())
     bad = sum(foreign.values())
-    make = lambda verdict, evidence, prerequisite=None: OperationVerdict(  # noqa: E731
-        op.name, op.family, verdict, evidence, good, bad, prerequisite
+    make = lambda status, evidence, prerequisite=None: ImplementationStatus(  # noqa: E731
+        op.name, op.family, status, evidence, good, bad, prerequisite
     )
     if chosen is not None and op.name not in chosen:
         return make(NOT_RUN, "not selected (--operations)")
@@ -373,26 +381,26 @@ class HonestScore:
 
 def honest_score(
     cells: Iterable[Any],
-    verdicts: Sequence[OperationVerdict],
+    statuses: Sequence[ImplementationStatus],
     outcomes: Sequence[TestOutcome],
 ) -> HonestScore:
     """``cells`` are the matrix's cells (``operation``, ``state``)."""
-    verdict_of = {v.operation: v.verdict for v in verdicts}
+    status_of = {s.operation: s.status for s in statuses}
     counts = Counter()  # type: Counter[str]
     for cell in cells:
         if cell.state not in ("pass", "fail"):
             continue
-        counted = verdict_of.get(cell.operation, IMPLEMENTED) == IMPLEMENTED
+        counted = status_of.get(cell.operation, IMPLEMENTED) == IMPLEMENTED
         counts["excluded" if not counted else cell.state] += 1
     errored = sum(
         1
         for o in outcomes
         if o.outcome in ("failed", "error")
         and not o.recorded_failure
-        and verdict_of.get(o.operation or "", IMPLEMENTED) == IMPLEMENTED
+        and status_of.get(o.operation or "", IMPLEMENTED) == IMPLEMENTED
     )
-    implemented = sum(v.verdict == IMPLEMENTED for v in verdicts)
-    selected = sum(not v.evidence.startswith("not selected") for v in verdicts)
+    implemented = sum(s.status == IMPLEMENTED for s in statuses)
+    selected = sum(not s.evidence.startswith("not selected") for s in statuses)
     return HonestScore(
         counts["pass"] if implemented else 0,
         counts["fail"] if implemented else 0,
@@ -400,7 +408,7 @@ def honest_score(
         counts["excluded"],
         implemented,
         selected,
-        len(verdicts),
+        len(statuses),
     )
 
 
