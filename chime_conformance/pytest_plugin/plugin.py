@@ -13,6 +13,7 @@ import gc
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,7 +115,6 @@ STRICT_ENV = "CHIME_CONFORMANCE_STRICT"
 CONFIG_KEY = pytest.StashKey["SuiteConfig"]()
 EMULATOR_KEY = pytest.StashKey[Any]()
 COVERAGE_KEY = pytest.StashKey["ConstraintCoverage"]()
-LEFTOVERS_KEY = pytest.StashKey[list[str]]()
 RESULTS_KEY = pytest.StashKey["ResultLog"]()
 STARTED_KEY = pytest.StashKey[Any]()
 OUTCOMES_KEY = pytest.StashKey[dict[str, int]]()
@@ -443,7 +443,6 @@ def _sweep(config: pytest.Config, client: ChimeClient, ledger: Ledger, run_id: s
     listing = not hasattr(config, "workerinput")
     leftovers = sweep(client, ledger, run_id, listing=listing, shard=sweep_scope(config))
     config.stash[GUARD_KEY].events.left_behind(leftovers)
-    config.stash.setdefault(LEFTOVERS_KEY, []).extend(map(str, leftovers))
 
 
 @pytest.fixture(scope="session")
@@ -479,10 +478,7 @@ def chime_reference_client(
         listing=not hasattr(request.config, "workerinput"),
         shard=sweep_scope(request.config),
     )
-    guard.events.left_behind(leftovers)
-    request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(
-        f"(reference) {leftover}" for leftover in leftovers
-    )
+    guard.events.left_behind([replace(leftover, reference=True) for leftover in leftovers])
 
 
 @pytest.fixture(scope="session")
@@ -532,26 +528,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if RESULTS_KEY in config.stash:
         config.stash[RESULTS_KEY].dump(_parts_dir(config) / f"results-{worker}.jsonl")
     config.stash[GUARD_KEY].dump(_parts_dir(config) / f"events-{worker}.json")
-    leftovers = config.stash.get(LEFTOVERS_KEY, [])
-    if leftovers:
-        (_parts_dir(config) / f"leftovers-{worker}.txt").write_text(
-            "\n".join(leftovers), encoding="utf-8"
-        )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The controller has merged the workers' parts into the reports: drop them."""
     if CONFIG_KEY in config.stash and not hasattr(config, "workerinput"):
         shutil.rmtree(_parts_dir(config), ignore_errors=True)
-
-
-def all_leftovers(config: pytest.Config) -> list[str]:
-    """Resources this run could not delete, from this process and every worker."""
-    stored: list[str] = config.stash.get(LEFTOVERS_KEY, [])
-    lines = list(stored)
-    for part in sorted(_parts_dir(config).glob("leftovers-*.txt")):
-        lines.extend(part.read_text(encoding="utf-8").splitlines())
-    return lines
 
 
 def merged_coverage(config: pytest.Config) -> ConstraintCoverage | None:
@@ -645,13 +627,14 @@ def write_run_reports(
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or CONFIG_KEY not in config.stash:
         return
-    leftovers = config.stash[GUARD_KEY].still_left(all_leftovers(config))
+    # every process's leftovers, less what the controller's sweep deleted
+    leftovers = config.stash[GUARD_KEY].merge_parts(_parts_dir(config)).leftovers
     if leftovers:
         terminalreporter.write_sep(
             "!", "chime-conformance: resources of this run left behind", red=True
         )
-        for line in leftovers:
-            terminalreporter.write_line(line)
+        for leftover in leftovers:
+            terminalreporter.write_line(str(leftover))
     coverage = merged_coverage(config)  # the reports are written in pytest_sessionfinish
     if coverage is None:
         return

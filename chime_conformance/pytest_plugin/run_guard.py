@@ -243,7 +243,6 @@ class SuiteGuard:
                 client, Ledger(), suite.run_id, deleted=self.swept, shard=sweep_scope(config)
             )
         self.events.left_behind(leftovers)
-        config.stash.setdefault(plugin.LEFTOVERS_KEY, []).extend(map(str, leftovers))
 
     # -- xdist workers hand their events to the controller ------------------------
 
@@ -256,15 +255,6 @@ class SuiteGuard:
         if not self._merged:
             for part in sorted(parts.glob("events-*.json")):
                 self.events.merge(RunEvents.load(part))
-            self.events.leftovers = [
-                left
-                for left in self.events.leftovers
-                if not any(arn in left.arn for arn in self.swept)
-            ]
+            self.events.forget_deleted(self.swept)
             self._merged = True
         return self.events
-
-    def still_left(self, lines: list[str]) -> list[str]:
-        from chime_conformance.run.sweep import still_left
-
-        return still_left(lines, self.swept)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,16 +51,44 @@ class ThrottledTest:
     retries: int
 
 
+# An AppInstance's ARN, at the start of the ARN of everything it holds
+# (arn:aws:chime:us-east-1:123456789012:app-instance/ID/user/ID …)
+_APP_INSTANCE_ARN = re.compile(r"arn:[^:\s]+:chime:[^:\s]*:[^:\s]*:app-instance/[^/\s]+")
+
+
 @dataclass(frozen=True)
 class Leftover:
-    """A resource this run may have created and could not delete."""
+    """A resource this run may have created and could not delete: a record
+    from the ledger or the sweep to the report, never parsed back from text."""
 
     kind: str
-    arn: str  # the ARN (or, for an account, its id; for a lost create, what was sent)
+    # the ARN (an endpoint: "<its user's ARN> endpoint <id>"; an account: its
+    # id; a create whose answer never came: how many were sent)
+    arn: str
     reason: str
+    reference: bool = False  # on the --reference-url endpoint, not the target
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.arn}: {self.reason}"
+        where = "(reference) " if self.reference else ""
+        return f"{where}{self.kind} {self.arn}: {self.reason}"
+
+    def deleted_by(self, deleted: Collection[str]) -> bool:
+        """Whether a later sweep that deleted the ARNs in ``deleted`` took it
+        away: itself, or the AppInstance that held it."""
+        if self.arn in deleted:
+            return True
+        holder = _APP_INSTANCE_ARN.match(self.arn)
+        return holder is not None and holder.group(0) in deleted
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "arn": self.arn, "reason": self.reason}
+        if self.reference:
+            data["reference"] = True
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Leftover:
+        return cls(data["kind"], data["arn"], data["reason"], bool(data.get("reference")))
 
 
 @dataclass
@@ -88,6 +118,11 @@ class RunEvents:
     def left_behind(self, leftovers: list[Leftover]) -> None:
         with self._lock:
             self.leftovers.extend(leftovers)
+
+    def forget_deleted(self, deleted: Collection[str]) -> None:
+        """Drop the leftovers a later sweep deleted (:meth:`Leftover.deleted_by`)."""
+        with self._lock:
+            self.leftovers = [left for left in self.leftovers if not left.deleted_by(deleted)]
 
     def rule_ran(self, machine: str, rule: str) -> None:
         with self._lock:
@@ -124,7 +159,7 @@ class RunEvents:
                 "events": [asdict(e) for e in self.retries],
             },
             "throttled": [asdict(t) for t in self.throttled],
-            "leftovers": [asdict(leftover) for leftover in self.leftovers],
+            "leftovers": [leftover.to_json() for leftover in self.leftovers],
             "rule_counts": machines,
         }
 
@@ -138,7 +173,7 @@ class RunEvents:
         events = cls(
             retries=[RetryEvent(**e) for e in data["retries"]["events"]],
             throttled=[ThrottledTest(**t) for t in data["throttled"]],
-            leftovers=[Leftover(**leftover) for leftover in data["leftovers"]],
+            leftovers=[Leftover.from_json(leftover) for leftover in data["leftovers"]],
         )
         for machine, rules in data["rule_counts"].items():
             for rule, count in rules.items():

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chime_conformance.run.events import Leftover
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -31,6 +33,21 @@ class Resource:
 
     def __str__(self) -> str:
         return f"{self.kind} " + " ".join(f"{k}={v}" for k, v in self.address)
+
+    @property
+    def arn(self) -> str:
+        """What names it in a leftover: its ARN (an admin: the admin's; an
+        endpoint: its user's ARN and its id, as the sweep says it), or an
+        account's id."""
+        members = self.members
+        if "EndpointId" in members:
+            return f"{members['AppInstanceUserArn']} endpoint {members['EndpointId']}"
+        return members.get("AppInstanceAdminArn") or self.address[0][1]
+
+
+def left_behind(resource: Resource, reason: str) -> Leftover:
+    """The record of ``resource``, which this run could not delete."""
+    return Leftover(resource.kind, resource.arn, reason)
 
 
 # Every resource the suite creates carries this tag, valued with the run id
@@ -158,26 +175,29 @@ class Ledger:
         with self._lock:
             self._live.pop(resource, None)
 
-    def clean_up(self, delete: Callable[[str, dict[str, str]], int]) -> list[str]:
+    def clean_up(self, delete: Callable[[str, dict[str, str]], int]) -> list[Leftover]:
         """Delete every live resource with ``delete(operation, members) -> status``;
-        return one line for each that could not be deleted (404 counts as gone).
+        return a record of each that could not be deleted (404 counts as gone).
         A Ctrl-C stops it: the rest are returned as left behind."""
-        leftovers: list[str] = []
+        leftovers: list[Leftover] = []
         resources = self.live()
         for number, resource in enumerate(resources):
             operation = DELETERS[resource.kind][0]
             try:
                 status = delete(operation, resource.members)
             except KeyboardInterrupt:
-                leftovers.extend(
-                    f"{left}: not deleted (clean-up interrupted)" for left in resources[number:]
-                )
+                leftovers.extend(self.interrupted(resources[number:]))
                 break
             except Exception as error:  # report, and go on with the rest
-                leftovers.append(f"{resource}: {type(error).__name__}: {error}")
+                leftovers.append(left_behind(resource, f"{type(error).__name__}: {error}"))
                 continue
             if 200 <= status < 300 or status == 404:
                 self.forget(resource)
             else:
-                leftovers.append(f"{resource}: {operation} answered {status}")
+                leftovers.append(left_behind(resource, f"{operation} answered {status}"))
         return leftovers
+
+    def interrupted(self, resources: list[Resource] | None = None) -> list[Leftover]:
+        """``resources`` (default: every live one) as left behind by a Ctrl-C."""
+        remaining = self.live() if resources is None else resources
+        return [left_behind(r, "not deleted (clean-up interrupted)") for r in remaining]

@@ -22,7 +22,7 @@ from chime_conformance.run.events import Leftover
 from chime_conformance.run.ledger import RUN_TAG_KEY, Ledger
 from chime_conformance.wire.client import ChimeClient
 
-__all__ = ["DEFAULT_SWEEP_SECONDS", "still_left", "sweep"]
+__all__ = ["DEFAULT_SWEEP_SECONDS", "sweep"]
 
 DEFAULT_SWEEP_SECONDS = 60.0
 MAX_PAGES = 200  # per List walk: a bound, not an expectation
@@ -166,11 +166,10 @@ def sweep(
     could not be deleted. Never raises: a second Ctrl-C or the deadline ends
     it with the rest reported."""
     try:
-        lines = ledger.clean_up(_deleter(client))
+        leftovers = ledger.clean_up(_deleter(client))
     except KeyboardInterrupt:  # between two deletes: clean_up reports the rest itself
-        lines = [f"{r}: not deleted (clean-up interrupted)" for r in ledger.live()]
+        leftovers = ledger.interrupted()
         listing = False
-    leftovers = [Leftover(*_ledger_line(line)) for line in lines]
     if not listing:
         if ledger.pending():
             leftovers.extend(_unknown(ledger, "not looked for (no List sweep here)"))
@@ -210,22 +209,8 @@ def sweep(
     return _unique(leftovers)
 
 
-def still_left(lines: list[str], deleted: set[str]) -> list[str]:
-    """``lines`` (leftovers others reported, e.g. xdist workers) without those
-    a later sweep deleted: the resource itself, or the AppInstance it was in."""
-    return [line for line in lines if not any(arn in line for arn in deleted)]
-
-
 def _deleter(client: ChimeClient) -> Any:
     return lambda operation, members: client.call(operation, members).status
-
-
-def _ledger_line(line: str) -> tuple[str, str, str]:
-    # "kind Member=value …: reason" (Ledger.clean_up's lines)
-    what, _, reason = line.partition(": ")
-    kind, _, address = what.partition(" ")
-    arn = next((part.split("=", 1)[1] for part in address.split() if "Arn=" in part), address)
-    return kind, arn, reason
 
 
 def _unknown(ledger: Ledger, why: str) -> list[Leftover]:

@@ -6,6 +6,7 @@ import pytest
 
 from chime_conformance.run.config import ConfigurationError, build_config, is_local_host
 from chime_conformance.run.coverage import INSIDE, OUTSIDE, ConstraintCoverage
+from chime_conformance.run.events import Leftover
 from chime_conformance.run.ledger import Ledger
 
 ARN = "arn:aws:chime:us-east-1:123456789012:app-instance/11111111-2222-3333-4444-555555555555"
@@ -86,7 +87,7 @@ def test_the_ledger_deletes_children_before_parents_and_forgets_what_was_deleted
         "DeleteAppInstanceUser",
         "DeleteAppInstance",
     ]
-    assert len(leftovers) == 1 and "DeleteAppInstanceUser answered 500" in leftovers[0]
+    assert leftovers == [Leftover("user", user, "DeleteAppInstanceUser answered 500")]
     assert [r.kind for r in ledger.live()] == ["user"]
 
 
