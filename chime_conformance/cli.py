@@ -40,7 +40,7 @@ def run(options: Sequence[str]) -> int:
     """pytest on the suite's directory; nothing is written there (no cache)."""
     import pytest
 
-    from chime_conformance.pytest_plugin.plugin import SUITE_DIR
+    from chime_conformance.pytest_plugin.options import SUITE_DIR
 
     arguments = [str(SUITE_DIR), "-p", "no:cacheprovider", "--rootdir", str(SUITE_DIR)]
     # this command imported the package before pytest could mark it for rewriting

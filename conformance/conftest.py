@@ -1,7 +1,8 @@
 """Fixtures of the conformance suite: resources on the target and a verifier.
 
-Options live in chime_conformance.pytest_plugin.plugin (never in a nested conftest); the
-session-wide layers (config, client, ledger, results) come from there too.
+Options live in chime_conformance.pytest_plugin.options (never in a nested conftest);
+the session-wide layers (config, client, ledger, results) are
+chime_conformance.pytest_plugin.fixtures.
 """
 
 from __future__ import annotations

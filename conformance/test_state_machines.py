@@ -13,7 +13,7 @@ import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from chime_conformance.pytest_plugin.plugin import without_shrinking
+from chime_conformance.pytest_plugin.profiles import without_shrinking
 from chime_conformance.run.config import SuiteConfig
 from chime_conformance.run.recorder import Verifier
 from chime_conformance.wire.client import ChimeClient

@@ -4,7 +4,7 @@ only ``chime-*`` names, and only when the suite itself runs)."""
 
 import pytest
 
-from chime_conformance.pytest_plugin.plugin import register_hypothesis_profiles
+from chime_conformance.pytest_plugin.profiles import register_hypothesis_profiles
 
 register_hypothesis_profiles()
 

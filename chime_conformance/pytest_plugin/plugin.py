@@ -1,235 +1,96 @@
-"""pytest plugin (pytest11 entry point): options, fixtures, default target.
+"""The pytest plugin (pytest11 entry point): every hook of the suite, each once.
 
-A thin adapter, as schemathesis' is: options are read once in
-``pytest_configure`` into a :class:`~chime_conformance.run.config.SuiteConfig` and
-forwarded to xdist workers; fixtures come in layers (settings → target and
-client → resources); everything heavy is imported lazily, so loading the plugin
-costs nothing in test runs that do not use it.
+A thin adapter, as schemathesis' is: the options are added and read in
+:mod:`~chime_conformance.pytest_plugin.options`; only when the suite itself
+runs does :func:`pytest_configure` read them, once, into one
+:class:`~chime_conformance.run.config.SuiteConfig` (an xdist worker gets the
+controller's as it is), and register :class:`SuiteHooks` and the fixtures
+(:mod:`~chime_conformance.pytest_plugin.fixtures`). Another project's run
+sees no hook, fixture or profile of the suite. Each hook calls into the run
+layer (:mod:`chime_conformance.run`) through this process's
+:class:`~chime_conformance.pytest_plugin.session.SuiteRun`; heavy modules
+are imported when first used, so loading the plugin costs nothing.
 """
 
 from __future__ import annotations
 
 import gc
-import os
-import shutil
-from collections.abc import Iterator
-from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from chime_conformance.run.conclusion import RunConclusion
-    from chime_conformance.run.config import SuiteConfig
-    from chime_conformance.run.coverage import ConstraintCoverage
-    from chime_conformance.run.ledger import Ledger
-    from chime_conformance.run.results import ResultLog
-    from chime_conformance.wire.client import ChimeClient
+from chime_conformance.pytest_plugin import options
+from chime_conformance.run.config import ConfigurationError, LiveTargetRefused, SuiteConfig
 
-GROUP = "chime-conformance"
-# option dest → (flag, environment fallback, help)
-OPTIONS: dict[str, tuple[str, str, str]] = {
-    "target_url": (
-        "--target-url",
-        "CHIME_CONFORMANCE_TARGET_URL",
-        "endpoint under test (default: the embedded emulator)",
-    ),
-    "accounts_url": (
-        "--accounts-url",
-        "CHIME_CONFORMANCE_ACCOUNTS_URL",
-        "endpoint of the accounts API, if not the target URL",
-    ),
-    "region": (
-        "--region",
-        "CHIME_CONFORMANCE_REGION",
-        "signing region (default: $AWS_REGION or us-east-1)",
-    ),
-    "reference_url": (
-        "--reference-url",
-        "CHIME_CONFORMANCE_REFERENCE_URL",
-        "differential mode: send every request to this endpoint too and report where the answers differ",
-    ),
-    "report_dir": (
-        "--report-dir",
-        "CHIME_CONFORMANCE_REPORT_DIR",
-        "where to write reports (default: reports)",
-    ),
-    "shard": (
-        "--shard",
-        "CHIME_CONFORMANCE_SHARD",
-        "run only shard K of N (K/N), split by a hash of the test id; shards share --run-id",
-    ),
-    "run_id": (
-        "--run-id",
-        "CHIME_CONFORMANCE_RUN_ID",
-        "the run id that names resources and reports (default: derived from the CI run, else random)",
-    ),
-    # transport (chime_conformance.pytest_plugin.run_guard.TransportSettings reads these)
-    "connect_timeout": (
-        "--connect-timeout",
-        "CHIME_CONFORMANCE_CONNECT_TIMEOUT",
-        "seconds to wait for a connection to the target (default: 3.05)",
-    ),
-    "read_timeout": (
-        "--read-timeout",
-        "CHIME_CONFORMANCE_READ_TIMEOUT",
-        "seconds to wait for each answer (default: 10); a target that does not answer "
-        "in time ends the run with exit code 3",
-    ),
-    "max_retries": (
-        "--max-retries",
-        "CHIME_CONFORMANCE_MAX_RETRIES",
-        "retries of a request answered 429/503 or dropped (default: 3); a test still "
-        "throttled after them gets the verdict 'throttled', not a failure",
-    ),
-    "deletion_window": (
-        "--deletion-window",
-        "CHIME_CONFORMANCE_DELETION_WINDOW",
-        "seconds a deleted resource may still read back before the delete or its cascade "
-        "counts as broken (default: 20; the real service cascades asynchronously)",
-    ),
-    "max_retry_wait": (
-        "--max-retry-wait",
-        "CHIME_CONFORMANCE_MAX_RETRY_WAIT",
-        "cap in seconds on each wait before a retry, Retry-After included (default: 5)",
-    ),
-}
-FLAGS: dict[str, tuple[str, str, str]] = {
-    "allow_live": (
-        "--allow-live",
-        "CHIME_CONFORMANCE_ALLOW_LIVE",
-        "allow a target that is not loopback",
-    ),
-    "no_shrink": (
-        "--no-shrink",
-        "CHIME_CONFORMANCE_NO_SHRINK",
-        "report each failure with the first example that showed it, not a minimized one "
-        "(much faster against an endpoint that fails often)",
-    ),
-}
-# `--strict` is pytest's own flag (strict markers, config, xfail); the suite
-# reads it too, so one flag means "strict about everything". Env fallback:
-STRICT_ENV = "CHIME_CONFORMANCE_STRICT"
-CONFIG_KEY = pytest.StashKey["SuiteConfig"]()
-EMULATOR_KEY = pytest.StashKey[Any]()
-COVERAGE_KEY = pytest.StashKey["ConstraintCoverage"]()
-RESULTS_KEY = pytest.StashKey["ResultLog"]()
-STARTED_KEY = pytest.StashKey[Any]()
-OUTCOMES_KEY = pytest.StashKey[dict[str, int]]()
-GUARD_KEY = pytest.StashKey[Any]()
-# The suite's tests: inside the package in an installed wheel, else the checkout's.
-SUITE_DIR = next(
-    (
-        path
-        for path in (
-            Path(__file__).resolve().parents[1] / "suite",
-            Path(__file__).resolve().parents[2] / "conformance",
-        )
-        if (path / "conftest.py").is_file()
-    ),
-    Path(__file__).resolve().parents[2] / "conformance",
-)
-PROFILES_REGISTERED = False
-# about 30 minutes of a 2-core runner per shard (README "Nightly across machines")
-NIGHTLY_EXAMPLES_PER_SHARD = 100
-# The suite's Hypothesis profiles have names of their own, so a foreign
-# project's ``default`` is never touched; ``--hypothesis-profile ci`` still
-# means ``chime-ci`` when the suite runs.
-SUITE_PROFILES = {"ci": "chime-ci", "default": "chime-default", "nightly": "chime-nightly"}
-PROFILE_KEY = pytest.StashKey[str]()
-# the verdicts, selection, baseline and exit status (see that module)
-pytest_plugins = ["chime_conformance.pytest_plugin.suite_run"]
+if TYPE_CHECKING:
+    from chime_conformance.pytest_plugin.session import SuiteRun
+
+EXIT_LIVE_REFUSED = 6
+WORKER_CONFIG = "chime_config"  # the controller's SuiteConfig, in an xdist worker's input
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup(GROUP, "Amazon Chime SDK Identity conformance")
-    for dest, (flag, env, text) in OPTIONS.items():
-        group.addoption(
-            flag, dest=f"chime_{dest}", default=None, metavar="VALUE", help=f"{text} [env {env}]"
-        )
-    for dest, (flag, env, text) in FLAGS.items():
-        group.addoption(
-            flag,
-            dest=f"chime_{dest}",
-            action="store_true",
-            default=False,
-            help=f"{text} [env {env}]",
-        )
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def option_values(config: pytest.Config) -> dict[str, object]:
-    """Options, each falling back to its environment variable."""
-    values: dict[str, object] = {}
-    for dest, (_, env, _) in OPTIONS.items():
-        values[dest] = config.getoption(f"chime_{dest}") or os.environ.get(env) or None
-    values["region"] = values["region"] or os.environ.get("AWS_REGION") or None
-    for dest, (_, env, _) in FLAGS.items():
-        values[dest] = config.getoption(f"chime_{dest}") or _env_flag(env)
-    values["strict"] = bool(config.getoption("strict", False)) or _env_flag(STRICT_ENV)
-    return values
+    options.add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Only when the suite itself runs: anything else pytest runs in this
     environment is left exactly as it would be without the plugin."""
-    from chime_conformance.pytest_plugin import sharding
-    from chime_conformance.run.config import ConfigurationError, LiveTargetRefused, build_config
-
-    workerinput = getattr(config, "workerinput", None)
-    if not (workerinput or {}).get("chime_suite") and not (
-        workerinput is None and runs_the_suite(config)
-    ):
+    suite = _suite_config(config)
+    if suite is None:
         return
-    values = option_values(config)
-    use_suite_profile(config, shards=sharding.shard_count(values))
-    if workerinput is not None and workerinput.get("chime_target_url"):
-        values["target_url"] = workerinput["chime_target_url"]
-    try:
-        run_id = sharding.configure(config, values)
-        suite = build_config(values, run_id=(workerinput or {}).get("chime_run_id") or run_id)
-    except LiveTargetRefused as error:
-        pytest.exit(f"chime-conformance: {error}", returncode=6)
-    except ConfigurationError as error:
-        raise pytest.UsageError(str(error)) from None
-    config.stash[CONFIG_KEY] = suite
-    config.stash[GUARD_KEY] = _install_guard(config, values)
-    config.stash[STARTED_KEY] = datetime.now(UTC)
-    config.stash[OUTCOMES_KEY] = {}
-    if workerinput is None and runs_the_suite(config):
-        stop_unless_reachable(suite, config.stash[GUARD_KEY])
+    from chime_conformance.pytest_plugin import fixtures, profiles
+    from chime_conformance.pytest_plugin.session import RUN_KEY, SuiteRun
+
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    run = SuiteRun(suite, worker, profiles.use_suite_profile(config, suite), _baseline(suite))
+    config.stash[RUN_KEY] = run
+    run.guard.install_signal_handlers()
+    config.pluginmanager.register(SuiteHooks(run), "chime-conformance-run")
+    config.pluginmanager.register(fixtures, "chime-conformance-fixtures")
+    if worker is None:
+        stop_unless_reachable(suite)
         if not config.option.xmlpath:
             # pytest's own JUnit writer, pointed at the report directory
             config.option.xmlpath = str(suite.report_dir / "junit.xml")
 
 
-def _install_guard(config: pytest.Config, values: dict[str, object]) -> Any:
-    """Transport settings, throttled verdicts, Ctrl-C, a dead target's exit
-    code and the run's events: chime_conformance.pytest_plugin.run_guard."""
-    from chime_conformance.pytest_plugin.run_guard import SuiteGuard, TransportSettings
+def _suite_config(config: pytest.Config) -> SuiteConfig | None:
+    """The run's settings when the suite runs, else None: read once on the
+    controller, handed to each xdist worker as they are."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        forwarded = workerinput.get(WORKER_CONFIG)
+        return SuiteConfig.from_json(forwarded) if forwarded is not None else None
+    if not options.runs_the_suite(config):
+        return None
+    try:
+        return options.read_config(config)
+    except LiveTargetRefused as error:
+        pytest.exit(f"chime-conformance: {error}", returncode=EXIT_LIVE_REFUSED)
+    except ConfigurationError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def _baseline(suite: SuiteConfig) -> Any:
+    if suite.baseline is None:
+        return None
+    from chime_conformance.run.baseline import BaselineError, load_baseline
 
     try:
-        settings = TransportSettings.from_values(values)
-    except ValueError as error:
+        return load_baseline(suite.baseline)
+    except BaselineError as error:
         raise pytest.UsageError(str(error)) from None
-    guard = SuiteGuard(settings)
-    config.pluginmanager.register(guard, "chime-conformance-guard")
-    if runs_the_suite(config) or hasattr(config, "workerinput"):
-        guard.install_signal_handlers()
-    return guard
 
 
-def stop_unless_reachable(suite: SuiteConfig, guard: Any = None) -> None:
+def stop_unless_reachable(suite: SuiteConfig) -> None:
     """Stop the run at once, in one sentence, if a given target does not
     answer HTTP (unreachable, hanging, dropping connections): before
     collection, not after a thousand failed tests."""
-    from chime_conformance.wire.client import ChimeClient, ClientError, Timeouts
+    from chime_conformance.pytest_plugin.guard import EXIT_TARGET_FAILED
+    from chime_conformance.wire.client import ChimeClient, ClientError
 
     for url in (suite.target_url, suite.reference_url):
         if url is None:
@@ -238,518 +99,171 @@ def stop_unless_reachable(suite: SuiteConfig, guard: Any = None) -> None:
             url,
             accounts_url=None if url == suite.reference_url else suite.accounts_url,
             region=suite.region,
-            timeouts=guard.settings.timeouts() if guard is not None else Timeouts(),
+            timeouts=suite.transport.timeouts(),
         )
         try:
             client.probe()
         except ClientError as error:
-            pytest.exit(f"chime-conformance: {error}", returncode=3)
+            pytest.exit(f"chime-conformance: {error}", returncode=EXIT_TARGET_FAILED)
         finally:
             client.close()
 
 
-def runs_the_suite(config: pytest.Config) -> bool:
-    """Whether this invocation runs (part of) the conformance suite."""
-    for arg in config.args:
-        path = Path(arg.split("::")[0]).resolve()
-        if path == SUITE_DIR or SUITE_DIR in path.parents:
-            return True
-    return False
-
-
-def use_suite_profile(config: pytest.Config, shards: int = 1) -> None:
-    """Register the suite's profiles and load the one asked for, before
-    Hypothesis' own plugin reads ``--hypothesis-profile`` (its ``ci``,
-    ``default`` or ``nightly`` mean the suite's)."""
-    from hypothesis import settings
-
-    register_suite_profiles(shards)
-    asked = config.getoption("hypothesis_profile", None) or "default"
-    config.stash[PROFILE_KEY] = asked
-    name = SUITE_PROFILES.get(asked, asked)
-    if config.getoption("chime_no_shrink", False) or _env_flag(FLAGS["no_shrink"][1]):
-        name = register_no_shrink_profile(name)
-    if hasattr(config.option, "hypothesis_profile"):
-        config.option.hypothesis_profile = name
-    settings.load_profile(name)
-
-
-def register_no_shrink_profile(name: str) -> str:
-    """``name`` without the shrink phase (``--no-shrink``): the same examples in
-    the same order, each failure reported with the example that first showed
-    it. Returns the new profile's name."""
-    from hypothesis import settings
-
-    settings.register_profile(
-        f"{name}-no-shrink", parent=without_shrinking(settings.get_profile(name))
-    )
-    return f"{name}-no-shrink"
-
-
-def register_hypothesis_profiles(shards: int = 1) -> None:
-    """The suite's profiles, and the same under the plain names ``ci``,
-    ``default`` and ``nightly``: for this project's own tests (tests/conftest.py),
-    never called by the plugin."""
-    from hypothesis import settings
-
-    register_suite_profiles(shards)
-    for plain, name in SUITE_PROFILES.items():
-        settings.register_profile(plain, parent=settings.get_profile(name))
-
-
-def register_suite_profiles(shards: int = 1) -> None:
-    """``chime-ci`` (fast, derandomized), ``chime-default`` and ``chime-nightly`` (deep).
-
-    ``chime-nightly``'s budget is per shard (``--shard K/N``: N shards try N
-    times as many examples per test, each shard in about the same time)."""
-    global PROFILES_REGISTERED
-    if PROFILES_REGISTERED:
-        return
-    from hypothesis import HealthCheck, settings
-
-    # Tests talk to a server: examples are slow by nature, and the per-test
-    # fixtures they use (a verifier) hold no per-example state.
-    relaxed = [
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.filter_too_much,
-        HealthCheck.function_scoped_fixture,
-    ]
-    common: dict[str, Any] = {"deadline": None, "suppress_health_check": relaxed}
-    settings.register_profile(
-        SUITE_PROFILES["ci"],
-        max_examples=8,
-        derandomize=True,
-        database=None,
-        print_blob=True,
-        stateful_step_count=12,
-        **common,
-    )
-    # ci keeps database=None: derandomized, the same examples on every machine
-    # (chime_conformance.run.example_db says why); the others replay what failed before
-    from chime_conformance.run.config import ConfigurationError
-    from chime_conformance.run.example_db import example_database
-
-    try:
-        common["database"] = example_database()
-    except ConfigurationError as error:
-        raise pytest.UsageError(str(error)) from None
-    settings.register_profile(
-        SUITE_PROFILES["default"], max_examples=20, stateful_step_count=20, **common
-    )
-    settings.register_profile(
-        SUITE_PROFILES["nightly"],
-        max_examples=NIGHTLY_EXAMPLES_PER_SHARD * shards,
-        stateful_step_count=50,
-        **common,
-    )
-    PROFILES_REGISTERED = True
-
-
-def pytest_configure_node(node: Any) -> None:
-    """xdist controller → worker: one run id, and the target; without one,
-    each worker starts its own embedded emulator (in the controller, one
-    emulator would serve every worker from one process, under one GIL)."""
-    if CONFIG_KEY not in node.config.stash:
-        return
-    suite = node.config.stash[CONFIG_KEY]
-    node.workerinput["chime_suite"] = True
-    node.workerinput["chime_run_id"] = suite.run_id
-    node.workerinput["chime_target_url"] = suite.target_url
-
-
-def _embedded_emulator(config: pytest.Config) -> Any:
-    if EMULATOR_KEY not in config.stash:
-        from chime_conformance.emulator.app import EmulatorConfig
-        from chime_conformance.emulator.server import start_emulator
-
-        region = config.stash[CONFIG_KEY].region
-        emulator = start_emulator(EmulatorConfig(host="127.0.0.1", port=0, region=region))
-        config.stash[EMULATOR_KEY] = emulator
-        config.add_cleanup(emulator.stop)
-    return config.stash[EMULATOR_KEY]
-
-
-# --------------------------------------------------------------------------
-# Fixtures: settings → target and client → ledger
-
-
-@pytest.fixture(scope="session")
-def chime_config(request: pytest.FixtureRequest) -> SuiteConfig:
-    """The run's settings (target, region, strictness, run id)."""
-    return request.config.stash[CONFIG_KEY]
-
-
-@pytest.fixture(scope="session")
-def chime_target_url(request: pytest.FixtureRequest, chime_config: SuiteConfig) -> str:
-    """The URL under test: ``--target-url``, or the embedded emulator, started on first use."""
-    url: str = chime_config.target_url or _embedded_emulator(request.config).url
-    return url
-
-
-@pytest.fixture(scope="session")
-def chime_ledger(request: pytest.FixtureRequest) -> Ledger:
-    """Every resource this process created and has not deleted yet (what it
-    observes feeds the operations' verdicts too)."""
-    from chime_conformance.pytest_plugin.suite_run import observe_answers
-    from chime_conformance.run.ledger import Ledger
-
-    ledger: Ledger = observe_answers(request.config, Ledger())
-    return ledger
-
-
-@pytest.fixture(scope="session")
-def chime_client(
-    request: pytest.FixtureRequest,
-    chime_config: SuiteConfig,
-    chime_target_url: str,
-    chime_ledger: Ledger,
-) -> Iterator[ChimeClient]:
-    """A signed client of the target (probed once when the run started, and
-    again only by an xdist worker, whose target may have died since); deletes
-    every resource the run created when the session ends."""
-    from chime_conformance.wire.client import ChimeClient, ClientError
-
-    guard = request.config.stash[GUARD_KEY]
-    client = ChimeClient(
-        chime_target_url,
-        accounts_url=chime_config.accounts_url,
-        region=chime_config.region,
-        observer=chime_ledger.observe,
-        before_send=chime_ledger.intend,
-        timeouts=guard.settings.timeouts(),
-        retry=guard.settings.retry_policy(guard.events),
-    )
-    if hasattr(request.config, "workerinput"):
-        try:
-            client.probe()
-        except ClientError as error:
-            pytest.exit(f"chime-conformance: {error}", returncode=3)
-    yield client
-    if chime_config.target_url is not None:
-        _sweep(request.config, client, chime_ledger, chime_config.run_id)
-    # else: the embedded emulator keeps no state (no file, no store) and is
-    # discarded whole when this process ends: deleting what the run created in
-    # it, one request each (about a thousand in a `ci` run), would change nothing
-
-
-def _sweep(config: pytest.Config, client: ChimeClient, ledger: Ledger, run_id: str) -> None:
-    """Delete what the run created (chime_conformance.run.sweep); keep what is left."""
-    from chime_conformance.pytest_plugin.sharding import sweep_scope
-    from chime_conformance.run.sweep import sweep
-
-    # Under xdist a worker deletes what its ledger saw; the List sweep (which
-    # would see the other workers' live resources) is the controller's, at the end.
-    listing = not hasattr(config, "workerinput")
-    leftovers = sweep(client, ledger, run_id, listing=listing, shard=sweep_scope(config))
-    config.stash[GUARD_KEY].events.left_behind(leftovers)
-
-
-@pytest.fixture(scope="session")
-def chime_reference_client(
-    request: pytest.FixtureRequest, chime_config: SuiteConfig
-) -> Iterator[ChimeClient | None]:
-    """The ``--reference-url`` endpoint's client (None without one); deletes
-    what the run created there when the session ends."""
-    if chime_config.reference_url is None:
-        yield None
-        return
-    from chime_conformance.run.ledger import Ledger
-    from chime_conformance.wire.client import ChimeClient
-
-    guard = request.config.stash[GUARD_KEY]
-    ledger = Ledger()
-    client = ChimeClient(
-        chime_config.reference_url,
-        region=chime_config.region,
-        observer=ledger.observe,
-        before_send=ledger.intend,
-        timeouts=guard.settings.timeouts(),
-        retry=guard.settings.retry_policy(guard.events),
-    )
-    yield client
-    from chime_conformance.pytest_plugin.sharding import sweep_scope
-    from chime_conformance.run.sweep import sweep
-
-    leftovers = sweep(
-        client,
-        ledger,
-        chime_config.run_id,
-        listing=not hasattr(request.config, "workerinput"),
-        shard=sweep_scope(request.config),
-    )
-    guard.events.left_behind([replace(leftover, reference=True) for leftover in leftovers])
-
-
-@pytest.fixture(scope="session")
-def chime_events(request: pytest.FixtureRequest) -> Any:
-    """The run's events besides verdicts (retries, throttled tests, leftovers,
-    state-machine rule counts): chime_conformance.run.events.RunEvents."""
-    return request.config.stash[GUARD_KEY].events
-
-
-@pytest.fixture(scope="session")
-def chime_coverage(request: pytest.FixtureRequest) -> ConstraintCoverage:
-    """Constraint probes of this process; merged into the report at the end."""
-    from chime_conformance.run.coverage import ConstraintCoverage
-
-    if COVERAGE_KEY not in request.config.stash:
-        request.config.stash[COVERAGE_KEY] = ConstraintCoverage()
-    return request.config.stash[COVERAGE_KEY]
-
-
-@pytest.fixture(scope="session")
-def chime_results(request: pytest.FixtureRequest) -> ResultLog:
-    """Every check this process applied; merged into the report at the end."""
-    from chime_conformance.run.results import ResultLog
-
-    if RESULTS_KEY not in request.config.stash:
-        request.config.stash[RESULTS_KEY] = ResultLog()
-    return request.config.stash[RESULTS_KEY]
-
-
-# --------------------------------------------------------------------------
-# End of the run: merge workers' coverage, print it
-
-
-def _parts_dir(config: pytest.Config) -> Path:
-    suite = config.stash[CONFIG_KEY]
-    return suite.report_dir / ".parts" / suite.run_id
-
-
-@pytest.hookimpl(trylast=True)  # after the session fixtures' teardown
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    config = session.config
-    if not hasattr(config, "workerinput") or CONFIG_KEY not in config.stash:
-        return
-    worker = config.workerinput["workerid"]
-    if COVERAGE_KEY in config.stash:
-        config.stash[COVERAGE_KEY].dump(_parts_dir(config) / f"coverage-{worker}.json")
-    if RESULTS_KEY in config.stash:
-        config.stash[RESULTS_KEY].dump(_parts_dir(config) / f"results-{worker}.jsonl")
-    config.stash[GUARD_KEY].dump(_parts_dir(config) / f"events-{worker}.json")
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """The controller has merged the workers' parts into the reports: drop them."""
-    if CONFIG_KEY in config.stash and not hasattr(config, "workerinput"):
-        shutil.rmtree(_parts_dir(config), ignore_errors=True)
-
-
-def merged_coverage(config: pytest.Config) -> ConstraintCoverage | None:
-    """This process's coverage plus every worker's (on the controller)."""
-    from chime_conformance.run.coverage import ConstraintCoverage
-
-    merged = ConstraintCoverage()
-    found = COVERAGE_KEY in config.stash
-    if found:
-        merged.merge(config.stash[COVERAGE_KEY])
-    for part in sorted(_parts_dir(config).glob("coverage-*.json")):
-        merged.merge(ConstraintCoverage.load(part))
-        found = True
-    return merged if found else None
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Count tests by outcome for the report (on the controller, workers' reports included)."""
-    outcomes = _outcomes_of_current_config()
-    if outcomes is None:
-        return
-    if report.when == "call" or (report.when == "setup" and not report.passed):
-        outcome = "error" if report.when == "setup" and report.failed else report.outcome
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-
-
-_CURRENT_CONFIG: list[pytest.Config] = []
-
-
-def _outcomes_of_current_config() -> dict[str, int] | None:
-    return _CURRENT_CONFIG[0].stash.get(OUTCOMES_KEY, None) if _CURRENT_CONFIG else None
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _CURRENT_CONFIG[:] = [session.config]
-
-
-def all_records(config: pytest.Config) -> list[Any]:
-    """Check records of this process and of every worker."""
-    from chime_conformance.run.results import load_records
-
-    records = list(config.stash[RESULTS_KEY].records()) if RESULTS_KEY in config.stash else []
-    records.extend(load_records(sorted(_parts_dir(config).glob("results-*.jsonl"))))
-    return records
-
-
-def write_run_reports(
-    config: pytest.Config,
-    coverage: ConstraintCoverage | None,
-    *,
-    conclusion: RunConclusion | None = None,
-    records: list[Any] | None = None,
-) -> Path | None:
-    """Write compliance.html and results.json if the run checked anything
-    (``records``: :func:`all_records`, if the caller has already read them)."""
-    from chime_conformance.pytest_plugin import sharding
-    from chime_conformance.reporting import RunInfo, write_reports
-    from chime_conformance.run.coverage import ConstraintCoverage
-
-    records = all_records(config) if records is None else records
-    events = config.stash[GUARD_KEY].merge_parts(_parts_dir(config))
-    if not records and coverage is None and not events.to_json()["throttled"]:
-        return None
-    suite = config.stash[CONFIG_KEY]
-    emulator = config.stash.get(EMULATOR_KEY, None)
-    outcomes: dict[str, int] = config.stash.get(OUTCOMES_KEY, {})
-    run = RunInfo(
-        target_url=suite.target_url
-        or (emulator.url + " (embedded emulator)" if emulator else "embedded emulator"),
-        run_id=suite.run_id,
-        started=config.stash[STARTED_KEY],
-        finished=datetime.now(UTC),
-        seed=config.getoption("hypothesis_seed", None),
-        reference_url=suite.reference_url,
-        hypothesis_profile=config.stash.get(PROFILE_KEY, None) or "default",
-        strict=suite.strict,
-        pytest_outcomes=outcomes,
-        **sharding.run_fields(config),
-    )
-    paths = write_reports(
-        suite.report_dir,
-        run,
-        records,
-        coverage or ConstraintCoverage(),
-        events=events,
-        conclusion=conclusion,
-    )
-    return paths.compliance_html
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if hasattr(config, "workerinput") or CONFIG_KEY not in config.stash:
-        return
-    # every process's leftovers, less what the controller's sweep deleted
-    leftovers = config.stash[GUARD_KEY].merge_parts(_parts_dir(config)).leftovers
-    if leftovers:
-        terminalreporter.write_sep(
-            "!", "chime-conformance: resources of this run left behind", red=True
-        )
-        for leftover in leftovers:
-            terminalreporter.write_line(str(leftover))
-    coverage = merged_coverage(config)  # the reports are written in pytest_sessionfinish
-    if coverage is None:
-        return
-    from chime_conformance.contract.constraints import all_constraints
-
-    probeable = [c.id for c in all_constraints() if c.probeable]
-    covered, total = coverage.summary(probeable)
-    percent = 100.0 * covered / total if total else 100.0
-    terminalreporter.write_sep("-", "chime-conformance constraint coverage")
-    terminalreporter.write_line(
-        f"constraints probed from both sides: {covered}/{total} ({percent:.1f}%)"
-    )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``--shard K/N``: keep this shard's tests (chime_conformance.pytest_plugin.sharding);
-    under xdist, the long tests first (:func:`run_long_tests_first`)."""
-    from chime_conformance.pytest_plugin.sharding import deselect_other_shards
-
-    deselect_other_shards(config, items)
-    run_long_tests_first(config, items)
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_call(item: pytest.Item) -> Any:
-    """Around Hypothesis' own wrapper: a parametrized test's settings as they were.
-
-    For each parametrized item, Hypothesis' pytest plugin replaces the settings of
-    the function all items share with ``settings(parent=<the current ones>)``, so
-    after the 460 items of the constraint probes the chain is 460 deep, and
-    every read of a setting that is None (``database`` under the ``ci``
-    profile) walks all of it. Each layer adds the same health check to the same
-    set, so putting the first back after each item changes no setting.
-
-    A test of an operation that has only ever been answered outside the API's
-    shape (not implemented) runs without the shrink and explain phases, as with
-    ``--no-shrink``: every example of it fails the same way, so shrinking only
-    sends hundreds more requests (against an endpoint missing three operations,
-    a ``ci`` run took 3 min 44 s with them, 35 s without)."""
-    if CONFIG_KEY not in item.config.stash:  # another project's run: left alone
-        return (yield)
-    function: Any = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
-    before = getattr(function, "_hypothesis_internal_use_settings", None)
-    if before is not None and _not_implemented_so_far(item):
-        function._hypothesis_internal_use_settings = without_shrinking(before)
-    try:
-        return (yield)
-    finally:
-        if before is not None:
-            function._hypothesis_internal_use_settings = before
-
-
-def _not_implemented_so_far(item: pytest.Item) -> bool:
-    """Whether the operation ``item`` is about has been answered, in this
-    process, only outside the API's shape; for a test of no one operation (the
-    state machines, linked operations), whether any operation has: a sequence
-    that reaches it fails there, however it is shrunk."""
-    from chime_conformance.pytest_plugin.suite_run import answer_log, item_operation
-
-    answers = answer_log(item.config)
-    if answers is None:
-        return False
-    operation = item_operation(item)
-    if operation is not None:
-        return answers.never_in_shape(operation)
-    return any(answers.never_in_shape(name) for name in list(answers.foreign))
-
-
-def without_shrinking(current: Any) -> Any:
-    """``current`` Hypothesis settings without the shrink and explain phases."""
-    from hypothesis import Phase, settings
-
-    phases = tuple(p for p in current.phases if p not in (Phase.shrink, Phase.explain))
-    return current if phases == tuple(current.phases) else settings(current, phases=phases)
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Once collected, the suite's modules, specs and test items live for the
-    whole run: frozen out of the garbage collector's reach (only when the suite
-    runs), its full collections stop walking them again and again (2.4 s of
-    CPU in a ``ci`` run before, 1.7 s after)."""
-    if CONFIG_KEY in session.config.stash:
+class SuiteHooks:
+    """Every other hook of a suite run, registered by :func:`pytest_configure`
+    only when the suite runs."""
+
+    def __init__(self, run: SuiteRun) -> None:
+        self.run = run
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist controller → worker: the run's settings as they were read
+        here; without a target, each worker starts its own embedded emulator
+        (in the controller, one emulator would serve every worker from one
+        process, under one GIL)."""
+        node.workerinput[WORKER_CONFIG] = self.run.config.to_json()
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.run.guard.session = session
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        from chime_conformance.pytest_plugin import collection
+
+        collection.select(config, items, self.run.config)
+        collection.run_long_tests_first(config, items)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Once collected, the suite's modules, specs and test items live for the
+        whole run: frozen out of the garbage collector's reach, its full
+        collections stop walking them again and again (2.4 s of CPU in a ``ci``
+        run before, 1.7 s after)."""
         gc.freeze()
 
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        """Around Hypothesis' own wrapper: a parametrized test's settings as they were.
 
-@pytest.fixture
-def chime_shrinks(request: pytest.FixtureRequest) -> bool:
-    """Whether this test shrinks its failures (its Hypothesis phases when it
-    runs them itself, as the state machines do): not once an operation it may
-    reach has only been answered as not implemented (:func:`pytest_runtest_call`)."""
-    return not _not_implemented_so_far(request.node)
+        For each parametrized item, Hypothesis' pytest plugin replaces the settings of
+        the function all items share with ``settings(parent=<the current ones>)``, so
+        after the 460 items of the constraint probes the chain is 460 deep, and
+        every read of a setting that is None (``database`` under the ``ci``
+        profile) walks all of it. Each layer adds the same health check to the same
+        set, so putting the first back after each item changes no setting.
 
+        A test of an operation that has only ever been answered outside the API's
+        shape (not implemented) runs without the shrink and explain phases, as with
+        ``--no-shrink`` (:meth:`SuiteRun.shrinks`): against an endpoint missing three
+        operations, a ``ci`` run took 3 min 44 s with them, 35 s without."""
+        from chime_conformance.pytest_plugin.profiles import without_shrinking
 
-@pytest.fixture(scope="session")
-def chime_name_scope(request: pytest.FixtureRequest) -> str:
-    """This process's part of resource names after the run id: shard and xdist worker."""
-    from chime_conformance.pytest_plugin.sharding import shard_of
-    from chime_conformance.run.sharding import name_scope
+        function: Any = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        before = getattr(function, "_hypothesis_internal_use_settings", None)
+        if before is not None and not self.run.shrinks(item):
+            function._hypothesis_internal_use_settings = without_shrinking(before)
+        try:
+            return (yield)
+        finally:
+            if before is not None:
+                function._hypothesis_internal_use_settings = before
 
-    return name_scope(shard_of(request.config), os.environ.get("PYTEST_XDIST_WORKER"))
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """On the process that ran the test: its operation and cause, known
+        failures; a throttled test, a target that failed."""
+        from chime_conformance.pytest_plugin.outcomes import annotate
 
+        report = yield
+        run = self.run
+        annotate(item, call, report, run.results, run.baseline, run.today)
+        error = call.excinfo.value if call.excinfo is not None else None
+        run.guard.judge(item, error, report, run.events)
+        return report
 
-# --------------------------------------------------------------------------
-# xdist: the longest tests first
+    @pytest.hookimpl(tryfirst=True)  # before junitxml writes the report's text
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """On the controller (every worker's reports included): a target that
+        failed stops the run; each test's outcome; each repeated cause once."""
+        from chime_conformance.pytest_plugin import outcomes
 
-# Seconds each, where most of the suite's tests take milliseconds.
-LONG_RUNNING = (
-    "conformance/test_state_machines.py::",
-    "conformance/test_schemathesis.py::test_linked_operations",
-)
+        run = self.run
+        if run.worker is not None:
+            return
+        run.guard.notice(report)
+        outcomes.count(report, run.counts)
+        pytest_outcome = outcomes.pytest_outcome(report)
+        if pytest_outcome is not None:
+            run.tests.record(outcomes.test_id_of_report(report), pytest_outcome)
+        if outcomes.ended(report):
+            outcome = outcomes.test_outcome(report)
+            run.outcomes.append(outcome)
+            outcomes.summarise(report, outcome, run.first_of_cause)
 
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> Any:
+        return self.run.guard.test_status(report)
 
-def run_long_tests_first(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist, whole state machines and linked scenarios run first, so the
-    workers share them out at the start and end together, instead of one
-    running the last state machine alone while the other waits."""
-    if hasattr(config, "workerinput"):
-        items.sort(key=lambda item: not item.nodeid.startswith(LONG_RUNNING))
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, Any, Any]:
+        """Around every other plugin's session end (the session fixtures' teardown
+        among them): first the last sweep, under the signal handlers the run
+        started with (a Ctrl-C stops it; the sweep says what it left); then the
+        reports, written whole whatever signal comes (a worker's one report;
+        on the controller, the run's)."""
+        run = self.run
+        run.guard.restore_signal_handlers()
+        self._last_sweep(session.config)
+        run.guard.defer_interrupts()
+        run.guard.set_exit_status(session)
+        result = yield
+        if run.worker is not None:
+            run.hand_over()
+        else:
+            run.conclude(session)
+        return result
+
+    def _last_sweep(self, config: pytest.Config) -> None:
+        """Under xdist, the List sweep runs once, on the controller, after the
+        workers finished (a worker's would see the others' live resources).
+        Not for the embedded emulator: each worker had its own, which ended
+        with it."""
+        run = self.run
+        if run.worker is not None or not config.pluginmanager.hasplugin("dsession"):
+            return
+        if run.config.target_url is None:
+            return
+        from chime_conformance.run.ledger import Ledger
+
+        client = run.client(run.config.target_url, accounts_url=run.config.accounts_url)
+        with client:
+            run.sweep(client, Ledger(), listing=True, last=True)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None, Any, Any]:
+        """Around pytest's own summary: tests whose cause is shown elsewhere are
+        left out of it; then the suite's, last, where the eye lands."""
+        from chime_conformance.pytest_plugin import terminal
+
+        if self.run.worker is not None:
+            return (yield)
+        hidden = terminal.hide_summarised(terminalreporter.stats)
+        try:
+            return (yield)
+        finally:
+            terminalreporter.stats.update(hidden)
+            terminal.write_summary(terminalreporter, self.run)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """The reports are written: the workers' parts go, the signal handlers
+        the run started with come back, and a Ctrl-C counted while writing
+        makes the exit status 2 (pytest returns ``session.exitstatus`` after
+        unconfiguring)."""
+        run = self.run
+        if run.worker is None:
+            run.remove_parts()
+        run.guard.restore_signal_handlers()
+        if run.guard.session is not None:
+            run.guard.set_exit_status(run.guard.session)

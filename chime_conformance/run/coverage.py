@@ -1,17 +1,16 @@
 """Constraint coverage: was each spec constraint probed from both sides?
 
 A constraint is *covered* when a value just inside it was accepted and a value
-just outside it was rejected. Workers record probes; the controller merges
-them; the report and the terminal summary read the result.
+just outside it was rejected. Workers record probes and hand them over in
+their report (:mod:`chime_conformance.run.worker_report`); the controller
+merges them; the report and the terminal summary read the result.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 INSIDE = "inside"
 OUTSIDE = "outside"
@@ -47,11 +46,3 @@ class ConstraintCoverage:
         for constraint_id, sides in other.outcomes.items():
             for side, held in sides.items():
                 self.record(constraint_id, side, held)
-
-    def dump(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.outcomes, sort_keys=True), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> ConstraintCoverage:
-        return cls(outcomes=json.loads(path.read_text(encoding="utf-8")))

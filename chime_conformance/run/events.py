@@ -1,22 +1,21 @@
 """What happened to a run besides check verdicts: retries, throttled tests,
 resources left behind, and how often each state-machine rule ran.
 
-One :class:`RunEvents` per process (the plugin keeps it); xdist workers dump
-theirs next to their results and the controller merges them into
+One :class:`RunEvents` per process (the plugin keeps it); xdist workers hand
+theirs over in their report (:mod:`chime_conformance.run.worker_report`) and
+the controller merges them into
 ``results.json`` (``retries``, ``throttled``, ``leftovers``, ``rule_counts``)
 and the page. Nothing here knows about pytest.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from chime_conformance.wire.retries import Retry
@@ -163,13 +162,9 @@ class RunEvents:
             "rule_counts": machines,
         }
 
-    def dump(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json()), encoding="utf-8")
-
     @classmethod
-    def load(cls, path: Path) -> RunEvents:
-        data = json.loads(path.read_text(encoding="utf-8"))
+    def from_json(cls, data: Mapping[str, Any]) -> RunEvents:
+        """The events of :meth:`to_json` (an xdist worker's, in its report)."""
         events = cls(
             retries=[RetryEvent(**e) for e in data["retries"]["events"]],
             throttled=[ThrottledTest(**t) for t in data["throttled"]],

@@ -9,7 +9,8 @@ artifact ``$CHIME_CONFORMANCE_EXAMPLES_ARTIFACT``, default
 ``GitHubArtifactDatabase``, read-only; what this run finds is saved locally
 only. That artifact needs ``$GITHUB_TOKEN`` (in the workflow, the job's
 token; on a laptop, a token that may read the repository's Actions); without
-the variable nothing contacts GitHub.
+the variable nothing contacts GitHub. (The variables are read with the rest
+of the run's settings, :mod:`chime_conformance.pytest_plugin.options`.)
 
 The ``ci`` profile uses no database: it is derandomized so that every ci run,
 on every machine, tries the same examples and two ci runs (or a run and its
@@ -19,9 +20,6 @@ would make its verdicts depend on the machine's history.
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Mapping
 from pathlib import Path
 
 from hypothesis.database import (
@@ -32,28 +30,22 @@ from hypothesis.database import (
     ReadOnlyDatabase,
 )
 
-from chime_conformance.run.config import ConfigurationError
-
-DIR_ENV = "CHIME_CONFORMANCE_EXAMPLES_DIR"
-REPO_ENV = "CHIME_CONFORMANCE_EXAMPLES_REPO"
-ARTIFACT_ENV = "CHIME_CONFORMANCE_EXAMPLES_ARTIFACT"
 DEFAULT_DIR = Path(".hypothesis") / "examples"
 DEFAULT_ARTIFACT = "chime-conformance-examples"
-_REPO = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)")
 
 
-def example_database(environ: Mapping[str, str] = os.environ) -> ExampleDatabase:
-    """The local directory, multiplexed with the nightly's artifact when
-    ``$CHIME_CONFORMANCE_EXAMPLES_REPO`` is set. Raises
-    :class:`ConfigurationError` for a repository that is not ``owner/name``."""
-    local = DirectoryBasedExampleDatabase(environ.get(DIR_ENV) or DEFAULT_DIR)
-    repo = (environ.get(REPO_ENV) or "").strip()
-    if not repo:
+def example_database(
+    examples_dir: str | Path | None = None,
+    examples_repo: str | None = None,
+    examples_artifact: str | None = None,
+) -> ExampleDatabase:
+    """The local directory, multiplexed with the nightly's artifact of the
+    GitHub repository ``examples_repo`` (``owner/name``, checked by
+    :func:`chime_conformance.run.config.github_repository`) when one is given."""
+    local = DirectoryBasedExampleDatabase(examples_dir or DEFAULT_DIR)
+    if not examples_repo:
         return local
-    match = _REPO.fullmatch(repo)
-    if not match:
-        raise ConfigurationError(f"{REPO_ENV} must be a GitHub repository owner/name, got {repo!r}")
-    shared = GitHubArtifactDatabase(
-        match[1], match[2], artifact_name=environ.get(ARTIFACT_ENV) or DEFAULT_ARTIFACT
-    )
+    owner, _, name = examples_repo.partition("/")
+    artifact = examples_artifact or DEFAULT_ARTIFACT
+    shared = GitHubArtifactDatabase(owner, name, artifact_name=artifact)
     return MultiplexedDatabase(local, ReadOnlyDatabase(shared))

@@ -34,7 +34,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from chime_conformance.contract import spec
@@ -212,14 +211,6 @@ class AnswerLog:
             Counter(data.get("in_shape", {})),
             {k: Counter(v) for k, v in data.get("foreign", {}).items()},
         )
-
-    def dump(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json()), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> AnswerLog:
-        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 _OPERATION_NAMES = frozenset(op.name for op in spec.operations())

@@ -8,11 +8,9 @@ check is kept, which is the minimal example Hypothesis replays at the end.
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 PASS = "pass"
@@ -96,18 +94,3 @@ class ResultLog:
             for key, record in self.not_applicable.items():
                 if key not in self.failures and key not in self.passes:
                     yield record
-
-    def dump(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = (json.dumps(record.to_json(), sort_keys=True) for record in self.records())
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def load_records(paths: Iterable[Path]) -> list[CheckRecord]:
-    """Records from JSON-lines files written by :meth:`ResultLog.dump`."""
-    records = []
-    for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                records.append(CheckRecord.from_json(json.loads(line)))
-    return records

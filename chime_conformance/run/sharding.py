@@ -18,27 +18,21 @@ and records each test's outcome through these functions.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from chime_conformance.run.config import ConfigurationError
 
 __all__ = [
     "Shard",
     "TestOutcomes",
     "bucket",
-    "derive_run_id",
+    "ci_run_id",
     "hash_key",
     "name_scope",
-    "parse_shard",
     "shard_scope",
     "test_id_of",
 ]
 
-RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9]{1,20}")
-_SHARD_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 # the CI variables that name one run of a workflow, in every job of its matrix
 CI_RUN_VARIABLES = ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT")
 
@@ -58,19 +52,6 @@ class Shard:
 
     def to_json(self) -> dict[str, Any]:
         return {"total": self.total, "indices": [self.index]}
-
-
-def parse_shard(text: str) -> Shard:
-    """``"K/N"`` with 1 ≤ K ≤ N, or :class:`ConfigurationError` in one sentence."""
-    match = _SHARD_PATTERN.fullmatch(text)
-    if not match:
-        raise ConfigurationError(f"--shard must be K/N (e.g. 2/3), got {text!r}")
-    index, total = int(match[1]), int(match[2])
-    if not 1 <= index <= total:
-        raise ConfigurationError(
-            f"--shard {text}: K must be between 1 and N, and N at least 1 (e.g. 2/3)"
-        )
-    return Shard(index, total)
 
 
 def test_id_of(nodeid: str, domain: str) -> str:
@@ -104,22 +85,13 @@ def bucket(test_id: str, total: int) -> int:
     return int.from_bytes(digest[:8], "big") % total
 
 
-def derive_run_id(given: object, ci_run: Mapping[str, str]) -> str | None:
-    """The run id every shard of a run shares: ``--run-id`` if given (checked),
-    else one derived from the CI run (GitHub Actions' :data:`CI_RUN_VARIABLES`
-    in ``ci_run``), else None."""
-    if given not in (None, ""):
-        text = str(given)
-        if not RUN_ID_PATTERN.fullmatch(text):
-            raise ConfigurationError(
-                f"--run-id must be 1 to 20 letters or digits (it starts every resource name), "
-                f"got {text!r}"
-            )
-        return text
-    if ci_run.get("GITHUB_RUN_ID"):
-        seed = "/".join(ci_run.get(name, "") for name in CI_RUN_VARIABLES)
-        return "gh" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:10]
-    return None
+def ci_run_id(ci_run: Mapping[str, str]) -> str | None:
+    """The run id every job of one CI run derives alike (GitHub Actions'
+    :data:`CI_RUN_VARIABLES` in ``ci_run``), or None outside CI."""
+    if not ci_run.get("GITHUB_RUN_ID"):
+        return None
+    seed = "/".join(ci_run.get(name, "") for name in CI_RUN_VARIABLES)
+    return "gh" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:10]
 
 
 def name_scope(shard: Shard | None, worker: str | None) -> str:

@@ -24,16 +24,11 @@ from urllib.parse import unquote
 
 import pytest
 
-from chime_conformance.pytest_plugin.plugin import NIGHTLY_EXAMPLES_PER_SHARD
+from chime_conformance.pytest_plugin.profiles import NIGHTLY_EXAMPLES_PER_SHARD
 from chime_conformance.reporting.cli import main as report_main
+from chime_conformance.run import config as settings
 from chime_conformance.run.config import ConfigurationError
-from chime_conformance.run.sharding import (
-    Shard,
-    bucket,
-    derive_run_id,
-    parse_shard,
-    test_id_of,
-)
+from chime_conformance.run.sharding import Shard, bucket, ci_run_id, test_id_of
 from chime_conformance.wire.client import ChimeClient
 from tests.support.recording_emulator import RecordingEmulator
 
@@ -73,22 +68,26 @@ def results(folder: Path) -> dict[str, Any]:
 
 
 def test_shard_specs_are_read_and_bad_ones_refused_in_one_sentence() -> None:
-    assert parse_shard("2/3") == Shard(2, 3)
-    assert parse_shard(" 1 / 1 ") == Shard(1, 1)
+    assert settings.shard("2/3") == Shard(2, 3)
+    assert settings.shard(" 1 / 1 ") == Shard(1, 1)
     for bad in ("0/3", "4/3", "3", "a/b", "1/0", "-1/2"):
-        with pytest.raises(ConfigurationError, match=r"--shard") as error:
-            parse_shard(bad)
+        with pytest.raises(ConfigurationError, match=r"must be K/N") as error:
+            settings.shard(bad)
         assert "\n" not in str(error.value)
 
 
 def test_the_run_id_is_given_checked_or_derived_from_the_ci_run() -> None:
-    assert derive_run_id("nightly42", {}) == "nightly42"
-    with pytest.raises(ConfigurationError, match="--run-id"):
-        derive_run_id("has space", {})
-    assert derive_run_id(None, {}) is None
+    assert settings.run_id("nightly42") == "nightly42"
+    with pytest.raises(ConfigurationError, match="letters or digits"):
+        settings.run_id("has space")
+    assert ci_run_id({}) is None
     ci = {"GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "77", "GITHUB_RUN_ATTEMPT": "1"}
-    assert derive_run_id(None, ci) == derive_run_id(None, dict(ci))  # every job of the matrix
-    assert derive_run_id(None, {**ci, "GITHUB_RUN_ATTEMPT": "2"}) != derive_run_id(None, ci)
+    assert ci_run_id(ci) == ci_run_id(dict(ci))  # every job of the matrix
+    assert ci_run_id({**ci, "GITHUB_RUN_ATTEMPT": "2"}) != ci_run_id(ci)
+    shared = settings.build_config({"shard": Shard(2, 3)}, ci_run=ci)
+    assert shared.run_id == ci_run_id(ci)
+    given = settings.build_config({"shard": Shard(2, 3), "run_id": "n1"}, ci_run=ci)
+    assert given.run_id == "n1"
 
 
 def test_schemathesis_items_are_told_apart_by_their_operation() -> None:
@@ -115,9 +114,11 @@ def test_an_unshared_run_id_or_a_bad_shard_is_a_usage_error() -> None:
     assert done.returncode == 4, done.stdout + done.stderr
     assert "--run-id" in done.stderr and "Traceback" not in done.stderr
     done = run_suite("--collect-only", "--shard", "5/3", "--run-id", "r1")
-    assert done.returncode == 4 and "--shard 5/3" in done.stderr
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "argument --shard: must be K/N with K from 1 to N (e.g. 2/3), got '5/3'" in done.stderr
     done = run_suite("--collect-only", env={"CHIME_CONFORMANCE_SHARD": "x"})
-    assert done.returncode == 4 and "--shard must be K/N" in done.stderr
+    assert done.returncode == 4
+    assert "--shard (from $CHIME_CONFORMANCE_SHARD) must be K/N (e.g. 2/3), got 'x'" in done.stderr
 
 
 @pytest.mark.slow

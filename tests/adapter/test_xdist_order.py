@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from chime_conformance.pytest_plugin import plugin
+from chime_conformance.pytest_plugin import collection
 
 NODE_IDS = [
     "conformance/test_requests.py::test_a_valid_request_is_accepted[CreateAppInstance]",
@@ -22,7 +22,7 @@ def _items() -> list[Any]:
 
 def test_a_worker_runs_state_machines_and_linked_scenarios_first_in_order() -> None:
     items = _items()
-    plugin.run_long_tests_first(SimpleNamespace(workerinput={}), items)  # type: ignore[arg-type]
+    collection.run_long_tests_first(SimpleNamespace(workerinput={}), items)  # type: ignore[arg-type]
     assert [item.nodeid for item in items] == [
         NODE_IDS[2],
         NODE_IDS[3],
@@ -34,5 +34,5 @@ def test_a_worker_runs_state_machines_and_linked_scenarios_first_in_order() -> N
 
 def test_without_xdist_the_order_is_left_alone() -> None:
     items = _items()
-    plugin.run_long_tests_first(SimpleNamespace(), items)  # type: ignore[arg-type]
+    collection.run_long_tests_first(SimpleNamespace(), items)  # type: ignore[arg-type]
     assert [item.nodeid for item in items] == NODE_IDS

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import settings
 
 from chime_conformance.contract import spec
-from chime_conformance.pytest_plugin.plugin import register_hypothesis_profiles
+from chime_conformance.pytest_plugin.profiles import register_hypothesis_profiles
 from chime_conformance.wire.client import ChimeClient
 from conformance._schemathesis_harness import (
     STATEFUL_CHECKS,

@@ -130,44 +130,66 @@ def test_a_target_that_starts_hanging_mid_run_ends_it_with_a_report(tmp_path: Pa
 
 
 def test_transport_settings_come_from_the_options_with_documented_defaults() -> None:
-    from chime_conformance.pytest_plugin.plugin import OPTIONS
-    from chime_conformance.pytest_plugin.run_guard import TRANSPORT_FLAGS, TransportSettings
+    from chime_conformance.pytest_plugin.options import BY_NAME
+    from chime_conformance.run.config import (
+        DEFAULT_MAX_RETRIES,
+        DEFAULT_MAX_RETRY_WAIT,
+        TransportSettings,
+    )
     from chime_conformance.wire.client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 
-    defaults = TransportSettings.from_values({})
-    assert (defaults.connect_timeout, defaults.read_timeout) == (
+    defaults = TransportSettings()
+    assert (defaults.timeouts().connect, defaults.timeouts().read) == (
         DEFAULT_CONNECT_TIMEOUT,
         DEFAULT_READ_TIMEOUT,
     )
-    for dest, flag in TRANSPORT_FLAGS.items():
-        assert OPTIONS[dest][0] == flag and OPTIONS[dest][1].startswith("CHIME_CONFORMANCE_")
-        assert f"default: {getattr(defaults, dest):g}" in OPTIONS[dest][2]
-    chosen = TransportSettings.from_values({"read_timeout": "2.5", "max_retries": "0"})
+    documented = {
+        "connect_timeout": DEFAULT_CONNECT_TIMEOUT,
+        "read_timeout": DEFAULT_READ_TIMEOUT,
+        "max_retries": DEFAULT_MAX_RETRIES,
+        "max_retry_wait": DEFAULT_MAX_RETRY_WAIT,
+    }
+    for name, default in documented.items():
+        option = BY_NAME[name]
+        assert option.flag == "--" + name.replace("_", "-")
+        assert option.env.startswith("CHIME_CONFORMANCE_")
+        assert f"default: {default:g}" in option.help
+    chosen = TransportSettings(read_timeout=2.5, max_retries=0)
     assert chosen.timeouts().read == 2.5 and chosen.retry_policy().max_retries == 0
 
 
 @pytest.mark.parametrize(
-    ("values", "message"),
+    ("name", "value", "message"),
     [
-        ({"read_timeout": "soon"}, "--read-timeout must be a number"),
-        ({"connect_timeout": "0"}, "--connect-timeout must be positive"),
-        ({"max_retries": "-1"}, "--max-retries must be positive"),
-        ({"max_retries": "1.5"}, "--max-retries must be a number"),
+        ("read_timeout", "soon", "must be a number of seconds"),
+        ("connect_timeout", "0", "must be positive"),
+        ("max_retries", "-1", "must be positive"),
+        ("max_retries", "1.5", "must be a whole number"),
     ],
 )
-def test_a_bad_transport_setting_is_one_sentence(values: dict[str, str], message: str) -> None:
-    from chime_conformance.pytest_plugin.run_guard import TransportSettings
+def test_a_bad_transport_setting_is_one_sentence(name: str, value: str, message: str) -> None:
+    from chime_conformance.pytest_plugin.options import BY_NAME
+    from chime_conformance.run.config import ConfigurationError
 
-    with pytest.raises(ValueError, match=message):
-        TransportSettings.from_values(values)
+    with pytest.raises(ConfigurationError, match=message) as error:
+        BY_NAME[name].parse(value)  # type: ignore[misc]
+    assert "\n" not in str(error.value)
 
 
 @pytest.mark.parametrize(
     ("option", "value", "sentence"),
     [
-        ("--read-timeout", "soon", "--read-timeout must be a number"),
-        ("--deletion-window", "-1", "--deletion-window must be a number of seconds from 0"),
-        ("--deletion-window", "nan", "--deletion-window must be a number of seconds from 0"),
+        ("--read-timeout", "soon", "argument --read-timeout: must be a number"),
+        (
+            "--deletion-window",
+            "-1",
+            "argument --deletion-window: must be a number of seconds from 0",
+        ),
+        (
+            "--deletion-window",
+            "nan",
+            "argument --deletion-window: must be a number of seconds from 0",
+        ),
     ],
 )
 def test_a_bad_timeout_is_a_usage_error(option: str, value: str, sentence: str) -> None:
@@ -183,6 +205,7 @@ def test_a_bad_timeout_is_a_usage_error(option: str, value: str, sentence: str) 
 
 def test_run_events_survive_the_trip_from_a_worker_to_the_controller(tmp_path: Path) -> None:
     from chime_conformance.run.events import Leftover, RunEvents
+    from chime_conformance.run.worker_report import WorkerReport, read_worker_reports
     from chime_conformance.wire.retries import Retry
 
     worker = RunEvents()
@@ -193,10 +216,10 @@ def test_run_events_survive_the_trip_from_a_worker_to_the_controller(tmp_path: P
     )
     worker.rules_declared("M", ["a", "b"])
     worker.rule_ran("M", "a")
-    worker.dump(tmp_path / "events-gw0.json")
+    WorkerReport(events=worker).dump(tmp_path, "gw0")
     controller = RunEvents()
     controller.rule_ran("M", "b")
-    controller.merge(RunEvents.load(tmp_path / "events-gw0.json"))
+    controller.merge(read_worker_reports(tmp_path)[0].events)
     summary = controller.to_json()
     assert summary["retries"]["count"] == 1 and summary["retries"]["by_reason"] == {"HTTP 429": 1}
     assert summary["throttled"][0]["status"] == 503

@@ -23,7 +23,8 @@ from hypothesis.database import (
 )
 
 from chime_conformance.emulator.app import EmulatorConfig
-from chime_conformance.pytest_plugin.plugin import register_hypothesis_profiles
+from chime_conformance.pytest_plugin.options import example_sources
+from chime_conformance.pytest_plugin.profiles import register_hypothesis_profiles
 from chime_conformance.run.config import ConfigurationError
 from chime_conformance.run.example_db import DEFAULT_ARTIFACT, DEFAULT_DIR, example_database
 from tests.support.recording_emulator import RecordingEmulator
@@ -35,15 +36,16 @@ UPDATE = re.compile(r"^/app-instances/[^/]+$")
 
 
 def test_locally_the_database_is_a_directory_and_nothing_contacts_github() -> None:
-    database = example_database({})
+    database = example_database(**example_sources({}))
     assert isinstance(database, DirectoryBasedExampleDatabase)
     assert database.path == DEFAULT_DIR
-    chosen = example_database({"CHIME_CONFORMANCE_EXAMPLES_DIR": "/tmp/x"})
+    chosen = example_database(**example_sources({"CHIME_CONFORMANCE_EXAMPLES_DIR": "/tmp/x"}))
     assert isinstance(chosen, DirectoryBasedExampleDatabase) and str(chosen.path) == "/tmp/x"
 
 
 def test_with_a_repository_the_nightlys_artifact_is_read_only_and_multiplexed() -> None:
-    database = example_database({"CHIME_CONFORMANCE_EXAMPLES_REPO": "acme/chime-conformance"})
+    sources = example_sources({"CHIME_CONFORMANCE_EXAMPLES_REPO": "acme/chime-conformance"})
+    database = example_database(**sources)
     assert isinstance(database, MultiplexedDatabase)
     local, shared = database._wrapped
     assert isinstance(local, DirectoryBasedExampleDatabase)
@@ -56,7 +58,7 @@ def test_with_a_repository_the_nightlys_artifact_is_read_only_and_multiplexed() 
         DEFAULT_ARTIFACT,
     )
     with pytest.raises(ConfigurationError, match="owner/name"):
-        example_database({"CHIME_CONFORMANCE_EXAMPLES_REPO": "not a repo"})
+        example_sources({"CHIME_CONFORMANCE_EXAMPLES_REPO": "not a repo"})
 
 
 def test_ci_keeps_no_database_and_the_other_profiles_do() -> None:

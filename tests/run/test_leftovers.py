@@ -7,6 +7,7 @@ import json
 
 from chime_conformance.run.events import Leftover, RunEvents
 from chime_conformance.run.ledger import Ledger
+from chime_conformance.run.worker_report import WorkerReport, read_worker_reports
 
 INSTANCE = "arn:aws:chime:us-east-1:123456789012:app-instance/11111111-2222-3333-4444-555555555555"
 USER = INSTANCE + "/user/u1"
@@ -65,15 +66,16 @@ def test_a_leftover_is_gone_once_it_or_its_app_instance_is_deleted() -> None:
     assert not Leftover("user", OTHER + "/user/x", "r").deleted_by({OTHER[:-4]})
 
 
-def test_leftovers_travel_through_a_workers_events_whole(tmp_path) -> None:
+def test_leftovers_travel_through_a_workers_report_whole(tmp_path) -> None:
     events = RunEvents()
     events.left_behind(
         [Leftover("user", USER, "answered 500"), Leftover("bot", OTHER, "gone?", reference=True)]
     )
-    events.dump(tmp_path / "events.json")
-    again = RunEvents.load(tmp_path / "events.json")
+    path = WorkerReport(events=events).dump(tmp_path, "gw0")
+    (report,) = read_worker_reports(tmp_path)
+    again = report.events
     assert again.leftovers == events.leftovers
-    written = json.loads((tmp_path / "events.json").read_text())["leftovers"]
+    written = json.loads(path.read_text())["events"]["leftovers"]
     assert written[0] == {"kind": "user", "arn": USER, "reason": "answered 500"}
     assert written[1]["reference"] is True
     assert str(again.leftovers[1]).startswith("(reference) bot ")

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from chime_conformance.run.config import ConfigurationError, build_config, is_local_host
+from chime_conformance.pytest_plugin.options import example_sources
+from chime_conformance.run.config import (
+    ConfigurationError,
+    SuiteConfig,
+    build_config,
+    http_url,
+    is_local_host,
+    operations,
+    shard,
+)
 from chime_conformance.run.coverage import INSIDE, OUTSIDE, ConstraintCoverage
 from chime_conformance.run.events import Leftover
 from chime_conformance.run.ledger import Ledger
@@ -46,9 +58,35 @@ def test_the_accounts_url_is_guarded_too():
 @pytest.mark.parametrize(
     "url", ["ftp://127.0.0.1", "127.0.0.1:80", "http://", "http://127.0.0.1/?a=1"]
 )
-def test_malformed_urls_are_refused_with_the_option_named(url):
-    with pytest.raises(ConfigurationError, match="--target-url"):
-        build_config({"target_url": url})
+def test_malformed_urls_are_refused_in_one_sentence(url):
+    with pytest.raises(
+        ConfigurationError, match=r"must (be an http\(s\) URL|not have a query)"
+    ) as error:
+        http_url(url)
+    assert "\n" not in str(error.value) and repr(url) in str(error.value)
+
+
+def test_a_bad_value_from_the_environment_names_the_variable():
+    with pytest.raises(ConfigurationError) as error:
+        example_sources({"CHIME_CONFORMANCE_EXAMPLES_REPO": "not a repo"})
+    assert str(error.value) == (
+        "$CHIME_CONFORMANCE_EXAMPLES_REPO must be a GitHub repository owner/name, got 'not a repo'"
+    )
+
+
+def test_the_run_settings_cross_to_a_worker_unchanged():
+    config = build_config(
+        {
+            "target_url": "http://127.0.0.1:9",
+            "shard": shard("2/3"),
+            "run_id": "r1",
+            "operations": operations("AppInstanceBots,ListAppInstances"),
+            "read_timeout": 2.5,
+            "baseline": Path("known.yaml"),
+            "no_shrink": True,
+        }
+    )
+    assert SuiteConfig.from_json(json.loads(json.dumps(config.to_json()))) == config
 
 
 def test_defaults_are_the_embedded_emulator_in_us_east_1():
@@ -110,12 +148,11 @@ def test_coverage_needs_both_sides_and_a_failed_probe_stays_failed():
     assert coverage.summary(["Op:Name:maxLength", "Op:Name:minLength"]) == (0, 2)
 
 
-def test_coverage_parts_merge(tmp_path):
+def test_coverage_parts_merge():
     first, second = ConstraintCoverage(), ConstraintCoverage()
     first.record("a", INSIDE, True)
     second.record("a", OUTSIDE, True)
-    second.dump(tmp_path / "part.json")
-    first.merge(ConstraintCoverage.load(tmp_path / "part.json"))
+    first.merge(second)
     assert first.covered("a")
     with pytest.raises(ValueError, match="side"):
         first.record("a", "sideways", True)

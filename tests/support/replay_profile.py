@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from hypothesis import Phase, settings
 
-from chime_conformance.pytest_plugin.plugin import register_hypothesis_profiles
+from chime_conformance.pytest_plugin.profiles import register_hypothesis_profiles
 
 register_hypothesis_profiles()
 settings.register_profile(
