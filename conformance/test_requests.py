@@ -16,11 +16,11 @@ from hypothesis.errors import InvalidArgument
 from chime_conformance import checks, strategies
 from chime_conformance.contract import spec
 from chime_conformance.contract.constraints import OUTSIDE
+from chime_conformance.pytest_plugin._library_internals import memoize_function_digests
 from chime_conformance.run.coverage import ConstraintCoverage
 from chime_conformance.run.recorder import Verifier
 from chime_conformance.wire.client import PRESIGNED_SIGNINGS, Exchange, Signing
 
-from ._digest_cache import memoize_function_digests
 from .resources import (
     RESOURCE_MEMBERS,
     Resources,

@@ -21,13 +21,13 @@ import pytest
 from hypothesis import settings
 
 from chime_conformance.contract import spec
+from chime_conformance.pytest_plugin._library_internals import defer_coverage_cases
 from chime_conformance.run.config import SuiteConfig
 from chime_conformance.run.ledger import Ledger
 from chime_conformance.run.recorder import Recorder
 from chime_conformance.run.results import ResultLog
 from chime_conformance.wire.client import ChimeClient
 
-from ._lazy_coverage import defer_coverage_cases
 from ._schemathesis_harness import (
     STATEFUL_CHECKS,
     ContractChecks,
@@ -86,6 +86,7 @@ test_identity_operation = SCHEMAS[spec.IDENTITY].parametrize()(operation_keeps_c
 test_accounts_operation = SCHEMAS[spec.ACCOUNTS].parametrize()(operation_keeps_contract)
 
 
+@pytest.mark.chime_long_running
 @pytest.mark.parametrize("api", spec.APIS)
 def test_linked_operations(
     api: str,

@@ -23,6 +23,8 @@ from .machines.app_instances import AppInstancesMachine
 from .machines.harness import Machine, MachineContext
 from .machines.members import MembersMachine
 
+pytestmark = pytest.mark.chime_long_running  # whole runs of a machine: seconds each
+
 
 @pytest.fixture
 def machine_context(

@@ -10,11 +10,10 @@ import pytest
 from chime_conformance.run.config import SuiteConfig
 from chime_conformance.run.sharding import test_id_of
 
-# Seconds each, where most of the suite's tests take milliseconds.
-LONG_RUNNING = (
-    "conformance/test_state_machines.py::",
-    "conformance/test_schemathesis.py::test_linked_operations",
-)
+# The marker of the suite's tests that take seconds each, where most take
+# milliseconds (a marker, not node ids: those differ between a checkout and
+# an installed suite)
+LONG_RUNNING = "chime_long_running"
 
 
 def select(config: pytest.Config, items: list[pytest.Item], suite: SuiteConfig) -> None:
@@ -40,7 +39,7 @@ def run_long_tests_first(config: pytest.Config, items: list[Any]) -> None:
     workers share them out at the start and end together, instead of one
     running the last state machine alone while the other waits."""
     if hasattr(config, "workerinput"):
-        items.sort(key=lambda item: not item.nodeid.startswith(LONG_RUNNING))
+        items.sort(key=lambda item: item.get_closest_marker(LONG_RUNNING) is None)
 
 
 def item_operation(item: pytest.Item) -> str | None:

@@ -37,7 +37,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Only when the suite itself runs: anything else pytest runs in this
-    environment is left exactly as it would be without the plugin."""
+    environment is left exactly as it would be without the plugin (but for
+    the suite's marker, which is known wherever the suite's tests may be
+    collected)."""
+    from chime_conformance.pytest_plugin.collection import LONG_RUNNING
+
+    config.addinivalue_line(
+        "markers", f"{LONG_RUNNING}: a test of the suite that takes seconds (run first under xdist)"
+    )
     suite = _suite_config(config)
     if suite is None:
         return
@@ -157,17 +164,21 @@ class SuiteHooks:
         shape (not implemented) runs without the shrink and explain phases, as with
         ``--no-shrink`` (:meth:`SuiteRun.shrinks`): against an endpoint missing three
         operations, a ``ci`` run took 3 min 44 s with them, 35 s without."""
+        from chime_conformance.pytest_plugin._library_internals import (
+            replace_settings,
+            settings_of,
+        )
         from chime_conformance.pytest_plugin.profiles import without_shrinking
 
         function: Any = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
-        before = getattr(function, "_hypothesis_internal_use_settings", None)
+        before = settings_of(function)
         if before is not None and not self.run.shrinks(item):
-            function._hypothesis_internal_use_settings = without_shrinking(before)
+            replace_settings(function, without_shrinking(before))
         try:
             return (yield)
         finally:
             if before is not None:
-                function._hypothesis_internal_use_settings = before
+                replace_settings(function, before)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

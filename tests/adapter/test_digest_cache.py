@@ -8,10 +8,15 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.internal.reflection import function_digest as hypothesis_digest
 from hypothesis.stateful import RuleBasedStateMachine, rule
 
-from conformance import _digest_cache
+from chime_conformance.pytest_plugin import _library_internals as _digest_cache
+from chime_conformance.pytest_plugin._library_internals import (
+    ITEM_DIGEST,
+)
+from chime_conformance.pytest_plugin._library_internals import (
+    hypothesis_function_digest as hypothesis_digest,
+)
 
 
 def plain(a: int, b: str = "x") -> None:  # a comment Hypothesis strips
@@ -46,18 +51,18 @@ def test_the_memoized_digest_is_hypothesis_digest(function: Any) -> None:
 
 
 def test_each_parametrized_item_keeps_its_own_digest() -> None:
-    """Hypothesis' pytest plugin sets ``_hypothesis_internal_add_digest`` to the
+    """Hypothesis' pytest plugin sets the item digest attribute (``ITEM_DIGEST``) to the
     item's node id on the one function all items share."""
     test = wrapped.hypothesis.inner_test
     seen = set()
     try:
         for node_id in (b"t.py::test[a]", b"t.py::test[b]", b"t.py::test[a]"):
-            test._hypothesis_internal_add_digest = node_id
+            setattr(test, ITEM_DIGEST, node_id)
             digest = _digest_cache.function_digest(test)
             assert digest == hypothesis_digest(test)
             seen.add(digest)
     finally:
-        del test._hypothesis_internal_add_digest
+        delattr(test, ITEM_DIGEST)
     assert len(seen) == 2
 
 

@@ -9,10 +9,13 @@ import pytest
 from schemathesis.core.marks import Mark
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.hypothesis import builder
-from schemathesis.pytest._test_builder import build_operation_test
 
 from chime_conformance.contract import spec
-from conformance import _lazy_coverage
+from chime_conformance.pytest_plugin import _library_internals as _lazy_coverage
+from chime_conformance.pytest_plugin._library_internals import (
+    explicit_examples,
+    schemathesis_operation_test,
+)
 from conformance._schemathesis_harness import load_schema
 
 # one operation with path labels, one with a body and tags, one of the accounts API
@@ -45,7 +48,7 @@ def _build(schema: Any, operation: Any) -> Any:
     def test(case: Any) -> None:
         pass
 
-    return build_operation_test(
+    return schemathesis_operation_test(
         config=schema.config,
         operation=operation,
         test_func=test,
@@ -56,7 +59,7 @@ def _build(schema: Any, operation: Any) -> Any:
 
 def _cases(test: Any) -> list[tuple[Any, ...]]:
     """What Hypothesis runs, in its order: the explicit examples reversed."""
-    cases = [example.kwargs["case"] for example in reversed(test.hypothesis_explicit_examples)]
+    cases = [example.kwargs["case"] for example in reversed(explicit_examples(test))]
     return [
         (c.method, c.path, repr(c.path_parameters), repr(c.query), repr(c.body), repr(c.headers))
         for c in cases
@@ -75,7 +78,7 @@ def test_deferred_cases_are_the_eager_ones(restore_schemathesis: None) -> None:
 def test_building_a_test_computes_no_case_until_it_runs(restore_schemathesis: None) -> None:
     assert _lazy_coverage.defer_coverage_cases()
     schema, op = _operations()[0]
-    examples = _build(schema, op).hypothesis_explicit_examples
+    examples = explicit_examples(_build(schema, op))
     assert isinstance(examples, _lazy_coverage.DeferredExamples)
     assert examples._pending is not None  # nothing computed yet
     assert len(examples) > 0

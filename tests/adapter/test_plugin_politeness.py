@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import _settings as hypothesis_settings_module
 
 from chime_conformance.emulator.server import running_emulator
+from chime_conformance.pytest_plugin._library_internals import hypothesis_ci_variables
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[2]
@@ -66,7 +66,7 @@ def test_a_foreign_project_runs_unchanged_with_the_plugin_installed(
     monkeypatch.setenv("EXPECTED_PROFILE", profile)
     # Hypothesis itself loads a project's `ci` profile when it sees a CI
     # environment (CI=true in .ci/run): that is Hypothesis, not this plugin
-    for variable in getattr(hypothesis_settings_module, "_CI_VARS", {"CI": None}):
+    for variable in hypothesis_ci_variables():
         monkeypatch.delenv(variable, raising=False)
     # settings that would stop a suite run at once must not touch this one
     monkeypatch.setenv("CHIME_CONFORMANCE_TARGET_URL", "https://chime.example.com")

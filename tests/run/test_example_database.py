@@ -23,6 +23,7 @@ from hypothesis.database import (
 )
 
 from chime_conformance.emulator.app import EmulatorConfig
+from chime_conformance.pytest_plugin._library_internals import wrapped_databases
 from chime_conformance.pytest_plugin.options import example_sources
 from chime_conformance.pytest_plugin.profiles import register_hypothesis_profiles
 from chime_conformance.run.config import ConfigurationError
@@ -47,10 +48,10 @@ def test_with_a_repository_the_nightlys_artifact_is_read_only_and_multiplexed() 
     sources = example_sources({"CHIME_CONFORMANCE_EXAMPLES_REPO": "acme/chime-conformance"})
     database = example_database(**sources)
     assert isinstance(database, MultiplexedDatabase)
-    local, shared = database._wrapped
+    local, shared = wrapped_databases(database)
     assert isinstance(local, DirectoryBasedExampleDatabase)
     assert isinstance(shared, ReadOnlyDatabase)
-    artifact = shared._wrapped
+    (artifact,) = wrapped_databases(shared)
     assert isinstance(artifact, GitHubArtifactDatabase)
     assert (artifact.owner, artifact.repo, artifact.artifact_name) == (
         "acme",

@@ -63,7 +63,7 @@ PRELOAD = (
     "chime_conformance.reporting.write",
     "chime_conformance.emulator.app",
     "conformance._schemathesis_harness",
-    "conformance._lazy_coverage",
+    "chime_conformance.pytest_plugin._library_internals",
     "conformance.scenario",
     "conformance.resources",
     "conformance.machines.harness",

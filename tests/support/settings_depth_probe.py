@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import settings
+
+from chime_conformance.pytest_plugin._library_internals import settings_depth, settings_of
 
 _depths: list[int] = []
 
@@ -14,11 +15,8 @@ _depths: list[int] = []
 @pytest.hookimpl(trylast=True)  # innermost: inside Hypothesis' own wrapper
 def pytest_runtest_call(item: Any) -> None:
     function = getattr(item.obj, "__func__", item.obj)
-    current = getattr(function, "_hypothesis_internal_use_settings", None)
-    depth = 0
-    while current is not None and current is not settings.default:
-        depth, current = depth + 1, current._fallback
-    _depths.append(depth)
+    current = settings_of(function)
+    _depths.append(settings_depth(current) if current is not None else 0)
 
 
 def pytest_unconfigure(config: Any) -> None:
