@@ -175,7 +175,7 @@ def summarise(
     return True
 
 
-def pytest_outcome(report: pytest.TestReport) -> str | None:
+def reported_outcome(report: pytest.TestReport) -> str | None:
     """pytest's outcome of a test from one of its reports (the report's
     RunInfo keeps one per test: what a merge of shards rebuilds a run from):
     a failed setup or teardown is an error, a skip at setup a skip, else the
@@ -202,7 +202,7 @@ __all__ = [
     "annotate",
     "count",
     "ended",
-    "pytest_outcome",
+    "reported_outcome",
     "summarise",
     "test_id_of_report",
     "test_outcome",

@@ -206,9 +206,9 @@ class SuiteHooks:
             return
         run.guard.notice(report)
         outcomes.count(report, run.counts)
-        pytest_outcome = outcomes.pytest_outcome(report)
-        if pytest_outcome is not None:
-            run.tests.record(outcomes.test_id_of_report(report), pytest_outcome)
+        reported = outcomes.reported_outcome(report)
+        if reported is not None:
+            run.tests.record(outcomes.test_id_of_report(report), reported)
         if outcomes.ended(report):
             outcome = outcomes.test_outcome(report)
             run.outcomes.append(outcome)
