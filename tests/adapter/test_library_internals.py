@@ -25,7 +25,8 @@ LIBRARIES = sorted({internal.library for internal in INTERNALS})
 # how a private API of either library is named in source
 PRIVATE = re.compile(
     r"hypothesis\.internal|_hypothesis_internal|hypothesis\._|hypothesis_explicit_examples"
-    r"|schemathesis(\.\w+)*\._|_CI_VARS|\._wrapped\b|\._fallback\b"
+    r"|schemathesis(\.\w+)*\._|from (hypothesis|schemathesis)[\w.]* import _"
+    r"|_CI_VARS|\._wrapped\b|\._fallback\b"
 )
 
 

@@ -5,7 +5,8 @@ settings are left as they were."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import _settings as hypothesis_settings_module
+
+from chime_conformance.pytest_plugin._library_internals import hypothesis_ci_variables
 
 pytest_plugins = ["pytester"]
 
@@ -164,7 +165,7 @@ def foreign_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) 
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_unrelated=UNRELATED)
     # Hypothesis itself loads a `ci` profile in a CI environment: not this plugin
-    for variable in getattr(hypothesis_settings_module, "_CI_VARS", {"CI": None}):
+    for variable in hypothesis_ci_variables():
         monkeypatch.delenv(variable, raising=False)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
