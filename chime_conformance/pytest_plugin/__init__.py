@@ -11,4 +11,7 @@
 - ``guard``: how a run ends (throttled tests, a dead target, Ctrl-C)
 - ``profiles``: the suite's Hypothesis profiles
 - ``terminal``: the suite's part of the terminal summary
+- ``_library_internals``: every use of a private Hypothesis or schemathesis
+  API (the suite's ``conformance/`` imports it too), checked against the
+  versions pyproject.toml allows
 """
