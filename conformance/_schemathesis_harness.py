@@ -12,6 +12,7 @@ pytest: the test modules are the thin adapters.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,9 +32,8 @@ from chime_conformance.contract import spec
 from chime_conformance.run.ledger import Ledger
 from chime_conformance.run.recorder import Recorder
 from chime_conformance.run.results import FAIL, PASS
+from chime_conformance.wire import sigv4
 from chime_conformance.wire.client import (
-    SERVICE,
-    BotocoreSigV4Auth,
     CircuitBreaker,
     Exchange,
     ReceivedResponse,
@@ -291,11 +291,26 @@ class SigV4Target:
         op = spec.operation(operation_name(case))
         return self.accounts_url if op.api == spec.ACCOUNTS else self.target_url
 
-    def auth(self) -> BotocoreSigV4Auth:
-        # A fresh signer per request: AWS4Auth keeps per-request state.
-        return BotocoreSigV4Auth(
-            refreshable_credentials=self.credentials, region=self.region, service=SERVICE
-        )
+    def auth(self) -> Any:
+        def signed(request: requests.PreparedRequest) -> requests.PreparedRequest:
+            body = request.body.encode() if isinstance(request.body, str) else request.body
+            headers = {k: v for k, v in request.headers.items() if k.lower() == "content-type"}
+            now = datetime.datetime.now(datetime.UTC)
+            request.headers.update(
+                sigv4.sign(
+                    str(request.method),
+                    str(request.url),
+                    headers,
+                    body,
+                    signing=Signing.SIGNED,
+                    credentials=self.credentials,
+                    region=self.region,
+                    now=now,
+                ).headers
+            )
+            return request
+
+        return signed
 
     def call(self, case: schemathesis.Case) -> schemathesis.Response:
         """Send ``case`` signed, retried as the suite's client retries; tell

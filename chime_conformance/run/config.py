@@ -6,18 +6,19 @@ frozen :class:`SuiteConfig`; nothing else reads options or the environment.
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from chime_conformance.wire.sigv4 import is_loopback
+
 DEFAULT_REGION = "us-east-1"
 # How long a deletion may take to show: the real service cascades asynchronously.
 DEFAULT_DELETION_WINDOW = 20.0
-# RFC 6761 reserves these names; they never resolve to AWS.
-TEST_HOST_SUFFIXES = (".localhost", ".test")
+# RFC 6761 reserves this name for testing: it never resolves to AWS.
+TEST_HOST_SUFFIX = ".test"
 
 
 class ConfigurationError(ValueError):
@@ -100,21 +101,18 @@ def _url_or_none(value: object, option: str) -> str | None:
     return url
 
 
-def is_local_host(url: str) -> bool:
-    """Whether ``url`` names loopback or a reserved test name (never AWS)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(TEST_HOST_SUFFIXES):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def is_test_host(url: str) -> bool:
+    """Whether ``url`` names a host that cannot be AWS: this machine
+    (:func:`~chime_conformance.wire.sigv4.is_loopback`) or a name RFC 6761
+    reserves for testing (``*.test``). Such a target needs no ``--allow-live``."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return is_loopback(url) or host.endswith(TEST_HOST_SUFFIX)
 
 
 def refuse_live_without_consent(config: SuiteConfig) -> None:
     """Raise unless every target is local or the user passed ``--allow-live``."""
     for url in (config.target_url, config.accounts_url, config.reference_url):
-        if url and not is_local_host(url) and not config.allow_live:
+        if url and not is_test_host(url) and not config.allow_live:
             raise LiveTargetRefused(
                 f"{url} is not a loopback or test host; pass --allow-live to run the "
                 "suite against it (it will create and delete resources there)"
