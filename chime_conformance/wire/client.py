@@ -323,14 +323,13 @@ class ChimeClient:
         op = spec.operation(operation) if isinstance(operation, str) else operation
         wire = build_request(op, members)
         base = self.accounts_url if op.api == spec.ACCOUNTS else self.target_url
-        if self.before_send is not None:
-            self.before_send(op.name, members)
-        exchange = self._exchange(
-            wire, base, signing=signing, operation=op.name, members=dict(members)
+        return self._told(
+            op.name,
+            members,
+            lambda: self._exchange(
+                wire, base, signing=signing, operation=op.name, members=dict(members)
+            ),
         )
-        if self.observer is not None:
-            self.observer(op.name, members, exchange.status, exchange.json)
-        return exchange
 
     def send(
         self,
@@ -343,19 +342,30 @@ class ChimeClient:
         signing: Signing = Signing.SIGNED,
         base_url: str | None = None,
         operation: str | None = None,
+        members: Mapping[str, Any] | None = None,
     ) -> Exchange:
         """Send a hand-crafted request: ``path`` as given (already encoded, may
         carry a query string), ``query`` pairs percent-encoded and appended,
-        ``body`` bytes verbatim; ``headers`` are sent and signed."""
+        ``body`` bytes verbatim; ``headers`` are sent and signed (but those
+        SigV4 never signs, such as User-Agent). With ``operation`` and
+        ``members`` (what the request asks of the operation), the observers
+        are told of it as of a :meth:`call`."""
         pairs = list(query.items()) if isinstance(query, Mapping) else list(query)
         wire = WireRequest(method.upper(), _with_query(path, _encode_query(pairs)), body, {})
-        return self._exchange(
-            wire,
-            (base_url or self.target_url).rstrip("/"),
-            signing=signing,
-            operation=operation,
-            extra_headers=dict(headers or {}),
-        )
+
+        def exchange() -> Exchange:
+            return self._exchange(
+                wire,
+                (base_url or self.target_url).rstrip("/"),
+                signing=signing,
+                operation=operation,
+                members=None if members is None else dict(members),
+                extra_headers=dict(headers or {}),
+            )
+
+        if operation is None or members is None:
+            return exchange()
+        return self._told(operation, members, exchange)
 
     def probe(self) -> None:
         """Raise :class:`TargetUnreachable` unless the target answers HTTP at all."""
@@ -376,6 +386,17 @@ class ChimeClient:
         self.close()
 
     # -- one exchange, with retries ----------------------------------------
+
+    def _told(
+        self, operation: str, members: Mapping[str, Any], send: Callable[[], Exchange]
+    ) -> Exchange:
+        """``send()``, with ``before_send`` told before and ``observer`` after."""
+        if self.before_send is not None:
+            self.before_send(operation, members)
+        exchange = send()
+        if self.observer is not None:
+            self.observer(operation, members, exchange.status, exchange.json)
+        return exchange
 
     def _exchange(
         self,

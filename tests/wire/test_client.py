@@ -687,7 +687,7 @@ def test_curl_reproducer_defaults_to_test_keys_for_loopback(server: ScriptedServ
 
 
 def test_raw_paths_and_queries_are_signed_as_botocore_signs_them(server: ScriptedServer) -> None:
-    # requests-aws4auth alone would cut ";v" off the path and sign "+" as "%20"
+    # urlparse would cut ";v" off the path, and parse_qs would sign "+" as "%20"
     make_client(server.url).send("GET", "/app-instances/a;v/../b//c?next-token=a+b&x=%2F")
     received = server.received[0]
     assert received.target == "/app-instances/a;v/../b//c?next-token=a+b&x=%2F"
