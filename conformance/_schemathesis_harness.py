@@ -31,7 +31,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from chime_conformance import checks as registry
-from chime_conformance.contract import spec
+from chime_conformance.contract import resources, spec
 from chime_conformance.run.ledger import Ledger
 from chime_conformance.run.recorder import Recorder
 from chime_conformance.run.results import FAIL, PASS
@@ -98,17 +98,7 @@ POSITIVE_STATUSES = ("2xx", "404", "409")
 # request has no resource to miss, so 400/403 stay failures even then.
 MISSING_RESOURCE_ALTERNATIVES = registry.missing_resource_statuses(strict=False) - {404}
 # Members whose value names an existing resource (docs/contract.md's addressable kinds).
-RESOURCE_MEMBERS = frozenset(
-    {
-        "AppInstanceArn",
-        "AppInstanceUserArn",
-        "AppInstanceBotArn",
-        "AppInstanceAdminArn",
-        "ResourceARN",
-        "EndpointId",
-        "AccountId",
-    }
-)
+RESOURCE_MEMBERS = frozenset(resources.naming_members())
 
 
 def addresses_resource(op: spec.Operation) -> bool:

@@ -3,8 +3,13 @@ say what the hand-written tables said before."""
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chime_conformance import strategies
 from chime_conformance.contract import resources, spec
 from chime_conformance.run import ledger
 
@@ -149,3 +154,30 @@ def test_the_ledger_records_an_admin_by_the_members_it_was_created_with() -> Non
     )
     assert ledger.created_resource("CreateAppInstanceUser", {}, {"Unexpected": 1}) is None
     assert ledger.created_resource("DescribeAppInstance", {}, {"AppInstanceArn": ARN}) is None
+
+
+ARN_KINDS = [k for k in KINDS if k.arn]
+
+
+@pytest.mark.parametrize("kind", ARN_KINDS, ids=[k.name for k in ARN_KINDS])
+@settings(max_examples=20, database=None)
+@given(data=st.data())
+def test_arns_of_a_kind_have_its_shape_and_the_specs_pattern(
+    kind: resources.Kind, data: st.DataObject
+) -> None:
+    arn = data.draw(strategies.arns_of(kind.name))
+    shape = re.escape(kind.resource_shape)
+    shape = shape.replace(re.escape("{id}"), "[0-9a-f-]{36}")
+    shape = shape.replace(re.escape("{AppInstanceUserId}"), "[^/]+")
+    assert re.fullmatch(r"arn:aws:chime:[a-z0-9-]+:[0-9]{12}:" + shape, arn, re.DOTALL), arn
+    pattern = spec.load_document(spec.IDENTITY)["components"]["schemas"]["ChimeArn"]["pattern"]
+    assert spec.pattern_matches(pattern, arn)
+
+
+def test_a_kind_without_an_arn_is_refused_by_arns_of() -> None:
+    from hypothesis.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="endpoint has no ARN"):
+        strategies.arns_of("endpoint")
+    with pytest.raises(InvalidArgument, match="not one of"):
+        strategies.arns_of("channel")
