@@ -47,15 +47,16 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import botocore.credentials
 import requests
 
 from chime_conformance.emulator.app import admin_headers
-from chime_conformance.wire.client import BotocoreSigV4Auth
+from chime_conformance.wire import sigv4
 
 ROOT = Path(__file__).resolve().parent.parent
 # chime-emulator logs "%(asctime)s %(message)s", the message being
@@ -147,10 +148,28 @@ class PlainLoop:
     cpu_per_request: float  # this process's and the emulator's CPU seconds per request
 
 
+def _signed(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """Signed as the suite's client signs (requests' auth hook)."""
+    body = request.body.encode() if isinstance(request.body, str) else request.body
+    headers = {k: v for k, v in request.headers.items() if k.lower() == "content-type"}
+    signed = sigv4.sign(
+        str(request.method),
+        str(request.url),
+        headers,
+        body,
+        signing=sigv4.Signing.SIGNED,
+        credentials=botocore.credentials.Credentials(*sigv4.DEFAULT_CREDENTIALS),
+        region="us-east-1",
+        now=datetime.now(UTC),
+    )
+    request.headers.update(signed.headers)
+    return request
+
+
 def plain_loop(target: Emulator, seconds: float) -> PlainLoop:
     """Signed requests per second of a bare loop, one thread, one session."""
     session = requests.Session()
-    session.auth = BotocoreSigV4Auth("testing", "testing", "us-east-1", "chime")
+    session.auth = _signed
     url = target.url
     created = session.post(
         f"{url}/app-instances",

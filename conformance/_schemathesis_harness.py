@@ -1,9 +1,9 @@
-"""Schemathesis wired into the suite: SigV4 signing, the ledger, the checks.
+"""Schemathesis wired into the suite: the one transport, the ledger, the checks.
 
 schemathesis generates the requests (positive and negative, from both spec
 files) and judges the answers with its own checks; this module supplies what
-it cannot know: how to sign for the target (SigV4, service ``chime``, signed
-exactly as botocore signs), which statuses the contract allows where the
+it cannot know: how to send to the target (through the suite's client, which
+signs, retries and writes the ledger as for every request), which statuses the contract allows where the
 checks' defaults are looser or stricter than docs/contract.md, which generated
 inputs are not what they claim to be, what each call created (for the ledger)
 and how a failure reads (operation, check, reproducers). It knows nothing of
@@ -12,44 +12,36 @@ pytest: the test modules are the thin adapters.
 
 from __future__ import annotations
 
+import http
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
-import botocore.credentials
 import requests
+import requests.adapters
+import requests.utils
 import schemathesis
+import urllib3
+from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from chime_conformance import checks as registry
-from chime_conformance.contract import spec
+from chime_conformance.contract import resources, spec
 from chime_conformance.run.ledger import Ledger
 from chime_conformance.run.recorder import Recorder
 from chime_conformance.run.results import FAIL, PASS
-from chime_conformance.wire.client import (
-    SERVICE,
-    BotocoreSigV4Auth,
-    CircuitBreaker,
-    Exchange,
-    ReceivedResponse,
-    SentRequest,
-    Signing,
-    Timeouts,
-    is_loopback,
-    transport_failure,
-)
-from chime_conformance.wire.retries import RetryPolicy, TargetThrottled
+from chime_conformance.wire.client import GENERATED_HEADERS, ChimeClient, Exchange
 
 __all__ = [
     "CHECKS",
     "STATEFUL_CHECKS",
+    "ClientTarget",
     "ContractChecks",
-    "SigV4Target",
     "load_schema",
     "schemathesis_config",
     "signed_state_machine",
@@ -106,17 +98,7 @@ POSITIVE_STATUSES = ("2xx", "404", "409")
 # request has no resource to miss, so 400/403 stay failures even then.
 MISSING_RESOURCE_ALTERNATIVES = registry.missing_resource_statuses(strict=False) - {404}
 # Members whose value names an existing resource (docs/contract.md's addressable kinds).
-RESOURCE_MEMBERS = frozenset(
-    {
-        "AppInstanceArn",
-        "AppInstanceUserArn",
-        "AppInstanceBotArn",
-        "AppInstanceAdminArn",
-        "ResourceARN",
-        "EndpointId",
-        "AccountId",
-    }
-)
+RESOURCE_MEMBERS = frozenset(resources.naming_members())
 
 
 def addresses_resource(op: spec.Operation) -> bool:
@@ -260,101 +242,117 @@ def members_of(case: schemathesis.Case) -> dict[str, Any]:
     return members
 
 
-@dataclass(frozen=True)
-class SigV4Target:
-    """An endpoint (and the accounts API's endpoint) that schemathesis' cases are sent to,
-    signed with SigV4 as botocore signs, every call reported to ``observer``."""
+class ClientTarget:
+    """Where schemathesis' cases go: through the suite's one transport, the
+    :class:`ChimeClient`, so each is signed, retried, throttled, broken off
+    and written in the ledger exactly as every other request of the run.
 
-    target_url: str
-    accounts_url: str
-    region: str
-    credentials: botocore.credentials.Credentials
-    observer: Callable[[str, Mapping[str, Any], int, Any], None] | None = None
-    session: requests.Session | None = None
-    # the suite client's policy, timeouts and breaker: one behaviour on every path
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
-    before_send: Callable[[str, Mapping[str, Any]], None] | None = None
+    schemathesis still builds each request itself (``case.call``: its hooks,
+    its encoding of path, query and body); only the sending is handed over,
+    by a requests transport adapter. Tests call from one thread per process."""
 
-    def __post_init__(self) -> None:
-        if self.session is None:
-            # One keep-alive connection instead of one per case (schemathesis
-            # opens a fresh session per call otherwise). Tests call from one
-            # thread per process. Proxies and .netrc from the environment must
-            # not reroute or re-authenticate requests to a local target.
-            session = requests.Session()
-            session.trust_env = not is_loopback(self.target_url)
-            object.__setattr__(self, "session", session)
+    def __init__(self, client: ChimeClient) -> None:
+        self.client = client
 
     def base_url(self, case: schemathesis.Case) -> str:
         op = spec.operation(operation_name(case))
-        return self.accounts_url if op.api == spec.ACCOUNTS else self.target_url
-
-    def auth(self) -> BotocoreSigV4Auth:
-        # A fresh signer per request: AWS4Auth keeps per-request state.
-        return BotocoreSigV4Auth(
-            refreshable_credentials=self.credentials, region=self.region, service=SERVICE
-        )
+        return self.client.accounts_url if op.api == spec.ACCOUNTS else self.client.target_url
 
     def call(self, case: schemathesis.Case) -> schemathesis.Response:
-        """Send ``case`` signed, retried as the suite's client retries; tell
-        the observer what it did. :class:`TargetThrottled` if the target
-        still says "try later" when the retries run out."""
-        name = operation_name(case)
-        if self.before_send is not None:
-            self.before_send(name, members_of(case))
-        self.breaker.check()
-        response, retries = self.retry.run(lambda: self._attempt(case), operation=name)
-        if response is None:
-            from chime_conformance.wire.client import ConnectionLost
-
-            raise self.breaker.trip(ConnectionLost(self.base_url(case), retries))
-        if self.retry.reason_to_retry(response.status_code) is not None:
-            throttled = TargetThrottled(name, response.status_code, retries)
-            throttled.exchange = self.reproduce(case, response)
-            raise throttled
-        if self.observer is not None:
-            self.observer(
-                operation_name(case), members_of(case), response.status_code, _json(response)
+        """Send ``case`` through the client. :class:`TargetThrottled` if the
+        target still says "try later" when the client's retries run out."""
+        session = requests.Session()
+        through = _ThroughClient(self.client, operation_name(case), members_of(case))
+        session.mount("http://", through)
+        session.mount("https://", through)
+        with session:
+            response: schemathesis.Response = case.call(
+                base_url=self.base_url(case), session=session
             )
         return response
 
-    def _attempt(
-        self, case: schemathesis.Case
-    ) -> tuple[str | None, schemathesis.Response | None, str | None]:
-        try:
-            response = case.call(
-                base_url=self.base_url(case),
-                session=self.session,
-                auth=self.auth(),
-                timeout=(self.timeouts.connect, self.timeouts.read),
-            )
-        except requests.exceptions.RequestException as error:
-            failure = transport_failure(error, self.base_url(case), self.timeouts)
-            if failure is None:
-                return "connection reset", None, None
-            raise self.breaker.trip(failure) from None
-        retry_after = _flat_headers(response.headers).get("retry-after")
-        return self.retry.reason_to_retry(response.status_code), response, retry_after
-
     def reproduce(self, case: schemathesis.Case, response: schemathesis.Response) -> Exchange:
-        """The exchange as the suite's client records it, for signed reproducers."""
+        """The exchange the client recorded for ``response``, for signed reproducers."""
         request = response.request
-        body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
-        return Exchange(
-            request=SentRequest(
-                str(request.method), str(request.url), dict(request.headers), body or None
-            ),
-            response=ReceivedResponse(
-                response.status_code, _flat_headers(response.headers), response.content or b""
-            ),
-            elapsed=response.elapsed,
-            operation=operation_name(case),
-            members=members_of(case),
-            signing=Signing.SIGNED,
-            region=self.region,
+        if not isinstance(request, _SentThroughClient):
+            raise TypeError(f"{operation_name(case)}: the answer was not sent by {self!r}")
+        return request.exchange
+
+
+class _SentThroughClient(requests.PreparedRequest):
+    """The request as the client sent it (secrets redacted), with its exchange."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__()
+        self.exchange = exchange
+        self.method = exchange.request.method
+        self.url = exchange.request.url
+        self.headers = CaseInsensitiveDict(exchange.request.headers)
+        self.body = exchange.request.body
+
+
+class _ThroughClient(requests.adapters.BaseAdapter):
+    """requests' transport adapter for one case: what schemathesis prepared
+    goes out through ``client.send``, and the client's exchange comes back as
+    the requests response schemathesis expects."""
+
+    def __init__(self, client: ChimeClient, operation: str, members: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.client, self.operation, self.members = client, operation, members
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        # The client's own timeouts, TLS settings and proxies apply, not requests' arguments.
+        url = urlsplit(str(request.url))
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        exchange = self.client.send(
+            str(request.method),
+            request.path_url,
+            body=body,
+            headers={k: v for k, v in request.headers.items() if k.lower() not in _SET_BY_CLIENT},
+            base_url=f"{url.scheme}://{url.netloc}",
+            operation=self.operation,
+            members=self.members,
         )
+        return _requests_response(exchange)
+
+    def close(self) -> None:
+        pass  # the client's sessions are the client's to close
+
+
+# What the client's session and signer set themselves; schemathesis' values
+# would only be sent twice (its User-Agent stays: SigV4 does not sign it).
+_SET_BY_CLIENT = GENERATED_HEADERS - {"user-agent"}
+
+
+def _requests_response(exchange: Exchange) -> requests.Response:
+    answer = exchange.response
+    response = requests.Response()
+    response.status_code = answer.status
+    response.headers = CaseInsensitiveDict(answer.headers)
+    response._content = answer.body
+    response.reason = _reason(answer.status)
+    response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+    response.url = exchange.request.url
+    response.request = _SentThroughClient(exchange)
+    # schemathesis reads the headers (and the HTTP version) off the raw answer
+    response.raw = urllib3.HTTPResponse(
+        body=b"",
+        headers=urllib3.HTTPHeaderDict(dict(answer.headers)),
+        status=answer.status,
+        version=11,
+        reason=response.reason,
+        preload_content=False,
+    )
+    return response
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def signed_state_machine(
@@ -404,14 +402,6 @@ def signed_state_machine(
     return SignedStateMachine
 
 
-def _flat_headers(headers: Mapping[str, Any]) -> dict[str, str]:
-    # schemathesis keeps every value of a header in a list
-    return {
-        name: ", ".join(value) if isinstance(value, list) else str(value)
-        for name, value in headers.items()
-    }
-
-
 def _json(response: schemathesis.Response) -> Any:
     try:
         return response.json()
@@ -434,7 +424,7 @@ class ContractChecks:
     """Runs :data:`CHECKS` on a call, one at a time, so each failure is
     recorded and reported under the check that found it."""
 
-    target: SigV4Target
+    target: ClientTarget
     strict: bool = False  # --strict: no unverified alternatives (docs/contract.md)
     recorder: Recorder | None = None
     checks: tuple[Callable[..., Any], ...] = CHECKS

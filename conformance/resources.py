@@ -19,10 +19,13 @@ from typing import Any
 
 from hypothesis import Phase, find, settings
 
+from chime_conformance.contract import resources as catalogue
+from chime_conformance.contract import spec
 from chime_conformance.run.ledger import RUN_TAG_KEY
 from chime_conformance.wire.client import ChimeClient, Exchange
 
 LEX_ALIAS_ARN = "arn:aws:lex:us-east-1:123456789012:bot-alias/ABCDEFGHIJ/KLMNOPQRST"
+TOKEN_MEMBER = "ClientRequestToken"
 PINPOINT_ARN = (
     "arn:aws:mobiletargeting:us-east-1:123456789012:apps/0123456789abcdef0123456789abcdef"
 )
@@ -54,72 +57,89 @@ class Resources:
     def run_tags(self) -> list[dict[str, str]]:
         return [{"Key": RUN_TAG_KEY, "Value": self.run_id}]
 
-    def _create(self, what: str, operation: str, members: Mapping[str, Any]) -> dict[str, Any]:
-        exchange = self.client.call(operation, members)
-        if not 200 <= exchange.status < 300 or not isinstance(exchange.json, dict):
-            raise PrerequisiteFailed(what, exchange)
-        return exchange.json
+    def create(
+        self, kind: str, parent: Mapping[str, str] | None = None, *, tagged: bool = True
+    ) -> dict[str, str]:
+        """A new resource of ``kind`` (in the resource at address ``parent``),
+        named and tagged with the run id; its address. ``tagged=False`` leaves
+        all 50 tag slots free."""
+        shape = catalogue.kind(kind)
+        op = spec.operation(shape.create)
+        properties = op.input_schema["properties"]
+        members: dict[str, Any] = {m: v for m, v in (parent or {}).items() if m in properties}
+        if "Name" in properties:
+            members["Name"] = self.unique(kind)
+        if TOKEN_MEMBER in properties:
+            members[TOKEN_MEMBER] = self.unique("t")
+        if tagged and shape.taggable:
+            members["Tags"] = self.run_tags()
+        if shape.arn_of:  # it names another resource (an admin: a new user to promote)
+            named = self.create(shape.arn_of[0], parent)
+            members[shape.member] = named[catalogue.kind(shape.arn_of[0]).member]
+        members.update(CREATE_VALUES.get(kind, _nothing)(self))
+        missing = set(op.input_schema["required"]) - set(members)
+        if missing:  # what no one said: the simplest valid values
+            members.update({m: v for m, v in minimal_members(op.name).items() if m in missing})
+        exchange = self.client.call(op, members)
+        answer = exchange.json if isinstance(exchange.json, dict) else None
+        address = shape.created_address(members, answer) if answer is not None else None
+        if not 200 <= exchange.status < 300 or address is None:
+            raise PrerequisiteFailed(shape.title, exchange)
+        return {member: str(value) for member, value in address.items()}
 
     def app_instance(self, *, tagged: bool = True) -> str:
         """A new AppInstance; ``tagged=False`` leaves all 50 tag slots free."""
-        members: dict[str, Any] = {
-            "Name": self.unique("app"),
-            "ClientRequestToken": self.unique("t"),
-        }
-        if tagged:
-            members["Tags"] = self.run_tags()
-        return str(self._create("AppInstance", "CreateAppInstance", members)["AppInstanceArn"])
+        return self.create("app-instance", tagged=tagged)["AppInstanceArn"]
 
     def user(self, app_instance_arn: str) -> str:
-        user_id = self.unique("user")
-        members = {
-            "AppInstanceArn": app_instance_arn,
-            "AppInstanceUserId": user_id,
-            "Name": user_id,
-            "ClientRequestToken": self.unique("t"),
-            "Tags": self.run_tags(),
-        }
-        return str(
-            self._create("AppInstanceUser", "CreateAppInstanceUser", members)["AppInstanceUserArn"]
-        )
+        return self.create("user", {"AppInstanceArn": app_instance_arn})["AppInstanceUserArn"]
 
     def bot(self, app_instance_arn: str) -> str:
-        members = {
-            "AppInstanceArn": app_instance_arn,
-            "Name": self.unique("bot"),
-            "ClientRequestToken": self.unique("t"),
-            "Configuration": lex_configuration(),
-            "Tags": self.run_tags(),
-        }
-        return str(
-            self._create("AppInstanceBot", "CreateAppInstanceBot", members)["AppInstanceBotArn"]
-        )
+        return self.create("bot", {"AppInstanceArn": app_instance_arn})["AppInstanceBotArn"]
 
     def admin(self, app_instance_arn: str) -> str:
         """Promote a new user of ``app_instance_arn``; return the admin's ARN."""
-        user_arn = self.user(app_instance_arn)
-        members = {"AppInstanceArn": app_instance_arn, "AppInstanceAdminArn": user_arn}
-        self._create("AppInstanceAdmin", "CreateAppInstanceAdmin", members)
-        return user_arn
+        return self.create("admin", {"AppInstanceArn": app_instance_arn})["AppInstanceAdminArn"]
 
     def endpoint(self, user_arn: str) -> str:
-        members = {
-            "AppInstanceUserArn": user_arn,
-            "Name": self.unique("endpoint"),
-            "Type": "GCM",
-            "ResourceArn": PINPOINT_ARN,
-            "EndpointAttributes": {"DeviceToken": self.unique("device")},
-            "ClientRequestToken": self.unique("t"),
-        }
-        return str(
-            self._create("AppInstanceUserEndpoint", "RegisterAppInstanceUserEndpoint", members)[
-                "EndpointId"
-            ]
-        )
+        return self.create("endpoint", {"AppInstanceUserArn": user_arn})["EndpointId"]
 
     def account(self) -> str:
-        body = self._create("Account", "CreateAccount", {"Name": self.unique("account")})
-        return str(body["Account"]["AccountId"])
+        return self.create("account")["AccountId"]
+
+    def fresh(self, kind: str, world: World) -> dict[str, str]:
+        """A new resource of ``kind`` for one example to consume: in the
+        world's parent when that has no parent itself (an AppInstance), else
+        in a fresh parent (an endpoint gets a new user), so the world's own
+        resources never gather what examples make."""
+        shape = catalogue.kind(kind)
+        if shape.parent is None:
+            return self.create(kind)
+        if catalogue.kind(shape.parent).parent is None:
+            return self.create(kind, world.addresses[shape.parent])
+        return self.create(kind, self.fresh(shape.parent, world))
+
+
+def _nothing(resources: Resources) -> dict[str, Any]:
+    return {}
+
+
+def _user_values(resources: Resources) -> dict[str, Any]:
+    user_id = resources.unique("user")
+    return {"AppInstanceUserId": user_id, "Name": user_id}
+
+
+# What a valid create needs beyond its parent, a name, a token and the run's
+# tags: ids the caller chooses, and values only a person can supply.
+CREATE_VALUES: Mapping[str, Callable[[Resources], dict[str, Any]]] = {
+    "user": _user_values,
+    "bot": lambda r: {"Configuration": lex_configuration()},
+    "endpoint": lambda r: {
+        "Type": "GCM",
+        "ResourceArn": PINPOINT_ARN,
+        "EndpointAttributes": {"DeviceToken": r.unique("device")},
+    },
+}
 
 
 def lex_configuration() -> dict[str, Any]:
@@ -135,27 +155,49 @@ def lex_configuration() -> dict[str, Any]:
 
 @dataclass
 class World:
-    """One long-lived resource of each kind, shared by read-only examples."""
+    """One long-lived resource of each kind, shared by read-only examples:
+    each kind's address, by kind (the accounts API's only when exercised)."""
 
-    app_instance_arn: str
-    user_arn: str
-    bot_arn: str
-    admin_arn: str
-    endpoint_id: str
-    account_id: str | None  # None when the accounts API is not exercised
+    addresses: dict[str, dict[str, str]]
+
+    def _member(self, kind: str) -> str:
+        return self.addresses[kind][catalogue.kind(kind).member]
+
+    @property
+    def app_instance_arn(self) -> str:
+        return self._member("app-instance")
+
+    @property
+    def user_arn(self) -> str:
+        return self._member("user")
+
+    @property
+    def bot_arn(self) -> str:
+        return self._member("bot")
+
+    @property
+    def admin_arn(self) -> str:
+        return self._member("admin")
+
+    @property
+    def endpoint_id(self) -> str:
+        return self._member("endpoint")
+
+    @property
+    def account_id(self) -> str | None:  # None when the accounts API is not exercised
+        return self._member("account") if "account" in self.addresses else None
 
 
 def build_world(resources: Resources, *, with_account: bool = True) -> World:
-    app_instance_arn = resources.app_instance()
-    user_arn = resources.user(app_instance_arn)
-    return World(
-        app_instance_arn=app_instance_arn,
-        user_arn=user_arn,
-        bot_arn=resources.bot(app_instance_arn),
-        admin_arn=resources.admin(app_instance_arn),
-        endpoint_id=resources.endpoint(user_arn),
-        account_id=resources.account() if with_account else None,
-    )
+    """One resource of each kind, parents first (``with_account=False``: none
+    of the accounts API's)."""
+    addresses: dict[str, dict[str, str]] = {}
+    for kind in catalogue.KINDS.values():
+        if not with_account and spec.operation(kind.create).api == spec.ACCOUNTS:
+            continue
+        parent = addresses[kind.parent] if kind.parent else None
+        addresses[kind.name] = resources.create(kind.name, parent)
+    return World(addresses)
 
 
 # --------------------------------------------------------------------------
@@ -166,62 +208,34 @@ def _fresh_user_in_world(r: Resources, w: World) -> dict[str, str]:
     return {"AppInstanceUserArn": r.user(w.app_instance_arn)}
 
 
-def _fresh_endpoint(r: Resources, w: World) -> dict[str, str]:
-    user_arn = r.user(w.app_instance_arn)
-    return {"AppInstanceUserArn": user_arn, "EndpointId": r.endpoint(user_arn)}
+def _fresh(kind: str) -> Callable[[Resources, World], dict[str, str]]:
+    return lambda r, w: r.fresh(kind, w)
 
 
-# Operations that consume or accumulate state: a fresh resource per example.
+# Operations that consume state (each kind's delete: a fresh resource of the
+# kind) or accumulate it (below): a fresh resource per example.
 FRESH: Mapping[str, Callable[[Resources, World], dict[str, str]]] = {
-    "DeleteAppInstance": lambda r, w: {"AppInstanceArn": r.app_instance()},
+    **{k.delete: _fresh(k.name) for k in catalogue.KINDS.values()},
     "CreateAppInstanceUser": lambda r, w: {"AppInstanceArn": r.app_instance()},
-    "DeleteAppInstanceUser": _fresh_user_in_world,
     "RegisterAppInstanceUserEndpoint": _fresh_user_in_world,
-    "DeregisterAppInstanceUserEndpoint": _fresh_endpoint,
-    "DeleteAppInstanceBot": lambda r, w: {"AppInstanceBotArn": r.bot(w.app_instance_arn)},
     "CreateAppInstanceAdmin": lambda r, w: {
         "AppInstanceArn": w.app_instance_arn,
         "AppInstanceAdminArn": r.user(w.app_instance_arn),
     },
-    "DeleteAppInstanceAdmin": lambda r, w: {
-        "AppInstanceArn": w.app_instance_arn,
-        "AppInstanceAdminArn": r.admin(w.app_instance_arn),
-    },
-    "TagResource": lambda r, w: {"ResourceARN": r.app_instance(tagged=False)},
-    "DeleteAccount": lambda r, w: {"AccountId": r.account()},
+    "TagResource": lambda r, w: {catalogue.TAGGING_MEMBER: r.app_instance(tagged=False)},
 }
 
 
 # Members whose value names an existing resource.
-RESOURCE_MEMBERS = frozenset(
-    {
-        "AppInstanceArn",
-        "AppInstanceUserArn",
-        "AppInstanceBotArn",
-        "AppInstanceAdminArn",
-        "EndpointId",
-        "ResourceARN",
-        "AccountId",
-    }
-)
+RESOURCE_MEMBERS = frozenset(catalogue.naming_members())
 
 
 def shared_members(world: World) -> dict[str, str]:
     """Member → the shared resource that a read-only request names."""
-    members = {
-        "AppInstanceArn": world.app_instance_arn,
-        "AppInstanceUserArn": world.user_arn,
-        "AppInstanceBotArn": world.bot_arn,
-        "AppInstanceAdminArn": world.admin_arn,
-        "EndpointId": world.endpoint_id,
-        "ResourceARN": world.app_instance_arn,
-    }
-    if world.account_id:
-        members["AccountId"] = world.account_id
+    members = {m: v for address in world.addresses.values() for m, v in address.items()}
+    taggable = next(k for k in catalogue.KINDS.values() if k.taggable)
+    members[catalogue.TAGGING_MEMBER] = world.addresses[taggable.name][taggable.member]
     return members
-
-
-TOKEN_MEMBER = "ClientRequestToken"
 
 
 def pinned_members(

@@ -12,31 +12,36 @@ import uuid
 import pytest
 
 from chime_conformance import checks
+from chime_conformance.contract import resources as catalogue
 from chime_conformance.contract import spec
 from chime_conformance.run.recorder import Verifier
 
 from .resources import Resources, Targets, World, minimal_members, pinned_members
 
-# member → how to make a well-formed identifier of a resource that does not exist
-ABSENT = {
-    "AppInstanceArn": lambda w: _sibling(w.app_instance_arn, f"app-instance/{uuid.uuid4()}"),
-    "AppInstanceUserArn": lambda w: f"{w.app_instance_arn}/user/absent-{uuid.uuid4().hex[:12]}",
-    "AppInstanceBotArn": lambda w: f"{w.app_instance_arn}/bot/{uuid.uuid4()}",
-    "AppInstanceAdminArn": lambda w: f"{w.app_instance_arn}/user/absent-{uuid.uuid4().hex[:12]}",
-    "EndpointId": lambda w: uuid.uuid4().hex,
-    "ResourceARN": lambda w: _sibling(w.app_instance_arn, f"app-instance/{uuid.uuid4()}"),
-    "AccountId": lambda w: str(uuid.uuid4()),
-}
 
-
-def _sibling(arn: str, resource: str) -> str:
-    return ":".join([*arn.split(":")[:5], resource])
+def absent(member: str, world: World) -> str:
+    """A well-formed identifier for ``member`` of a resource that does not
+    exist: an ARN of the kind it names, under the world's parent, with a new
+    id (a UUID the service never issued; an unused id of the caller's), or
+    a new UUID for a kind without an ARN."""
+    shape = catalogue.kind(catalogue.naming_members()[member][0])
+    if not shape.arn_kinds:
+        return str(uuid.uuid4())
+    named = catalogue.kind(shape.arn_kinds[0])  # an admin: a user
+    if named.parent is None:  # "arn:aws:chime:region:account" of the world's resources
+        parent = ":".join(world.app_instance_arn.split(":")[:5])
+    else:
+        parent = world.addresses[named.parent][catalogue.kind(named.parent).member]
+    issued = (named.arn or "").endswith("{uuid}")
+    return named.arn_under(
+        parent, str(uuid.uuid4()) if issued else f"absent-{uuid.uuid4().hex[:12]}"
+    )
 
 
 def addressed_members(op: spec.Operation) -> list[str]:
     """The required members of ``op`` that name an existing resource."""
     required = set(op.input_schema.get("required", []))
-    return [m for m in ABSENT if m in required]
+    return [m for m in catalogue.naming_members() if m in required]
 
 
 CASES = [
@@ -59,6 +64,6 @@ def test_a_missing_resource_is_reported(
     op = spec.operation(operation)
     pinned = pinned_members(op.name, set(op.input_schema["properties"]), resources, world)
     # the simplest valid request naming real resources, but one that is not there
-    members = {**minimal_members(op.name), **pinned, member: ABSENT[member](world)}
+    members = {**minimal_members(op.name), **pinned, member: absent(member, world)}
     exchange, mirrored = targets.send(op, members, pinned)
     verifier.verify(exchange, checks.Expectation.valid_input(resource="absent"), reference=mirrored)

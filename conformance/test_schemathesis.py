@@ -23,15 +23,14 @@ from hypothesis import settings
 from chime_conformance.contract import spec
 from chime_conformance.pytest_plugin._library_internals import defer_coverage_cases
 from chime_conformance.run.config import SuiteConfig
-from chime_conformance.run.ledger import Ledger
 from chime_conformance.run.recorder import Recorder
 from chime_conformance.run.results import ResultLog
 from chime_conformance.wire.client import ChimeClient
 
 from ._schemathesis_harness import (
     STATEFUL_CHECKS,
+    ClientTarget,
     ContractChecks,
-    SigV4Target,
     load_schema,
     signed_state_machine,
 )
@@ -45,30 +44,15 @@ SCHEMAS = {api: load_schema(api) for api in spec.APIS}
 
 
 @pytest.fixture(scope="session")
-def signed_target(
-    chime_config: SuiteConfig,
-    chime_target_url: str,
-    chime_client: ChimeClient,  # probes the target; its teardown empties the ledger
-    chime_ledger: Ledger,
-) -> SigV4Target:
-    """The target, with the run's region and credentials; every call goes to the ledger."""
-    return SigV4Target(
-        target_url=chime_target_url,
-        accounts_url=chime_config.accounts_url or chime_target_url,
-        region=chime_config.region,
-        credentials=chime_client.credentials,
-        observer=chime_ledger.observe,
-        before_send=chime_ledger.intend,
-        # one retry policy, one set of timeouts, one breaker on every path
-        retry=chime_client.retry,
-        timeouts=chime_client.timeouts,
-        breaker=chime_client.breaker,
-    )
+def signed_target(chime_client: ChimeClient) -> ClientTarget:
+    """The target, through the run's client: signed, retried, and every call
+    written in the ledger as for every other request."""
+    return ClientTarget(chime_client)
 
 
 @pytest.fixture(scope="session")
 def contract_checks(
-    signed_target: SigV4Target, chime_config: SuiteConfig, chime_results: ResultLog
+    signed_target: ClientTarget, chime_config: SuiteConfig, chime_results: ResultLog
 ) -> ContractChecks:
     """schemathesis' checks, recorded in the run's results."""
     return ContractChecks(
@@ -90,7 +74,7 @@ test_accounts_operation = SCHEMAS[spec.ACCOUNTS].parametrize()(operation_keeps_c
 @pytest.mark.parametrize("api", spec.APIS)
 def test_linked_operations(
     api: str,
-    signed_target: SigV4Target,
+    signed_target: ClientTarget,
     chime_client: ChimeClient,
     chime_config: SuiteConfig,
     chime_results: ResultLog,

@@ -11,21 +11,16 @@ from typing import Any
 
 from chime_conformance.checks.answers import is_success, walk_json
 from chime_conformance.checks.registry import CheckContext, Expectation, check, fail
-from chime_conformance.contract import spec
+from chime_conformance.contract import resources, spec
 from chime_conformance.wire.exchange import Exchange
 
 # botocore's ChimeArn, used if the spec document does not (yet) define one.
 FALLBACK_CHIME_ARN = (
     r"^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$"
 )
-# Response members holding Chime ARNs, and the resource kinds each may name.
-ARN_KINDS: Mapping[str, frozenset[str]] = {
-    "AppInstanceArn": frozenset({"app-instance"}),
-    "AppInstanceUserArn": frozenset({"user"}),
-    "AppInstanceBotArn": frozenset({"bot"}),
-    "AppInstanceAdminArn": frozenset({"user", "bot"}),
-    "Arn": frozenset({"user", "bot"}),  # Identity: a user or a bot
-}
+# Response members holding Chime ARNs, and the resource kinds each may name
+# (the resource catalogue's; "Arn" is an Identity's: a user or a bot).
+ARN_KINDS: Mapping[str, frozenset[str]] = resources.arn_members()
 # Not here: an endpoint's ResourceArn names the Amazon Pinpoint application it
 # delivers through (arn:aws:mobiletargeting:…), and a bot's LexBotAliasArn a
 # Lex alias; neither is a Chime resource.
@@ -34,8 +29,17 @@ _ARN = re.compile(
     r"(?P<resource>.+)$",
     re.DOTALL,
 )
+# An ARN's resource part: an AppInstance, or one of the kinds with an ARN in it
+# (the catalogue's shapes: "app-instance/{id}", "…/user/{AppInstanceUserId}", "…/bot/{id}").
+_ROOT = resources.kind("app-instance")
+_CHILDREN = {
+    (k.arn or "").partition("/")[0]: k
+    for k in resources.KINDS.values()
+    if k.parent == _ROOT.name and k.arn
+}
 _RESOURCE = re.compile(
-    r"^app-instance/(?P<instance>[^/]+)(?:/(?P<child>user|bot)/(?P<child_id>[^/]+))?$",
+    rf"^{re.escape((_ROOT.arn or '').partition('{')[0])}(?P<instance>[^/]+)"
+    rf"(?:/(?P<child>{'|'.join(map(re.escape, _CHILDREN))})/(?P<child_id>[^/]+))?$",
     re.DOTALL,
 )
 
@@ -79,7 +83,7 @@ def _check_arn_resource(ctx: CheckContext, fact: str, key: str, arn: str, resour
     kinds = ARN_KINDS[key]
     shape = " or ".join(sorted(_RESOURCE_SHAPES[k] for k in kinds))
     match = _RESOURCE.match(resource)
-    kind = (match["child"] or "app-instance") if match else None
+    kind = (_CHILDREN[match["child"]].name if match["child"] else _ROOT.name) if match else None
     if match is None or kind not in kinds:
         raise fail(ctx, fact, arn, f"a {key} ending in {shape}")
     if ctx.strict and not _ids_are_uuids(match):
@@ -92,15 +96,14 @@ def _check_arn_resource(ctx: CheckContext, fact: str, key: str, arn: str, resour
         raise fail(ctx, fact, arn, f"the ARN of the requested AppInstanceUserId {user_id!r}")
 
 
-_RESOURCE_SHAPES = {
-    "app-instance": "app-instance/{id}",
-    "user": "app-instance/{id}/user/{AppInstanceUserId}",
-    "bot": "app-instance/{id}/bot/{id}",
-}
+_RESOURCE_SHAPES = {k.name: k.resource_shape for k in (_ROOT, *_CHILDREN.values())}
 
 
 def _ids_are_uuids(match: re.Match[str]) -> bool:
-    ids = [match["instance"]] + ([match["child_id"]] if match["child"] == "bot" else [])
+    # the ids the service issues (an AppInstance's, a bot's), not the caller's (a user's)
+    child = _CHILDREN[match["child"]] if match["child"] else None
+    issued = child is not None and child.arn_id == "uuid"
+    ids = [match["instance"]] + ([match["child_id"]] if issued else [])
     try:
         for value in ids:
             uuid.UUID(value)

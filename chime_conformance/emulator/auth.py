@@ -38,6 +38,7 @@ from chime_conformance.emulator.exceptions import (
     MissingAuthenticationTokenException,
     UnrecognizedClientException,
 )
+from chime_conformance.wire.sigv4 import PRESIGNING_PARAMETERS as PRESIGNED_PARAMETERS
 
 SIGNING_SERVICE = "chime"
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -56,15 +57,7 @@ _AUTH_AS_BOTOCORE_WRITES_IT = re.compile(
     r"AWS4-HMAC-SHA256 Credential=([^,\s/]*)/([^,\s/]*)/([^,\s/]*)/([^,\s/]*)/([^,\s/]*), "
     r"SignedHeaders=([^,\s]*), Signature=([^,\s]*)"
 )
-# SigV4QueryAuth's parameters; X-Amz-Expires is at most 7 days (SigV4 specification)
-PRESIGNED_PARAMETERS = (
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-)
+# X-Amz-Expires is at most 7 days (SigV4 specification)
 MAX_PRESIGNED_EXPIRES = 7 * 24 * 3600
 INVALID_TOKEN = "The security token included in the request is invalid."
 

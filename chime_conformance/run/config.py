@@ -14,7 +14,6 @@ environment: it stays light (the transport is imported when it is used).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import secrets
 from collections.abc import Mapping
@@ -29,14 +28,15 @@ if TYPE_CHECKING:
     from chime_conformance.run.events import RunEvents
     from chime_conformance.wire.client import Timeouts
     from chime_conformance.wire.retries import RetryPolicy
+from chime_conformance.wire.sigv4 import is_loopback
 
 DEFAULT_REGION = "us-east-1"
 # How long a deletion may take to show: the real service cascades asynchronously.
 DEFAULT_DELETION_WINDOW = 20.0
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_MAX_RETRY_WAIT = 5.0
-# RFC 6761 reserves these names; they never resolve to AWS.
-TEST_HOST_SUFFIXES = (".localhost", ".test")
+# RFC 6761 reserves this name for testing: it never resolves to AWS.
+TEST_HOST_SUFFIX = ".test"
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9]{1,20}")
 _SHARD_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 # the settings of TransportSettings, as build_config's values name them
@@ -275,21 +275,18 @@ def github_repository(text: str) -> str:
     return text.strip()
 
 
-def is_local_host(url: str) -> bool:
-    """Whether ``url`` names loopback or a reserved test name (never AWS)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(TEST_HOST_SUFFIXES):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def is_test_host(url: str) -> bool:
+    """Whether ``url`` names a host that cannot be AWS: this machine
+    (:func:`~chime_conformance.wire.sigv4.is_loopback`) or a name RFC 6761
+    reserves for testing (``*.test``). Such a target needs no ``--allow-live``."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return is_loopback(url) or host.endswith(TEST_HOST_SUFFIX)
 
 
 def refuse_live_without_consent(config: SuiteConfig) -> None:
     """Raise unless every target is local or the user passed ``--allow-live``."""
     for url in (config.target_url, config.accounts_url, config.reference_url):
-        if url and not is_local_host(url) and not config.allow_live:
+        if url and not is_test_host(url) and not config.allow_live:
             raise LiveTargetRefused(
                 f"{url} is not a loopback or test host; pass --allow-live to run the "
                 "suite against it (it will create and delete resources there)"

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chime_conformance.contract import resources
 from chime_conformance.run.events import Leftover
 
 
@@ -53,25 +54,11 @@ def left_behind(resource: Resource, reason: str) -> Leftover:
 # Every resource the suite creates carries this tag, valued with the run id
 # (where the API takes tags at creation), and a name starting with the run id.
 RUN_TAG_KEY = "chime-conformance-run"
-CREATE_OPERATIONS = frozenset(
-    {
-        "CreateAppInstance",
-        "CreateAppInstanceUser",
-        "CreateAppInstanceBot",
-        "CreateAppInstanceAdmin",
-        "RegisterAppInstanceUserEndpoint",
-        "CreateAccount",
-    }
-)
+CREATE_OPERATIONS = frozenset(k.create for k in resources.KINDS.values())
 
 # kind → (the operation that deletes it, clean-up order: lower goes first)
 DELETERS: Mapping[str, tuple[str, int]] = {
-    "endpoint": ("DeregisterAppInstanceUserEndpoint", 0),
-    "admin": ("DeleteAppInstanceAdmin", 1),
-    "bot": ("DeleteAppInstanceBot", 2),
-    "user": ("DeleteAppInstanceUser", 2),
-    "app-instance": ("DeleteAppInstance", 3),
-    "account": ("DeleteAccount", 4),
+    k.name: (k.delete, resources.clean_up_order(k.name)) for k in resources.KINDS.values()
 }
 
 
@@ -79,54 +66,21 @@ def created_resource(
     operation: str, members: Mapping[str, Any], body: Mapping[str, Any] | None
 ) -> Resource | None:
     """The resource a successful ``operation`` call created, or None."""
-    body = body or {}
-    found: dict[str, Callable[[], tuple[str, dict[str, Any]]]] = {
-        "CreateAppInstance": lambda: ("app-instance", {"AppInstanceArn": body["AppInstanceArn"]}),
-        "CreateAppInstanceUser": lambda: (
-            "user",
-            {"AppInstanceUserArn": body["AppInstanceUserArn"]},
-        ),
-        "CreateAppInstanceBot": lambda: ("bot", {"AppInstanceBotArn": body["AppInstanceBotArn"]}),
-        "CreateAppInstanceAdmin": lambda: (
-            "admin",
-            {
-                "AppInstanceArn": members["AppInstanceArn"],
-                "AppInstanceAdminArn": members["AppInstanceAdminArn"],
-            },
-        ),
-        "RegisterAppInstanceUserEndpoint": lambda: (
-            "endpoint",
-            {"AppInstanceUserArn": body["AppInstanceUserArn"], "EndpointId": body["EndpointId"]},
-        ),
-        "CreateAccount": lambda: ("account", {"AccountId": body["Account"]["AccountId"]}),
-    }
-    if operation not in found:
+    kind = resources.by_create(operation)
+    if kind is None:
         return None
-    try:
-        kind, address = found[operation]()
-    except (KeyError, TypeError):
+    address = kind.created_address(members, body or {})
+    if address is None:
         return None  # a malformed answer: the checks report it; nothing to clean
-    return Resource(kind, tuple(sorted((k, str(v)) for k, v in address.items())))
+    return Resource(kind.name, tuple(sorted((k, str(v)) for k, v in address.items())))
 
 
 def deleted_resource(operation: str, members: Mapping[str, Any]) -> Resource | None:
     """The resource a successful delete ``operation`` removed, or None."""
-    for kind, (deleter, _) in DELETERS.items():
-        if deleter == operation:
-            keys = _ADDRESS_MEMBERS[kind]
-            if all(k in members for k in keys):
-                return Resource(kind, tuple(sorted((k, str(members[k])) for k in keys)))
-    return None
-
-
-_ADDRESS_MEMBERS: Mapping[str, tuple[str, ...]] = {
-    "endpoint": ("AppInstanceUserArn", "EndpointId"),
-    "admin": ("AppInstanceAdminArn", "AppInstanceArn"),
-    "bot": ("AppInstanceBotArn",),
-    "user": ("AppInstanceUserArn",),
-    "app-instance": ("AppInstanceArn",),
-    "account": ("AccountId",),
-}
+    kind = resources.by_delete(operation)
+    if kind is None or not all(k in members for k in kind.address):
+        return None
+    return Resource(kind.name, tuple(sorted((k, str(members[k])) for k in kind.address)))
 
 
 class Ledger:

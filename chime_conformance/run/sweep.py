@@ -5,8 +5,10 @@ The ledger deletes what it saw created. A create whose answer never arrived
 the sweep then looks for the run's resources the way an operator would:
 through the List operations, by the run id that starts every name the suite
 gives and by the run tag (``chime-conformance-run = <run id>``), and deletes
-them children first (endpoints, admins, bots, users, then the AppInstance;
-accounts last). What cannot be deleted is returned with its ARN. A second
+them children first, as the resource catalogue orders them
+(:mod:`chime_conformance.contract.resources`: admins, each user's endpoints
+and the user, bots, the AppInstance; then accounts). What cannot be deleted
+is returned with its ARN. A second
 Ctrl-C stops the sweep, which then says what remains. Every call is bounded
 by the client's timeouts and the sweep by a deadline.
 """
@@ -18,6 +20,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from chime_conformance.contract import resources
 from chime_conformance.run.events import Leftover
 from chime_conformance.run.ledger import RUN_TAG_KEY, Ledger
 from chime_conformance.wire.client import ChimeClient
@@ -86,68 +89,45 @@ class Sweeper:
 
     # -- what belongs to the run -----------------------------------------------
 
-    def ours(self, arn: str, name: Any) -> bool:
+    def ours(self, kind: resources.Kind, identifier: str, name: Any) -> bool:
         if isinstance(name, str) and self.own_name.match(name):
             return True
-        if self.shard is not None:
+        if self.shard is not None or not kind.taggable:
             return False
-        exchange = self._call("ListTagsForResource", {"ResourceARN": arn})
+        exchange = self._call("ListTagsForResource", {resources.TAGGING_MEMBER: identifier})
         tags = exchange.json.get("Tags") if isinstance(exchange.json, dict) else None
         return any(
             isinstance(t, dict) and t.get("Key") == RUN_TAG_KEY and t.get("Value") == self.run_id
             for t in tags or []
         )
 
-    def app_instances(self) -> list[str]:
+    def listed(self, kind: resources.Kind, scope: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """(identifier, item) of each resource of ``kind`` its List shows in ``scope``."""
         found = []
-        for item in list(self._walk("ListAppInstances", {}, "AppInstances")):
-            arn = item.get("AppInstanceArn") if isinstance(item, dict) else None
-            if isinstance(arn, str) and self.ours(arn, item.get("Name")):
-                found.append(arn)
+        for item in list(self._walk(kind.list, scope, kind.items_member)):
+            identifier = _at(item, kind.identifier_path)
+            if isinstance(identifier, str) and identifier:
+                found.append((identifier, item))
         return found
 
-    def accounts(self) -> list[str]:
-        found = []
-        for item in list(self._walk("ListAccounts", {}, "Accounts")):
-            if not isinstance(item, dict):
-                continue
-            if self.own_name.match(str(item.get("Name", ""))) and item.get("AccountId"):
-                found.append(str(item["AccountId"]))
-        return found
+    def roots(self, kind: resources.Kind) -> list[dict[str, str]]:
+        """The addresses of the run's resources of ``kind`` (a kind without a parent)."""
+        return [
+            {kind.member: identifier}
+            for identifier, item in self.listed(kind, {})
+            if self.ours(kind, identifier, item.get("Name") if isinstance(item, dict) else None)
+        ]
 
     # -- deleting, children first ----------------------------------------------
 
-    def delete_app_instance(self, arn: str) -> None:
-        instance = {"AppInstanceArn": arn}
-        users = [
-            u["AppInstanceUserArn"]
-            for u in self._walk("ListAppInstanceUsers", instance, "AppInstanceUsers")
-            if isinstance(u, dict) and u.get("AppInstanceUserArn")
-        ]
-        for user in users:
-            for endpoint in list(
-                self._walk(
-                    "ListAppInstanceUserEndpoints",
-                    {"AppInstanceUserArn": user},
-                    "AppInstanceUserEndpoints",
-                )
-            ):
-                if isinstance(endpoint, dict) and endpoint.get("EndpointId"):
-                    members = {"AppInstanceUserArn": user, "EndpointId": endpoint["EndpointId"]}
-                    where = f"{user} endpoint {endpoint['EndpointId']}"
-                    self._delete("endpoint", where, "DeregisterAppInstanceUserEndpoint", members)
-        for admin in list(self._walk("ListAppInstanceAdmins", instance, "AppInstanceAdmins")):
-            admin_arn = (admin.get("Admin") or {}).get("Arn") if isinstance(admin, dict) else None
-            if admin_arn:
-                members = {**instance, "AppInstanceAdminArn": admin_arn}
-                self._delete("admin", admin_arn, "DeleteAppInstanceAdmin", members)
-        for bot in list(self._walk("ListAppInstanceBots", instance, "AppInstanceBots")):
-            if isinstance(bot, dict) and bot.get("AppInstanceBotArn"):
-                bot_arn = bot["AppInstanceBotArn"]
-                self._delete("bot", bot_arn, "DeleteAppInstanceBot", {"AppInstanceBotArn": bot_arn})
-        for user in users:
-            self._delete("user", user, "DeleteAppInstanceUser", {"AppInstanceUserArn": user})
-        self._delete("app-instance", arn, "DeleteAppInstance", instance)
+    def delete_tree(self, kind: resources.Kind, address: Mapping[str, str]) -> None:
+        """Delete the resource of ``kind`` at ``address`` and, first, all it holds."""
+        children = [k for k in resources.KINDS.values() if k.parent == kind.name]
+        for child in sorted(children, key=lambda k: resources.clean_up_order(k.name)):
+            for identifier, _ in self.listed(child, address):
+                scope = {**address, child.member: identifier}
+                self.delete_tree(child, {m: scope[m] for m in child.address})
+        self._delete(kind.name, _label(kind, address), kind.delete, address)
 
 
 def sweep(
@@ -175,30 +155,23 @@ def sweep(
             leftovers.extend(_unknown(ledger, "not looked for (no List sweep here)"))
         return _unique(leftovers)
     sweeper = Sweeper(client, run_id, time.monotonic() + seconds, shard)
-    step = "listing AppInstances"
-    instances: list[str] = []
-    accounts: list[str] = []
+    step = "listing"
+    pending: list[tuple[resources.Kind, dict[str, str]]] = []
     try:
-        instances = sweeper.app_instances()
-        while instances:
-            step = "deleting"
-            sweeper.delete_app_instance(instances[0])
-            instances.pop(0)
-        step = "listing accounts"
-        accounts = sweeper.accounts()
-        while accounts:
-            step = "deleting"
-            account = accounts[0]
-            sweeper._delete("account", account, "DeleteAccount", {"AccountId": account})
-            accounts.pop(0)
+        for root in (k for k in resources.KINDS.values() if k.parent is None):
+            step = f"listing {root.items_member}"
+            pending = [(root, address) for address in sweeper.roots(root)]
+            while pending:
+                step = "deleting"
+                sweeper.delete_tree(*pending[0])
+                pending.pop(0)
     except (KeyboardInterrupt, _OutOfTime) as stop:
         why = (
             "sweep interrupted by Ctrl-C"
             if isinstance(stop, KeyboardInterrupt)
             else (f"sweep out of time after {seconds:g} s")
         )
-        leftovers.extend(Leftover("app-instance", arn, why) for arn in instances)
-        leftovers.extend(Leftover("account", account, why) for account in accounts)
+        leftovers.extend(Leftover(k.name, _label(k, address), why) for k, address in pending)
         if step.startswith("listing"):
             leftovers.extend(_unknown(ledger, f"{why} while {step}"))
     except Exception as error:  # the target answers the List operations badly
@@ -207,6 +180,21 @@ def sweep(
     if deleted is not None:
         deleted.update(sweeper.deleted)
     return _unique(leftovers)
+
+
+def _at(item: Any, path: tuple[str, ...]) -> Any:
+    for step in path:
+        item = item.get(step) if isinstance(item, dict) else None
+    return item
+
+
+def _label(kind: resources.Kind, address: Mapping[str, str]) -> str:
+    """How a leftover names a resource: its ARN or id, under its parent's if
+    the id alone says nothing ("<user ARN> endpoint <id>")."""
+    own = address[kind.member]
+    if kind.arn_kinds or kind.parent is None:
+        return own
+    return f"{address[resources.kind(kind.parent).member]} {kind.name} {own}"
 
 
 def _deleter(client: ChimeClient) -> Any:

@@ -4,7 +4,7 @@ The suite must put invalid inputs on the wire exactly as they were generated,
 so this client never validates: it turns ``(operation, members)`` into the
 request boto3 would send (path labels percent-encoded, query members under
 their wire names, a JSON body only when body members are present) and signs it
-the way botocore does. Every call yields an :class:`Exchange`
+with botocore's signer (:mod:`chime_conformance.wire.sigv4`). Every call yields an :class:`Exchange`
 (:mod:`chime_conformance.wire.exchange`), which reproduces itself as a curl command
 or a Python script (:mod:`chime_conformance.wire.reproducers`). Retries follow the
 one :class:`RetryPolicy` (:mod:`chime_conformance.wire.retries`); every wait is
@@ -24,52 +24,48 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import botocore.credentials
 import botocore.session
 import requests
 import requests.adapters
 import urllib3.exceptions
-from botocore.auth import SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
-from botocore.utils import normalize_url_path
 from requests.utils import requote_uri
-from requests_aws4auth import AWS4Auth
 
 from chime_conformance.contract import spec
+from chime_conformance.wire import sigv4
 from chime_conformance.wire.exchange import (
-    BOGUS_SESSION_TOKEN,
-    DEFAULT_CREDENTIALS,
-    EXPIRED_PRESIGNING,
-    OTHER_SERVICE,
-    PRESIGNED_EXPIRES,
-    PRESIGNED_SIGNINGS,
     REDACTED,
-    SERVICE,
-    STALE_BY,
-    UNKNOWN_ACCESS_KEY,
     Exchange,
     ReceivedResponse,
     SentRequest,
-    Signing,
-    is_loopback,
-    other_region,
     redact_headers,
     redact_presigned_url,
 )
 from chime_conformance.wire.reproducers import GENERATED_HEADERS
 from chime_conformance.wire.retries import Retry, RetryPolicy, TargetThrottled
+from chime_conformance.wire.sigv4 import (
+    BOGUS_SESSION_TOKEN,
+    DEFAULT_CREDENTIALS,
+    PRESIGNED_SIGNINGS,
+    SERVICE,
+    UNKNOWN_ACCESS_KEY,
+    Signing,
+    is_loopback,
+    other_region,
+)
 
 __all__ = [
     "BOGUS_SESSION_TOKEN",
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_CREDENTIALS",
     "DEFAULT_READ_TIMEOUT",
     "GENERATED_HEADERS",
     "PRESIGNED_SIGNINGS",
     "REDACTED",
     "SERVICE",
-    "BotocoreSigV4Auth",
+    "UNKNOWN_ACCESS_KEY",
     "ChimeClient",
     "CircuitBreaker",
     "ClientError",
@@ -96,7 +92,6 @@ __all__ = [
     "transport_failure",
 ]
 
-AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 # Documented defaults (--connect-timeout, --read-timeout): a hanging target
 # costs at most one read timeout per request, never a hung run.
 DEFAULT_CONNECT_TIMEOUT = 3.05
@@ -240,65 +235,7 @@ def _location(op: spec.Operation, member: str) -> tuple[str, str]:
 
 
 # --------------------------------------------------------------------------
-# Signing, as botocore signs non-S3 services
-
-
-class BotocoreSigV4Auth(AWS4Auth):
-    """requests-aws4auth with botocore's canonicalisation, so signatures agree.
-
-    requests-aws4auth already percent-encodes the path as sent once more
-    (``%3A`` → ``%253A``), as botocore does for non-S3 services. It differs
-    from botocore elsewhere: it reads the path with ``urlparse``, which cuts a
-    ``;params`` tail off the last segment, and ``posixpath.normpath``; it
-    re-parses the query with ``parse_qs``, which turns ``+`` into ``%20``; and
-    it signs ``x-amz-content-sha256``, which botocore neither sends nor signs
-    for non-S3 services. Here the canonical request is built as botocore's
-    ``SigV4Auth.canonical_request`` builds it, over the headers botocore signs.
-    """
-
-    def __init__(self, *args: Any, sign_also: Sequence[str] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Instance-level: AWS4Auth mutates its class-level default set.
-        self.include_hdrs = {"host", "content-type", "x-amz-date", "x-amz-security-token"}
-        self.include_hdrs.update(name.lower() for name in sign_also)
-
-    def get_canonical_request(self, req: Any, cano_headers: str, signed_headers: str) -> str:
-        parts = urlsplit(str(req.url))
-        return "\n".join(
-            [
-                req.method.upper(),
-                quote(normalize_url_path(parts.path), safe="/~"),
-                _canonical_query(parts.query),
-                cano_headers,
-                signed_headers,
-                req.headers["x-amz-content-sha256"],
-            ]
-        )
-
-    @staticmethod
-    def amz_norm_whitespace(text: str) -> str:
-        return " ".join(text.split())
-
-
-def _canonical_query(query: str) -> str:
-    if not query:
-        return ""
-    pairs = sorted(tuple(pair.partition("=")[::2]) for pair in query.split("&"))
-    return "&".join(f"{key}={value}" for key, value in pairs)
-
-
-class _TamperedSignature(requests.auth.AuthBase):
-    """Signs correctly, then flips the last hex digit of the signature."""
-
-    def __init__(self, inner: AWS4Auth) -> None:
-        self.inner = inner
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        signed = self.inner(request)
-        authorization = signed.headers["Authorization"]
-        flipped = "0" if authorization[-1] != "0" else "1"
-        signed.headers["Authorization"] = authorization[:-1] + flipped
-        return signed
+# Credentials
 
 
 def resolve_credentials(
@@ -386,14 +323,13 @@ class ChimeClient:
         op = spec.operation(operation) if isinstance(operation, str) else operation
         wire = build_request(op, members)
         base = self.accounts_url if op.api == spec.ACCOUNTS else self.target_url
-        if self.before_send is not None:
-            self.before_send(op.name, members)
-        exchange = self._exchange(
-            wire, base, signing=signing, operation=op.name, members=dict(members)
+        return self._told(
+            op.name,
+            members,
+            lambda: self._exchange(
+                wire, base, signing=signing, operation=op.name, members=dict(members)
+            ),
         )
-        if self.observer is not None:
-            self.observer(op.name, members, exchange.status, exchange.json)
-        return exchange
 
     def send(
         self,
@@ -406,19 +342,30 @@ class ChimeClient:
         signing: Signing = Signing.SIGNED,
         base_url: str | None = None,
         operation: str | None = None,
+        members: Mapping[str, Any] | None = None,
     ) -> Exchange:
         """Send a hand-crafted request: ``path`` as given (already encoded, may
         carry a query string), ``query`` pairs percent-encoded and appended,
-        ``body`` bytes verbatim; ``headers`` are sent and signed."""
+        ``body`` bytes verbatim; ``headers`` are sent and signed (but those
+        SigV4 never signs, such as User-Agent). With ``operation`` and
+        ``members`` (what the request asks of the operation), the observers
+        are told of it as of a :meth:`call`."""
         pairs = list(query.items()) if isinstance(query, Mapping) else list(query)
         wire = WireRequest(method.upper(), _with_query(path, _encode_query(pairs)), body, {})
-        return self._exchange(
-            wire,
-            (base_url or self.target_url).rstrip("/"),
-            signing=signing,
-            operation=operation,
-            extra_headers=dict(headers or {}),
-        )
+
+        def exchange() -> Exchange:
+            return self._exchange(
+                wire,
+                (base_url or self.target_url).rstrip("/"),
+                signing=signing,
+                operation=operation,
+                members=None if members is None else dict(members),
+                extra_headers=dict(headers or {}),
+            )
+
+        if operation is None or members is None:
+            return exchange()
+        return self._told(operation, members, exchange)
 
     def probe(self) -> None:
         """Raise :class:`TargetUnreachable` unless the target answers HTTP at all."""
@@ -439,6 +386,17 @@ class ChimeClient:
         self.close()
 
     # -- one exchange, with retries ----------------------------------------
+
+    def _told(
+        self, operation: str, members: Mapping[str, Any], send: Callable[[], Exchange]
+    ) -> Exchange:
+        """``send()``, with ``before_send`` told before and ``observer`` after."""
+        if self.before_send is not None:
+            self.before_send(operation, members)
+        exchange = send()
+        if self.observer is not None:
+            self.observer(operation, members, exchange.status, exchange.json)
+        return exchange
 
     def _exchange(
         self,
@@ -513,43 +471,25 @@ class ChimeClient:
         body: bytes | None,
         signing: Signing,
     ) -> requests.PreparedRequest:
-        headers = {**headers}
-        if signing is not Signing.UNSIGNED and signing not in PRESIGNED_SIGNINGS:
-            now = self._clock()
-            if signing is Signing.STALE_DATE:
-                now -= STALE_BY
-            headers["X-Amz-Date"] = now.strftime(AMZ_DATE_FORMAT)
-        request = requests.Request(method, url, headers=headers, data=body)
+        request = requests.Request(method, url, headers=dict(headers), data=body)
         prepared = self._session().prepare_request(request)
         # requests removes dot segments ("/app-instances/.." → "/"), which would
         # send a generated ".." label to another operation; only quote what
         # HTTP cannot carry.
         prepared.url = requote_uri(url)
-        auth = self._signer(signing, sign_also=[h for h in headers if h.lower() != "x-amz-date"])
-        if auth is not None:
-            prepared.prepare_auth(auth)
-        return prepared
-
-    def _signer(self, signing: Signing, sign_also: Sequence[str]) -> requests.auth.AuthBase | None:
-        if signing is Signing.UNSIGNED:
-            return None
-        if signing in PRESIGNED_SIGNINGS:
-            return QueryStringSigner(
-                self.credentials, self.region, self._clock(), signing is Signing.PRESIGNED_EXPIRED
-            )
-        credentials = self.credentials
-        if signing is Signing.BOGUS_SESSION_TOKEN:
-            credentials = with_bogus_session_token(credentials)
-        if signing is Signing.UNKNOWN_KEY:
-            credentials = botocore.credentials.Credentials(*UNKNOWN_ACCESS_KEY)
-        region = other_region(self.region) if signing is Signing.OTHER_REGION else self.region
-        service = OTHER_SERVICE if signing is Signing.OTHER_SERVICE else SERVICE
-        # A fresh signer per request: AWS4Auth keeps per-call state (key, date)
-        # on itself, so sharing one between threads would mix requests up.
-        auth = BotocoreSigV4Auth(
-            refreshable_credentials=credentials, region=region, service=service, sign_also=sign_also
+        signed = sigv4.sign(
+            prepared.method or method,
+            prepared.url,
+            headers,
+            body,
+            signing=signing,
+            credentials=self.credentials,
+            region=self.region,
+            now=self._clock(),
         )
-        return _TamperedSignature(auth) if signing is Signing.TAMPERED else auth
+        prepared.url = signed.url
+        prepared.headers.update(signed.headers)
+        return prepared
 
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
@@ -640,53 +580,3 @@ def _failure_kind(error: requests.exceptions.RequestException) -> str:
     if isinstance(error, requests.exceptions.ConnectionError):
         return "reset"  # connected, then dropped: reset, broken pipe, remote disconnect
     return type(error).__name__
-
-
-# --------------------------------------------------------------------------
-# Session tokens and presigned requests (docs/contract.md, session-token, presigned)
-
-
-def with_bogus_session_token(
-    credentials: botocore.credentials.Credentials,
-) -> botocore.credentials.Credentials:
-    """The same keys, sent with a session token the target never issued."""
-    frozen = credentials.get_frozen_credentials()
-    return botocore.credentials.Credentials(
-        frozen.access_key, frozen.secret_key, BOGUS_SESSION_TOKEN
-    )
-
-
-class QueryStringSigner(requests.auth.AuthBase):
-    """Presigns a request as botocore's ``SigV4QueryAuth`` does (the signature
-    in ``X-Amz-Signature``, no Authorization header); ``expired``: signed 10
-    minutes before ``now`` for 60 seconds."""
-
-    def __init__(
-        self,
-        credentials: botocore.credentials.Credentials,
-        region: str,
-        now: datetime.datetime,
-        expired: bool,
-    ) -> None:
-        self.credentials = credentials.get_frozen_credentials()
-        self.region = region
-        ago, expires = EXPIRED_PRESIGNING if expired else (datetime.timedelta(0), PRESIGNED_EXPIRES)
-        self.signed_at = now - ago
-        self.expires = expires
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if request.body:
-            raise ValueError("only a request without a body can be presigned")
-        credentials = botocore.credentials.Credentials(
-            self.credentials.access_key, self.credentials.secret_key, self.credentials.token
-        )
-        aws_request = AWSRequest(method=request.method, url=request.url)
-        aws_request.context["timestamp"] = self.signed_at.strftime(AMZ_DATE_FORMAT)
-        signer = SigV4QueryAuth(credentials, SERVICE, self.region, self.expires)
-        # add_auth() would stamp the current time; these are its steps, at signed_at
-        signer._modify_request_before_signing(aws_request)
-        canonical = signer.canonical_request(aws_request)
-        signature = signer.signature(signer.string_to_sign(aws_request, canonical), aws_request)
-        signer._inject_signature_to_request(aws_request, signature)
-        request.url = aws_request.url
-        return request

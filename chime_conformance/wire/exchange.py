@@ -9,98 +9,31 @@ test's exchange is only reproducible with the same mistake.
 
 from __future__ import annotations
 
-import datetime
-import enum
-import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from chime_conformance.wire import reproducers
 from chime_conformance.wire.retries import THROTTLING_STATUSES, Retry
+from chime_conformance.wire.sigv4 import PRESIGNED_SIGNINGS, SESSION_TOKEN_PARAMETER, Signing
 
 __all__ = [
-    "BOGUS_SESSION_TOKEN",
-    "DEFAULT_CREDENTIALS",
-    "EXPIRED_PRESIGNING",
-    "OTHER_SERVICE",
-    "PRESIGNED_EXPIRES",
     "PRESIGNED_SIGNINGS",
-    "PRESIGNING_PARAMETERS",
     "REDACTED",
-    "SERVICE",
-    "STALE_BY",
-    "UNKNOWN_ACCESS_KEY",
     "Exchange",
     "ReceivedResponse",
     "Retry",
     "SentRequest",
     "Signing",
-    "is_loopback",
-    "other_region",
     "redact_headers",
     "redact_presigned_url",
 ]
 
-SERVICE = "chime"  # the signing name of both APIs
-DEFAULT_CREDENTIALS = ("testing", "testing")  # what the emulator accepts
 REDACTED = "[REDACTED]"
 SECRET_HEADERS = ("authorization", "x-amz-security-token")
-# Variants' fixed values. None of them is a secret.
-UNKNOWN_ACCESS_KEY = ("AKIAUNKNOWNCHIMECONF", "unknown-secret-key-of-chime-conformance")
-OTHER_SERVICE = "sts"
-STALE_BY = datetime.timedelta(minutes=30)  # AWS accepts at most 15 minutes of skew
-
-
-class Signing(enum.Enum):
-    """How a request is signed: correctly, or in one of the ways auth tests need."""
-
-    SIGNED = "signed"
-    UNSIGNED = "unsigned"
-    TAMPERED = "bad-signature"  # signed, then one hex digit of the signature flipped
-    UNKNOWN_KEY = "unknown-access-key"
-    OTHER_REGION = "other-region"
-    OTHER_SERVICE = "other-service"
-    STALE_DATE = "stale-date"  # signed correctly, 30 minutes in the past
-    BOGUS_SESSION_TOKEN = "bogus-session-token"  # the run's keys + a token nobody issued
-    PRESIGNED = "presigned"  # SigV4 in the query string (SigV4QueryAuth), valid for 5 minutes
-    PRESIGNED_EXPIRED = "presigned-expired"  # presigned 10 minutes ago, valid for 1 minute
-
-
-PRESIGNED_SIGNINGS = frozenset({Signing.PRESIGNED, Signing.PRESIGNED_EXPIRED})
-BOGUS_SESSION_TOKEN = "chime-conformance-bogus-session-token"
-PRESIGNED_EXPIRES = 300  # seconds
-EXPIRED_PRESIGNING = (datetime.timedelta(minutes=10), 60)  # signed this long ago, valid this long
-PRESIGNING_PARAMETERS = frozenset(
-    {
-        "X-Amz-Algorithm",
-        "X-Amz-Credential",
-        "X-Amz-Date",
-        "X-Amz-Expires",
-        "X-Amz-SignedHeaders",
-        "X-Amz-Signature",
-        "X-Amz-Security-Token",
-    }
-)
-
-
-def other_region(region: str) -> str:
-    """A real region that is not ``region``."""
-    return "eu-west-1" if region != "eu-west-1" else "us-west-2"
-
-
-def is_loopback(url: str) -> bool:
-    """Whether ``url``'s host is ``localhost`` or a loopback address."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # --------------------------------------------------------------------------
@@ -141,13 +74,13 @@ def redact_headers(headers: Mapping[str, str]) -> CaseInsensitiveDict[str]:
 def redact_presigned_url(url: str) -> str:
     """``url`` without the secrets a presigned URL carries: the access key id,
     the signature and the session token (the scope and dates stay)."""
-    if "X-Amz-Signature=" not in url and "X-Amz-Security-Token=" not in url:
+    if "X-Amz-Signature=" not in url and f"{SESSION_TOKEN_PARAMETER}=" not in url:
         return url
     base, _, query = url.partition("?")
     pairs = []
     for pair in query.split("&"):
         name, _, value = pair.partition("=")
-        if name in ("X-Amz-Signature", "X-Amz-Security-Token"):
+        if name in ("X-Amz-Signature", SESSION_TOKEN_PARAMETER):
             value = REDACTED
         elif name == "X-Amz-Credential":
             value = f"{REDACTED}%2F{value.partition('%2F')[2]}"
@@ -227,13 +160,9 @@ class Exchange:
     def as_curl(self) -> str:
         """A shell command that sends this request again, signed by curl
         (``--aws-sigv4``) with the credentials in ``$AWS_ACCESS_KEY_ID`` etc."""
-        from chime_conformance.wire.reproducers import curl_command
-
-        return curl_command(self)
+        return reproducers.curl_command(self)
 
     def as_python(self) -> str:
         """A Python script that sends this request again, signed by botocore with
         the credentials of its chain (environment variables, profiles)."""
-        from chime_conformance.wire.reproducers import python_script
-
-        return python_script(self)
+        return reproducers.python_script(self)

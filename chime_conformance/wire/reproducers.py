@@ -5,26 +5,51 @@ user's own credentials (and the same deliberate mistake, for auth tests)."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from chime_conformance.wire.exchange import (
+from chime_conformance.wire.sigv4 import (
     BOGUS_SESSION_TOKEN,
     DEFAULT_CREDENTIALS,
     EXPIRED_PRESIGNING,
-    OTHER_SERVICE,
     PRESIGNED_EXPIRES,
     PRESIGNED_SIGNINGS,
     PRESIGNING_PARAMETERS,
-    SERVICE,
+    SESSION_TOKEN_PARAMETER,
     STALE_BY,
     UNKNOWN_ACCESS_KEY,
-    Exchange,
     Signing,
     is_loopback,
-    other_region,
+    signing_scope,
 )
 
-__all__ = ["GENERATED_HEADERS", "curl_command", "python_script"]
+__all__ = ["GENERATED_HEADERS", "Reproducible", "curl_command", "python_script"]
+
+
+class _Request(Protocol):
+    @property
+    def method(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def body(self) -> bytes | None: ...
+
+
+class Reproducible(Protocol):
+    """What a reproducer needs of an exchange (:class:`~chime_conformance.wire.exchange.Exchange`)."""
+
+    @property
+    def request(self) -> _Request: ...
+    @property
+    def signing(self) -> Signing: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def operation(self) -> str | None: ...
+
 
 # Headers the HTTP library or the signer adds by itself; reproducers leave them out.
 GENERATED_HEADERS = frozenset(
@@ -50,7 +75,7 @@ _VARIANT_NOTES = {
 }
 
 
-def _replayed_headers(exchange: Exchange) -> dict[str, str]:
+def _replayed_headers(exchange: Reproducible) -> dict[str, str]:
     return {
         name: value
         for name, value in exchange.request.headers.items()
@@ -58,19 +83,11 @@ def _replayed_headers(exchange: Exchange) -> dict[str, str]:
     }
 
 
-def _had_session_token(exchange: Exchange) -> bool:
+def _had_session_token(exchange: Reproducible) -> bool:
     return "x-amz-security-token" in exchange.request.headers
 
 
-def _signing_scope(exchange: Exchange) -> tuple[str, str]:
-    region = exchange.region
-    if exchange.signing is Signing.OTHER_REGION:
-        region = other_region(region)
-    service = OTHER_SERVICE if exchange.signing is Signing.OTHER_SERVICE else SERVICE
-    return region, service
-
-
-def curl_command(exchange: Exchange) -> str:
+def curl_command(exchange: Reproducible) -> str:
     """``exchange``'s request as a curl command, signed by curl with the caller's credentials."""
     request = exchange.request
     lines = [f"curl --globoff --request {request.method} {shlex.quote(request.url)}"]
@@ -89,8 +106,8 @@ def curl_command(exchange: Exchange) -> str:
     return _curl_comments(exchange) + prefix + " \\\n  ".join(lines)
 
 
-def _curl_signing_options(exchange: Exchange) -> list[str]:
-    region, service = _signing_scope(exchange)
+def _curl_signing_options(exchange: Reproducible) -> list[str]:
+    region, service = signing_scope(exchange.signing, exchange.region)
     if exchange.signing is Signing.UNKNOWN_KEY:
         user = shlex.quote(":".join(UNKNOWN_ACCESS_KEY))
     elif is_loopback(exchange.request.url):
@@ -103,7 +120,7 @@ def _curl_signing_options(exchange: Exchange) -> list[str]:
     return options
 
 
-def _curl_comments(exchange: Exchange) -> str:
+def _curl_comments(exchange: Reproducible) -> str:
     subject = f"# {exchange.operation or 'request'} ({exchange.signing.value})"
     notes = []
     if exchange.signing in _VARIANT_NOTES:
@@ -132,10 +149,10 @@ def _printf_escaped(body: bytes) -> str:
     )
 
 
-def python_script(exchange: Exchange) -> str:
+def python_script(exchange: Reproducible) -> str:
     """``exchange``'s request as a Python script, signed by botocore with the caller's credentials."""
     request = exchange.request
-    region, service = _signing_scope(exchange)
+    region, service = signing_scope(exchange.signing, exchange.region)
     headers = _replayed_headers(exchange)
     if exchange.signing is Signing.UNKNOWN_KEY:
         credentials = f"Credentials{UNKNOWN_ACCESS_KEY!r}"
@@ -179,7 +196,7 @@ def python_script(exchange: Exchange) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _python_imports(exchange: Exchange) -> list[str]:
+def _python_imports(exchange: Reproducible) -> list[str]:
     imports = ["import os"] if is_loopback(exchange.request.url) else []
     if exchange.signing in (Signing.STALE_DATE, Signing.PRESIGNED_EXPIRED):
         imports += ["import datetime", "from unittest import mock"]
@@ -214,13 +231,14 @@ def _python_signing_lines(signing: Signing, region: str, service: str) -> list[s
 # Presigned requests (docs/contract.md, presigned)
 
 
-def _replayed_url(exchange: Exchange) -> str:
+def _replayed_url(exchange: Reproducible) -> str:
     """The URL a reproducer sends: a presigned one without its (redacted) signing."""
     url = exchange.request.url
     if exchange.signing not in PRESIGNED_SIGNINGS:
         return url
     base, _, query = url.partition("?")
-    kept = [p for p in query.split("&") if p and p.partition("=")[0] not in PRESIGNING_PARAMETERS]
+    presigning = {*PRESIGNING_PARAMETERS, SESSION_TOKEN_PARAMETER}
+    kept = [p for p in query.split("&") if p and p.partition("=")[0] not in presigning]
     return f"{base}?{'&'.join(kept)}" if kept else base
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from chime_conformance.contract import resources
 from chime_conformance.wire.client import (
     DEFAULT_CREDENTIALS,
     GENERATED_HEADERS,
@@ -21,13 +22,11 @@ from chime_conformance.wire.client import (
     is_loopback,
 )
 
-# Answer members whose values the service issues (paths into the JSON body).
+# Answer members whose values the service issues (paths into the JSON body):
+# what each create's answer says of the new resource (the spec's links), and
+# the page tokens.
 ISSUED_MEMBERS: tuple[tuple[str, ...], ...] = (
-    ("AppInstanceArn",),
-    ("AppInstanceUserArn",),
-    ("AppInstanceBotArn",),
-    ("EndpointId",),
-    ("Account", "AccountId"),
+    *dict.fromkeys(path for kind in resources.KINDS.values() for path in kind.issued_paths),
     ("NextToken",),
 )
 

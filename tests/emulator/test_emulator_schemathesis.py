@@ -28,8 +28,8 @@ from chime_conformance.pytest_plugin.profiles import register_hypothesis_profile
 from chime_conformance.wire.client import ChimeClient
 from conformance._schemathesis_harness import (
     STATEFUL_CHECKS,
+    ClientTarget,
     ContractChecks,
-    SigV4Target,
     load_schema,
     signed_state_machine,
 )
@@ -82,17 +82,14 @@ def emulator() -> Iterator[EmulatorCommand]:
 
 
 @pytest.fixture(scope="module")
-def target(emulator: EmulatorCommand) -> SigV4Target:
-    return SigV4Target(
-        target_url=emulator.url,
-        accounts_url=emulator.url,
-        region=REGION,
-        credentials=botocore.credentials.Credentials("testing", "testing"),
-    )
+def target(emulator: EmulatorCommand) -> Iterator[ClientTarget]:
+    credentials = botocore.credentials.Credentials("testing", "testing")
+    with ChimeClient(emulator.url, region=REGION, credentials=credentials) as client:
+        yield ClientTarget(client)
 
 
 @pytest.fixture(scope="module")
-def contract_checks(target: SigV4Target) -> ContractChecks:
+def contract_checks(target: ClientTarget) -> ContractChecks:
     return ContractChecks(target, strict=True)
 
 
@@ -107,10 +104,10 @@ test_accounts_operation = SCHEMAS[spec.ACCOUNTS].parametrize()(emulator_keeps_co
 
 
 @pytest.mark.parametrize("api", spec.APIS)
-def test_linked_operations(api: str, target: SigV4Target) -> None:
+def test_linked_operations(api: str, target: ClientTarget) -> None:
     checks = ContractChecks(target, strict=True, checks=STATEFUL_CHECKS)
-    with ChimeClient(target.target_url, region=REGION, credentials=target.credentials) as client:
-        machine = signed_state_machine(
-            SCHEMAS[api], checks, delete=lambda op, members: client.call(op, members).status
-        )
-        machine.run(settings=settings(CI))
+    client = target.client
+    machine = signed_state_machine(
+        SCHEMAS[api], checks, delete=lambda op, members: client.call(op, members).status
+    )
+    machine.run(settings=settings(CI))

@@ -118,7 +118,7 @@ def test_the_compiled_schema_and_jsonschema_agree_on_every_changed_document(
     if expected:
         validate_results_document(document)
     else:
-        with pytest.raises(UnreadableResults, match="does not match results.schema.json at "):
+        with pytest.raises(UnreadableResults, match=r"does not match results\.schema\.json at "):
             validate_results_document(document)
 
 

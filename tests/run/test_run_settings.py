@@ -13,7 +13,7 @@ from chime_conformance.run.config import (
     SuiteConfig,
     build_config,
     http_url,
-    is_local_host,
+    is_test_host,
     operations,
     shard,
 )
@@ -32,13 +32,14 @@ ARN = "arn:aws:chime:us-east-1:123456789012:app-instance/11111111-2222-3333-4444
         ("http://[::1]:80", True),
         ("http://localhost:1", True),
         ("http://emulator.test", True),
+        ("http://emulator.localhost:8642", True),
         ("https://identity-chime.us-east-1.amazonaws.com", False),
         ("http://10.0.0.5", False),  # could be a VPC endpoint of the real service
         ("http://192.168.1.2", False),
     ],
 )
 def test_only_loopback_and_reserved_test_names_count_as_local(url, local):
-    assert is_local_host(url) is local
+    assert is_test_host(url) is local
 
 
 def test_a_live_target_needs_allow_live():

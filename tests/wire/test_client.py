@@ -299,16 +299,6 @@ def test_signature_equals_botocores(
     assert server.received[0].headers["authorization"] == authorization
 
 
-def test_canonical_uri_is_the_sent_path_encoded_again() -> None:
-    signer = client_module.BotocoreSigV4Auth(
-        refreshable_credentials=CREDENTIALS, region="us-east-1", service="chime"
-    )
-    request = mock.Mock(url="http://h/app-instances/arn%3Aaws%3Achime", method="GET", headers={})
-    request.headers["x-amz-content-sha256"] = "e3b0"
-    canonical = signer.get_canonical_request(request, "host:h\n", "host")
-    assert canonical.splitlines()[1] == "/app-instances/arn%253Aaws%253Achime"
-
-
 def test_hand_crafted_headers_are_signed(server: ScriptedServer) -> None:
     make_client(server.url).send(
         "POST", "/app-instances", body=b"{", headers={"Content-Type": "text/plain", "X-Extra": "1"}
@@ -667,6 +657,8 @@ def test_loopback_hosts() -> None:
     assert client_module.is_loopback("http://127.0.0.1:5000")
     assert client_module.is_loopback("http://localhost")
     assert client_module.is_loopback("http://[::1]:80")
+    assert client_module.is_loopback("http://emulator.localhost:8642")  # RFC 6761
+    assert not client_module.is_loopback("http://emulator.test")  # a test name, not this machine
     assert not client_module.is_loopback("https://identity-chime.us-east-1.amazonaws.com")
     assert urlsplit("http://[::1]:80").hostname == "::1"
 
@@ -695,7 +687,7 @@ def test_curl_reproducer_defaults_to_test_keys_for_loopback(server: ScriptedServ
 
 
 def test_raw_paths_and_queries_are_signed_as_botocore_signs_them(server: ScriptedServer) -> None:
-    # requests-aws4auth alone would cut ";v" off the path and sign "+" as "%20"
+    # urlparse would cut ";v" off the path, and parse_qs would sign "+" as "%20"
     make_client(server.url).send("GET", "/app-instances/a;v/../b//c?next-token=a+b&x=%2F")
     received = server.received[0]
     assert received.target == "/app-instances/a;v/../b//c?next-token=a+b&x=%2F"

@@ -15,6 +15,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from chime_conformance.contract import resources, spec
 from chime_conformance.strategies._internal.patterns import (
     ASTRAL_CHARACTER,
     regex_matches,
@@ -64,20 +65,15 @@ def uuids() -> Any:
 def app_instance_arns(*, region: str | None = None, account: str | None = None) -> Any:
     """``arn:aws:chime:{region}:{account}:app-instance/{uuid}``: valid ARNs of
     AppInstances that almost surely do not exist (valid-but-absent)."""
-    return st.builds(
-        "arn:aws:chime:{}:{}:app-instance/{}".format,
-        regions(region=region),
-        account_numbers(account=account),
-        uuids(),
-    )
+    return arns_of("app-instance", region=region, account=account)
 
 
-def _app_instance(app_instance_arn: str | None, region: str | None, account: str | None) -> Any:
-    if app_instance_arn is None:
-        return app_instance_arns(region=region, account=account)
-    if not isinstance(app_instance_arn, str) or "app-instance/" not in app_instance_arn:
+def _app_instance(app_instance_arn: str | None) -> str | None:
+    if app_instance_arn is not None and (
+        not isinstance(app_instance_arn, str) or "app-instance/" not in app_instance_arn
+    ):
         raise InvalidArgument(f"app_instance_arn={app_instance_arn!r} is not an AppInstance ARN")
-    return st.just(app_instance_arn)
+    return app_instance_arn
 
 
 def app_instance_user_arns(
@@ -85,29 +81,87 @@ def app_instance_user_arns(
 ) -> Any:
     """``…:app-instance/{uuid}/user/{AppInstanceUserId}``, under
     ``app_instance_arn`` when given."""
-    parent = _app_instance(app_instance_arn, region, account)
-    return st.builds("{}/user/{}".format, parent, app_instance_user_ids())
+    parent = _app_instance(app_instance_arn)
+    return arns_of("user", parent_arn=parent, region=region, account=account)
 
 
 def app_instance_bot_arns(
     *, app_instance_arn: str | None = None, region: str | None = None, account: str | None = None
 ) -> Any:
     """``…:app-instance/{uuid}/bot/{uuid}``, under ``app_instance_arn`` when given."""
-    parent = _app_instance(app_instance_arn, region, account)
-    return st.builds("{}/bot/{}".format, parent, uuids())
+    parent = _app_instance(app_instance_arn)
+    return arns_of("bot", parent_arn=parent, region=region, account=account)
 
 
 def app_instance_admin_arns(*, app_instance_arn: str | None = None) -> Any:
     """ARNs of what can be an admin: users and bots (of ``app_instance_arn``)."""
-    return st.one_of(
-        app_instance_user_arns(app_instance_arn=app_instance_arn),
-        app_instance_bot_arns(app_instance_arn=app_instance_arn),
-    )
+    return arns_of("admin", parent_arn=_app_instance(app_instance_arn))
 
 
 def taggable_arns() -> Any:
     """ARNs of every taggable kind: AppInstances, users and bots."""
-    return st.one_of(app_instance_arns(), app_instance_user_arns(), app_instance_bot_arns())
+    return resource_identifiers(resources.TAGGING_MEMBER)
+
+
+def arns_of(
+    kind: str,
+    *,
+    parent_arn: str | None = None,
+    region: str | None = None,
+    account: str | None = None,
+) -> Any:
+    """ARNs of resources of ``kind`` (a name of the resource catalogue,
+    :mod:`chime_conformance.contract.resources`) as the catalogue shapes them,
+    under ``parent_arn`` when given; for a kind named by other kinds' ARNs
+    (an admin), theirs. Ids the service issues are UUIDs."""
+    if not isinstance(kind, str) or kind not in resources.KINDS:
+        raise InvalidArgument(f"kind={kind!r} is not one of {sorted(resources.KINDS)}")
+    shape = resources.kind(kind)
+    if shape.arn is None:
+        if not shape.arn_of:
+            raise InvalidArgument(f"a {kind} has no ARN; its identifier is {shape.member}")
+        return st.one_of(
+            *(
+                arns_of(o, parent_arn=parent_arn, region=region, account=account)
+                for o in shape.arn_of
+            )
+        )
+    if shape.parent is None:
+        parent = st.builds(
+            "arn:aws:chime:{}:{}".format,
+            regions(region=region),
+            account_numbers(account=account),
+        )
+    elif parent_arn is not None:
+        parent = st.just(parent_arn)
+    else:
+        parent = arns_of(shape.parent, region=region, account=account)
+    return st.builds(shape.arn_under, parent, _identifiers(shape))
+
+
+def _identifiers(shape: resources.Kind) -> Any:
+    # the id in an ARN: one the service issues, or a member the caller gives
+    placeholder = shape.arn_id or ""
+    if placeholder == "uuid":
+        return uuids()
+    if placeholder in _GIVEN_IDS:
+        return _GIVEN_IDS[placeholder]()
+    schema = spec.operation(shape.create).input_schema["properties"][placeholder]
+    return strings_matching(
+        schema.get("pattern", ".*"),
+        min_size=schema.get("minLength", 1),
+        max_size=schema.get("maxLength"),
+    )
+
+
+def resource_identifiers(member: str) -> Any:
+    """Values of ``member``, a member that names a resource (the catalogue's
+    :func:`~chime_conformance.contract.resources.naming_members`): the ARNs of
+    the kinds it may name, or the ids the service issues (UUIDs)."""
+    kinds = resources.naming_members()[member]
+    if all(resources.kind(k).arn_kinds for k in kinds):
+        return st.one_of(*(arns_of(k) for k in kinds))
+    return uuids()
 
 
 def endpoint_resource_arns() -> Any:
@@ -124,6 +178,10 @@ def app_instance_user_ids() -> Any:
     alphanumerics at both ends)."""
     emails = regex_matches(r"[a-z][a-z0-9.]{0,20}[a-z0-9]@example\.(com|org)")
     return st.one_of(uuids(), emails, strings_matching(USER_ID_PATTERN, min_size=1, max_size=64))
+
+
+# Ids the caller gives, with hand-made realism (others: the spec's pattern).
+_GIVEN_IDS = {"AppInstanceUserId": app_instance_user_ids}
 
 
 def client_request_tokens() -> Any:
@@ -252,12 +310,12 @@ def device_tokens() -> Any:
 
 def endpoint_ids() -> Any:
     """Endpoint ids as the service issues them (UUIDs)."""
-    return uuids()
+    return resource_identifiers("EndpointId")
 
 
 def account_ids() -> Any:
     """Chime account ids (UUIDs)."""
-    return uuids()
+    return resource_identifiers("AccountId")
 
 
 def email_addresses() -> Any:

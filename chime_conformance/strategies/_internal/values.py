@@ -11,17 +11,17 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from chime_conformance.contract import constraints as catalogue
-from chime_conformance.contract import spec
+from chime_conformance.contract import resources, spec
 from chime_conformance.strategies._internal import kinds
 from chime_conformance.strategies._internal.patterns import ANY_CHARACTER, strings_matching
 
 # The member names whose values need hand-written realism, by last path step.
 KIND_BY_MEMBER: Mapping[str, Callable[[], Any]] = {
-    "AppInstanceArn": kinds.app_instance_arns,
-    "AppInstanceUserArn": kinds.app_instance_user_arns,
-    "AppInstanceBotArn": kinds.app_instance_bot_arns,
-    "AppInstanceAdminArn": kinds.app_instance_admin_arns,
-    "ResourceARN": kinds.taggable_arns,
+    # members that name a resource (the resource catalogue's)
+    **{
+        member: functools.partial(kinds.resource_identifiers, member)
+        for member in resources.naming_members()
+    },
     "ResourceArn": kinds.endpoint_resource_arns,
     "AppInstanceUserId": kinds.app_instance_user_ids,
     "ClientRequestToken": kinds.client_request_tokens,
@@ -32,8 +32,6 @@ KIND_BY_MEMBER: Mapping[str, Callable[[], Any]] = {
     "WelcomeIntent": kinds.lex_intent_names,
     "DeviceToken": kinds.device_tokens,
     "VoipDeviceToken": kinds.device_tokens,
-    "EndpointId": kinds.endpoint_ids,
-    "AccountId": kinds.account_ids,
     "UserEmail": kinds.email_addresses,
 }
 
