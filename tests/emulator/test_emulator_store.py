@@ -5,6 +5,7 @@ sentence (exit code 2)."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import socket
@@ -196,8 +197,12 @@ def test_store_path_that_is_a_folder_fails_at_start(tmp_path: Path) -> None:
 
 def test_store_in_use_by_another_emulator_is_refused(tmp_path: Path) -> None:
     store = tmp_path / "state.sqlite"
-    with running_emulator(state_file=str(store)), pytest.raises(StateFileError, match="locked"):
+    with running_emulator(state_file=str(store)), pytest.raises(StateFileError) as refused:
         open_store(store)
+    # it says the store is in use and by whom, and does not advise deleting it
+    message = str(refused.value)
+    assert f"in use by chime-emulator pid {os.getpid()}" in message, message
+    assert "remove" not in message and "\n" not in message
 
 
 def test_port_in_use_fails_at_start() -> None:
