@@ -360,10 +360,16 @@ def pytest_configure_node(node: Any) -> None:
 def _embedded_emulator(config: pytest.Config) -> Any:
     if EMULATOR_KEY not in config.stash:
         from chime_conformance.emulator.app import EmulatorConfig
+        from chime_conformance.emulator.iam import OTHER_TEST_IDENTITY
         from chime_conformance.emulator.server import start_emulator
 
         region = config.stash[CONFIG_KEY].region
-        emulator = start_emulator(EmulatorConfig(host="127.0.0.1", port=0, region=region))
+        # two identities in two accounts: testing/testing and OTHER_TEST_IDENTITY
+        emulator = start_emulator(
+            EmulatorConfig(
+                host="127.0.0.1", port=0, region=region, identities=(OTHER_TEST_IDENTITY,)
+            )
+        )
         config.stash[EMULATOR_KEY] = emulator
         config.add_cleanup(emulator.stop)
     return config.stash[EMULATOR_KEY]
