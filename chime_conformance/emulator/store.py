@@ -109,7 +109,8 @@ class TrackedTable(dict[str, Any]):
     def _mark(self, key: Any) -> None:
         mark = (self._where, key)
         if mark not in self._touched:
-            self._touched[mark] = copy.deepcopy(dict.get(self, key, ABSENT))
+            before = dict.get(self, key, ABSENT)
+            self._touched[mark] = before if before is ABSENT else copy.deepcopy(before)
 
     def __getitem__(self, key: str) -> Any:
         self._mark(key)
@@ -162,6 +163,8 @@ class StoredBackend(EmulatorBackend):
         self._scopes: dict[Scope, IdentityBackend | AccountsBackend] = {}
         self._cleared = False
         self._store_error: str | None = None
+        # each scope's sequence counter as the store holds it (put back by _undo)
+        self._committed_seq: dict[Scope, int] = {}
         self.lock_file: TextIO | None = None  # PATH.lock, held while the store is open
 
     # -- tracking ------------------------------------------------------------------
@@ -235,6 +238,10 @@ class StoredBackend(EmulatorBackend):
             self._touched.clear()
             self._cleared = False
             self._store_error = None
+            self._remember_counters()
+
+    def _remember_counters(self) -> None:
+        self._committed_seq = {scope: b.next_seq for scope, b in self._scopes.items()}
 
     def _write(self) -> None:
         rows, gone, counters = self._changes()
@@ -290,6 +297,8 @@ class StoredBackend(EmulatorBackend):
                     ordered = sorted(dict.items(records), key=lambda item: _seq_of(item[1]))
                     dict.clear(records)
                     dict.update(records, ordered)
+        for scope, backend in self._scopes.items():
+            backend.next_seq = self._committed_seq.get(scope, 0)
         self._touched.clear()
 
     def _reload(self) -> None:
@@ -385,6 +394,7 @@ class StoredBackend(EmulatorBackend):
         check_records(self, snapshot)
         self._cleared = False
         self._touched.clear()
+        self._remember_counters()
 
     def close(self) -> None:
         with self.lock:
