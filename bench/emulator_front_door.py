@@ -1,6 +1,6 @@
 """How long a fresh, well-behaved client waits while a crowd of sockets hangs on
 the emulator's front door. Figures to read, never a timed assertion (the tests
-count served / not served: tests/test_emulator_front_door.py).
+count served / not served: tests/emulator/test_emulator_front_door.py).
 
 For each crowd (idle sockets that never send a byte; dribbling sockets that
 send one header byte every 3 seconds and never finish), the emulator runs in a

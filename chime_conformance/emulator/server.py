@@ -231,6 +231,7 @@ class EmulatorServer(TcpWSGIServer):
     header_timeout: float = EmulatorConfig.header_timeout
     request_timeout: float = EmulatorConfig.request_timeout
     shed = 0  # connections closed to make room for new ones (for the log)
+    next_channel_cleanup: float  # waitress' own, set in its __init__
 
     def readable(self) -> bool:
         # waitress' own readable() stops accepting at connection_limit: a hundred

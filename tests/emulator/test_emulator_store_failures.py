@@ -22,14 +22,14 @@ from typing import Any
 import pytest
 from botocore.credentials import Credentials
 
-from chime_conformance import spec
-from chime_conformance.client import ChimeClient
+from chime_conformance.contract import spec
 from chime_conformance.emulator.server import RunningEmulator, running_emulator
 from chime_conformance.emulator.state import StateFileError
 from chime_conformance.emulator.store import open_store
-from chime_conformance.retries import RetryPolicy
+from chime_conformance.wire.client import ChimeClient
+from chime_conformance.wire.retries import RetryPolicy
 from conformance.resources import Resources, build_world, minimal_members, pinned_members
-from tests.emulator_helpers import (
+from tests.support.emulator_helpers import (
     EmulatorProcess,
     plain_request,
     run_emulator_expecting_failure,

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from chime_conformance.emulator.server import RunningEmulator, running_emulator
-from tests.emulator_helpers import EMULATOR_COMMAND, EmulatorProcess
+from tests.support.emulator_helpers import EMULATOR_COMMAND, EmulatorProcess
 
 CROWD = 1000
 HEALTH = b"GET /_emulator/health HTTP/1.1\r\nHost: emulator\r\n\r\n"
