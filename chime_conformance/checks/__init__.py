@@ -15,6 +15,7 @@ checks themselves are in one module per rule family of docs/contract.md:
 - ``lifecycle``: read-after-write, delete-is-final, cascade, idempotency,
   duplicates, admins, tags, settings, user-expiration
 - ``reference``: reference-agreement
+- ``tenants``: tenant-isolation
 
 A per-exchange oracle is reached by its name through :data:`CHECKS`; a check
 that compares several answers (scenarios, state machines), schemathesis' and
@@ -92,6 +93,7 @@ from chime_conformance.checks.schema import (
     RESPONSE_SCHEMA_CONFORMANCE,
 )
 from chime_conformance.checks.status import STATUS_CODE_CONFORMANCE
+from chime_conformance.checks.tenants import OTHER_ACCOUNT_ANSWERS, other_account_answers
 from chime_conformance.checks.timestamps import TIMESTAMPS_MONOTONIC
 
 __all__ = [
@@ -114,6 +116,7 @@ __all__ = [
     "MISSING_RESOURCE_ALTERNATIVES",
     "NEGATIVE_DATA_REJECTION",
     "ORACLE",
+    "OTHER_ACCOUNT_ANSWERS",
     "PAGINATION",
     "POSITIVE_DATA_ACCEPTANCE",
     "READ_AFTER_WRITE",
@@ -146,5 +149,6 @@ __all__ = [
     "error_type",
     "missing_resource_answers",
     "missing_resource_statuses",
+    "other_account_answers",
     "run_checks",
 ]

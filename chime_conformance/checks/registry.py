@@ -30,7 +30,8 @@ from typing import Any, Literal
 from chime_conformance.contract import spec
 from chime_conformance.wire.exchange import Exchange
 
-Resource = Literal["present", "absent"]
+# "another-account": it exists, in an AWS account other than the caller's
+Resource = Literal["present", "absent", "another-account"]
 
 DEFAULT_CLOCK_SKEW = 300.0  # seconds; SigV4 itself tolerates 5 minutes
 
@@ -167,6 +168,7 @@ RULE_IDS = frozenset(
         "content-type",
         "no-server-error",
         "reference-agreement",
+        "tenant-isolation",
     }
 )
 ORACLE, SCENARIO, SCHEMATHESIS, DIFFERENTIAL = "oracle", "scenario", "schemathesis", "differential"

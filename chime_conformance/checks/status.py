@@ -14,6 +14,7 @@ from chime_conformance.checks.registry import (
     declare,
     fail,
 )
+from chime_conformance.checks.tenants import other_account_answers
 from chime_conformance.wire.exchange import Exchange, Signing
 
 
@@ -48,6 +49,8 @@ def _allowed_error_statuses(ctx: CheckContext, exchange: Exchange, exp: Expectat
         allowed |= {401, 403}  # the gateway's, for every operation
     if exp.resource == "absent" and exp.input_is_valid:
         allowed |= missing_resource_statuses(ctx.strict)
+    if exp.resource == "another-account" and exp.input_is_valid:
+        allowed |= set(other_account_answers(ctx.operation.api, ctx.strict))
     return allowed
 
 

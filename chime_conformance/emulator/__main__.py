@@ -13,6 +13,7 @@ from types import FrameType
 
 from chime_conformance.emulator.app import ADMIN_TOKEN_ENV, ADMIN_TOKEN_HEADER, EmulatorConfig
 from chime_conformance.emulator.faults import ALLOW_FAULTS_ENV, FAULTS, FaultError, fault_table
+from chime_conformance.emulator.iam import Identity, IdentityError
 from chime_conformance.emulator.server import exposure_warning, start_emulator
 from chime_conformance.emulator.state import StateFileError
 from chime_conformance.emulator.unimplemented import STYLES as UNIMPLEMENTED_STYLES
@@ -46,10 +47,26 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
     )
     parser.add_argument("--region", default=defaults.region, help="the one region served")
     parser.add_argument(
-        "--account-id", default=defaults.account_id, help="the AWS account of all resources"
+        "--account-id",
+        default=defaults.account_id,
+        help="the AWS account of the primary access key (default %(default)s)",
     )
-    parser.add_argument("--access-key", default=defaults.access_key, help="accepted access key id")
+    parser.add_argument(
+        "--access-key", default=defaults.access_key, help="the primary access key id"
+    )
     parser.add_argument("--secret-key", default=defaults.secret_key, help="its secret access key")
+    parser.add_argument(
+        "--identity",
+        dest="identities",
+        action="append",
+        default=[],
+        type=_identity,
+        metavar="KEY:SECRET:ACCOUNT_ID[:deny=chime:Action,…]",
+        help="also accept this access key, acting in its own AWS account (repeatable); "
+        "resources of one account are invisible to another, and the actions after deny= "
+        "are refused with 403 ForbiddenException. With the primary access key, it "
+        "replaces the primary identity (e.g. to deny it actions)",
+    )
     parser.add_argument(
         "--temporary-credentials",
         nargs=3,
@@ -106,6 +123,41 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
     faults.add_argument(
         "--list-faults", action="store_true", help="print the known faults and exit"
     )
+    door = parser.add_argument_group(
+        "front door",
+        "No client can lock others out: beyond --connection-limit, the connection that has "
+        "waited longest for a complete request is closed to admit the new one.",
+    )
+    door.add_argument(
+        "--connection-limit",
+        type=int,
+        default=defaults.connection_limit,
+        metavar="N",
+        help="open connections kept at most (default %(default)s; lowered to what ulimit -n "
+        "allows)",
+    )
+    door.add_argument(
+        "--header-timeout",
+        type=float,
+        default=defaults.header_timeout,
+        metavar="SECONDS",
+        help="a request's line and headers must arrive within this time of its first byte, "
+        "or it is answered 408 and closed (default %(default)s)",
+    )
+    door.add_argument(
+        "--request-timeout",
+        type=float,
+        default=defaults.request_timeout,
+        metavar="SECONDS",
+        help="the same for the whole request, its body included (default %(default)s)",
+    )
+    door.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=defaults.idle_timeout,
+        metavar="SECONDS",
+        help="a connection silent this long between requests is closed (default %(default)s)",
+    )
     partial = parser.add_argument_group(
         "partial implementation",
         "Answer some operations as a server that does not implement them does "
@@ -130,7 +182,7 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
     except ValueError as error:
         parser.error(f"--unimplemented-operations: {error}")
     if arguments.list_faults:
-        print(fault_table())
+        print_to_a_pipe(fault_table())
         parser.exit(0)
     unknown = [name for name in arguments.faults if name not in FAULTS]
     if unknown:
@@ -141,25 +193,50 @@ def parse_arguments(argv: Sequence[str] | None) -> EmulatorConfig:
             f"--fault {arguments.faults[0]} breaks the contract on purpose; "
             f"add --allow-faults (or set {ALLOW_FAULTS_ENV}=1) to mean it"
         )
-    return EmulatorConfig(
-        host=arguments.host,
-        port=arguments.port,
-        region=arguments.region,
-        account_id=arguments.account_id,
-        access_key=arguments.access_key,
-        secret_key=arguments.secret_key,
-        temporary_credentials=(
-            tuple(arguments.temporary_credentials) if arguments.temporary_credentials else None
-        ),
-        state_file=arguments.state_file,
-        import_file=arguments.import_file,
-        export_file=arguments.export_file,
-        faults=tuple(arguments.faults),
-        allow_faults=allow_faults,
-        admin_token=arguments.admin_token,
-        unimplemented=unimplemented,
-        unimplemented_style=arguments.unimplemented_style,
-    )
+    try:
+        return EmulatorConfig(
+            host=arguments.host,
+            port=arguments.port,
+            region=arguments.region,
+            account_id=arguments.account_id,
+            access_key=arguments.access_key,
+            secret_key=arguments.secret_key,
+            identities=tuple(arguments.identities),
+            temporary_credentials=(
+                tuple(arguments.temporary_credentials) if arguments.temporary_credentials else None
+            ),
+            state_file=arguments.state_file,
+            import_file=arguments.import_file,
+            export_file=arguments.export_file,
+            faults=tuple(arguments.faults),
+            allow_faults=allow_faults,
+            admin_token=arguments.admin_token,
+            unimplemented=unimplemented,
+            unimplemented_style=arguments.unimplemented_style,
+            connection_limit=arguments.connection_limit,
+            header_timeout=arguments.header_timeout,
+            request_timeout=arguments.request_timeout,
+            idle_timeout=arguments.idle_timeout,
+        )
+    except ValueError as error:  # IdentityError included
+        parser.error(str(error))
+
+
+def _identity(text: str) -> Identity:
+    try:
+        return Identity.parse(text)
+    except IdentityError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def print_to_a_pipe(text: str) -> None:
+    """Prints ``text``; a reader that stops early (``| head``) ends it quietly."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull, so the flush at exit raises nothing
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,9 +270,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     faults = f", FAULTS {','.join(config.faults)}" if config.faults else ""
     if config.unimplemented:
         faults += f", NOT IMPLEMENTED {','.join(config.unimplemented)}"
+    accounts = ", ".join(
+        f"{identity.access_key} in {identity.account_id}" for identity in config.all_identities
+    )
     print(
         f"chime-emulator listening on {emulator.url} (account {config.account_id}, "
-        f"region {config.region}{faults})",
+        f"region {config.region}{faults}; keys {accounts})",
         flush=True,
     )
     while not stop_signals:

@@ -10,6 +10,7 @@ here, and is logged with its traceback.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import http
 import json
@@ -35,7 +36,8 @@ from chime_conformance.emulator.exceptions import (
 )
 from chime_conformance.emulator.expiration import CLOCK_REQUEST, clock_request
 from chime_conformance.emulator.hooks import AppHooks, Extension
-from chime_conformance.emulator.models import EmulatorBackend
+from chime_conformance.emulator.iam import Identity, Policy, identities_of
+from chime_conformance.emulator.models import EmulatorBackend, StoreUnwritable
 from chime_conformance.emulator.urls import RouteTable, route_table
 
 logger = logging.getLogger("chime_conformance.emulator")
@@ -68,10 +70,15 @@ class EmulatorConfig:
     host: str = "127.0.0.1"
     port: int = 0
     region: str = "us-east-1"
+    # the primary identity: the key every client uses unless told otherwise
     account_id: str = "123456789012"
     access_key: str = "testing"
     secret_key: str = "testing"
-    # (access key, secret key, session token): temporary credentials also accepted
+    # more identities, each acting in its own account (iam.py); one with the primary's
+    # access key replaces the primary (to give it a deny list)
+    identities: tuple[Identity, ...] = ()
+    # (access key, secret key, session token): temporary credentials also accepted,
+    # acting in the primary account
     temporary_credentials: tuple[str, str, str] | None = None
     # the durable SQLite store (store.py); None: state lives in memory only
     state_file: str | None = None
@@ -89,6 +96,28 @@ class EmulatorConfig:
     # Operations answered as a server that lacks them does (emulator/unimplemented.py)
     unimplemented: tuple[str, ...] = ()
     unimplemented_style: str = "501"
+    # The front door (server.py): open connections kept at most (beyond it, the one
+    # waiting longest for its request is closed); seconds a request's line and headers,
+    # and the whole request, may take from its first byte; seconds a connection may be
+    # silent between requests
+    connection_limit: int = 1000
+    header_timeout: float = 10.0
+    request_timeout: float = 60.0
+    idle_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        self.all_identities  # noqa: B018 (refuses a bad identity at once, in one sentence)
+        if self.connection_limit < 1:
+            raise ValueError(f"connection_limit must be at least 1, not {self.connection_limit}")
+        for name in ("header_timeout", "request_timeout", "idle_timeout"):
+            if not 0 < getattr(self, name) <= 86_400:
+                raise ValueError(f"{name} must be a number of seconds from 0 to 86400")
+
+    @property
+    def all_identities(self) -> tuple[Identity, ...]:
+        """The primary identity, then the others (iam.identities_of)."""
+        primary = Identity(self.access_key, self.secret_key, self.account_id)
+        return identities_of(primary, self.identities)
 
 
 @dataclass
@@ -151,6 +180,7 @@ class EmulatorApp:
         self.backend = backend or EmulatorBackend(clock=clock)
         self.routes: RouteTable = route_table()
         self.verifier = verifier_for(config, clock=clock)
+        self.policy = Policy(config.all_identities)
         # one entry per operation
         self.identity_handlers = dict(responses.IDENTITY_HANDLERS)
         self.accounts_handlers = dict(responses.ACCOUNTS_HANDLERS)
@@ -159,6 +189,7 @@ class EmulatorApp:
             {spec.IDENTITY: self.identity_handlers, spec.ACCOUNTS: self.accounts_handlers},
             dispatch=self.run_handler,
             verify=self.verifier.verify,
+            authorize=self.policy.authorize,
         )
         installed = tuple(extensions)
         for extend in installed:  # last: they wrap the seams above
@@ -206,25 +237,27 @@ class EmulatorApp:
 
     def _api(self, exchange: Exchange) -> Answer:
         body = read_body(exchange.environ)
-        headers = self._authenticate(exchange, body)
+        headers, access_key = self._authenticate(exchange, body)
         operation, members = self._members(exchange, headers, body)
-        result = self.dispatch(operation, members)
+        caller = self.hooks.authorize(self.policy.caller(access_key), operation, members)
+        result = self.dispatch(operation, members, caller)
         if operation.success_status == 204:
             return Answer(204, b"")
         return Answer.json(operation.success_status, result or {})
 
-    def _authenticate(self, exchange: Exchange, body: bytes) -> dict[str, str]:
-        """The request's headers (lower-case names), once its signature holds."""
+    def _authenticate(self, exchange: Exchange, body: bytes) -> tuple[dict[str, str], str]:
+        """The request's headers (lower-case names) and the access key that signed
+        it, once its signature holds."""
         if len(exchange.raw_query) > MAX_QUERY_BYTES:
             raise BadRequestException(f"The query string is longer than {MAX_QUERY_BYTES} bytes.")
         headers = request_headers(exchange.environ)
         host = headers.get("host", "")
-        self.hooks.verify(
+        access_key = self.hooks.verify(
             ReceivedRequest(
                 exchange.method, host, exchange.raw_path, exchange.raw_query, headers, body
             )
         )
-        return headers
+        return headers, access_key
 
     def _members(
         self, exchange: Exchange, headers: dict[str, str], body: bytes
@@ -252,25 +285,37 @@ class EmulatorApp:
         members, violations = spec.parse_request(operation, labels, query, body, content_type)
         return members, self.hooks.violations(operation, members, violations)
 
-    def dispatch(self, operation: spec.Operation, members: dict[str, Any]) -> responses.Body:
+    def dispatch(
+        self, operation: spec.Operation, members: dict[str, Any], caller: Identity
+    ) -> responses.Body:
         """Runs the operation's handler (through the hooks' dispatch wrappers)."""
-        body: responses.Body = self.hooks.dispatch(operation, members)
+        body: responses.Body = self.hooks.dispatch(operation, members, caller)
         return body
 
-    def run_handler(self, operation: spec.Operation, members: dict[str, Any]) -> responses.Body:
-        """Runs the operation's handler atomically on the caller's account and region."""
-        account, region = self.config.account_id, self.config.region
+    def run_handler(
+        self, operation: spec.Operation, members: dict[str, Any], caller: Identity
+    ) -> responses.Body:
+        """Runs the operation's handler atomically in the caller's account and region,
+        durable before the answer leaves: a change whose commit fails is undone, and
+        the answer is a 503 (models.StoreUnwritable)."""
+        account, region = caller.account_id, self.config.region
+        wrote = operation.method != "GET"
         with self.backend.lock:
             try:
                 if operation.api == spec.ACCOUNTS:
-                    return self.accounts_handlers[operation.name](
+                    body = self.accounts_handlers[operation.name](
                         self.backend.accounts(account, region), members
                     )
-                return self.identity_handlers[operation.name](
-                    self.backend.identity(account, region), members
-                )
-            finally:  # durable before the answer leaves (a failed commit is a 5xx)
-                self.backend.commit(wrote=operation.method != "GET")
+                else:
+                    body = self.identity_handlers[operation.name](
+                        self.backend.identity(account, region), members
+                    )
+            except BaseException:
+                # refused (nothing changed), yet a sweep may have run: commit it if we can
+                _commit_quietly(self.backend, wrote)
+                raise
+            self.backend.commit(wrote=wrote)
+            return body
 
     # -- the emulator's own endpoints ----------------------------------------------
 
@@ -293,12 +338,7 @@ class EmulatorApp:
                 self.backend.commit()
             return Answer.json(200, {"Reset": True})
         if action == ("GET", "health"):
-            health = {
-                "Status": "ok",
-                "Region": self.config.region,
-                "AccountId": self.config.account_id,
-            }
-            return Answer.json(200, health | self.hooks.health)
+            return self._health()
         if action == ("POST", "accounts"):
             return self._seed_account(read_body(exchange.environ), exchange.environ)
         if action in (("GET", "clock"), ("POST", "clock")):  # docs/contract.md, user-expiration
@@ -316,6 +356,21 @@ class EmulatorApp:
             f"The emulator has no endpoint {exchange.method} {exchange.raw_path[:200]}."
         )
 
+    def _health(self) -> Answer:
+        """200 while the emulator can serve; 503 while its store refuses writes
+        (checked again on each call, so it answers 200 once writes succeed)."""
+        with self.backend.lock:
+            store_error = self.backend.store_error()
+        health: dict[str, Any] = {
+            "Status": "ok" if store_error is None else "store-unwritable",
+            "Region": self.config.region,
+            "AccountId": self.config.account_id,
+            "Identities": [identity.describe() for identity in self.policy.identities],
+        }
+        if store_error is not None:
+            health["StoreError"] = store_error
+        return Answer.json(200 if store_error is None else 503, health | self.hooks.health)
+
     def _seed_account(self, body: bytes, environ: dict[str, Any]) -> Answer:
         """Creates an account of any type and status (the API creates only Active
         Team accounts), so the DeleteAccount 422 rule can be exercised."""
@@ -323,20 +378,25 @@ class EmulatorApp:
         request, refused = spec.parse_json_body(body, environ.get("CONTENT_TYPE"))
         if refused:
             raise BadRequestException(f"The body is refused: {refused}.")
-        name = request.get("Name") if isinstance(request, dict) else None
-        account_type = request.get("AccountType", "Team") if isinstance(request, dict) else None
-        status = request.get("AccountStatus", "Active") if isinstance(request, dict) else None
+        request = request if isinstance(request, dict) else {}
+        name = request.get("Name")
+        account_type = request.get("AccountType", "Team")
+        status = request.get("AccountStatus", "Active")
+        owner = request.get("AwsAccountId", self.config.account_id)
         if (
-            not (isinstance(name, str) and name.strip())
+            not (isinstance(name, str) and name.strip() and len(name) <= 100)
             or account_type not in ACCOUNT_TYPES
             or status not in ACCOUNT_STATUSES
+            or owner not in {identity.account_id for identity in self.policy.identities}
         ):
             raise BadRequestException(
-                f"Expected {{'Name': non-blank string, 'AccountType': one of {ACCOUNT_TYPES}, "
-                f"'AccountStatus': one of {ACCOUNT_STATUSES}}}."
+                f"Expected {{'Name': non-blank string of at most 100 characters, 'AccountType': "
+                f"one of {ACCOUNT_TYPES}, 'AccountStatus': one of {ACCOUNT_STATUSES}, "
+                "'AwsAccountId': the account of one of the emulator's identities (default: the "
+                "primary's)}."
             )
         with self.backend.lock:
-            accounts = self.backend.accounts(self.config.account_id, self.config.region)
+            accounts = self.backend.accounts(owner, self.config.region)
             account = accounts.create_account(name, account_type, status)
             self.backend.commit()
         return Answer.json(201, {"Account": account.describe()})
@@ -353,6 +413,13 @@ class EmulatorApp:
             exchange.operation or "-",
             elapsed_ms,
         )
+
+
+def _commit_quietly(backend: EmulatorBackend, wrote: bool) -> None:
+    """Commits after a refused request; a store that refuses is already recorded
+    (``backend.store_error()``), and the refusal is the answer that matters."""
+    with contextlib.suppress(StoreUnwritable):
+        backend.commit(wrote=wrote)
 
 
 def status_line(status: int) -> str:

@@ -472,14 +472,21 @@ def _signed_at(amz_date: str) -> datetime:
     return signed_at
 
 
-def verifier_for(config: Any, *, clock: Callable[[], float] = time.time) -> SigV4Verifier:
-    """The verifier of an EmulatorConfig: its long-term key and, if configured,
-    its temporary credentials (access key, secret key, session token)."""
-    secrets = {config.access_key: config.secret_key}
+def verifier_for(
+    config: Any,
+    *,
+    clock: Callable[[], float] = time.time,
+    kind: type[SigV4Verifier] = SigV4Verifier,
+    region: str | None = None,
+) -> SigV4Verifier:
+    """The verifier (of class ``kind``) of an EmulatorConfig: the long-term key of
+    each of its identities and, if configured, its temporary credentials (access
+    key, secret key, session token)."""
+    secrets = {identity.access_key: identity.secret_key for identity in config.all_identities}
     tokens = {}
     temporary = getattr(config, "temporary_credentials", None)
     if temporary:
         access_key, secret_key, token = temporary
         secrets[access_key] = secret_key
         tokens[access_key] = token
-    return SigV4Verifier(secrets, config.region, clock=clock, session_tokens=tokens)
+    return kind(secrets, region or config.region, clock=clock, session_tokens=tokens)

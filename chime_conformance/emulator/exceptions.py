@@ -87,6 +87,14 @@ class RequestEntityTooLargeException(ChimeError):
     error_type = "RequestEntityTooLargeException"
 
 
+class RequestTimeoutException(ChimeError):
+    """Not modeled by botocore: the front door's answer to a request that took too
+    long to arrive (its headers, or all of it)."""
+
+    status = 408
+    error_type = "RequestTimeoutException"
+
+
 class UnprocessableEntityException(ChimeError):
     status = 422
     error_type = "UnprocessableEntityException"
@@ -107,6 +115,13 @@ class ServiceUnavailableException(ChimeError):
 class ServiceFailureException(ChimeError):
     status = 500
     error_type = "ServiceFailureException"
+
+
+class HttpVersionNotSupportedException(ChimeError):
+    """Not modeled by botocore: a request line of an HTTP version other than 1.0 and 1.1."""
+
+    status = 505
+    error_type = "HttpVersionNotSupportedException"
 
 
 # SigV4 failures: the names AWS's front door uses for every SigV4 service.

@@ -28,9 +28,13 @@ if TYPE_CHECKING:
 
 SECONDS_PER_DAY = 86_400
 SWEEP_INTERVAL = 60.0  # real seconds between sweeps when nobody moves the clock
+# the clock stays within what a timestamp can say: the epoch to the end of year 9999
+LATEST_NOW = 253_402_300_799
+MAX_ARN_LENGTH = 1600  # ChimeArn's maxLength
 CLOCK_REQUEST = (
-    'Expected {"advance_seconds": N} or {"now": epoch seconds} or {"reset": true}, '
-    'optionally with "app_instance_arn" to move only that AppInstance\'s clock.'
+    f'Expected {{"advance_seconds": N}} (0 to {LATEST_NOW}) or {{"now": epoch seconds}} '
+    f'(0 to {LATEST_NOW}) or {{"reset": true}}, optionally with "app_instance_arn" (a string '
+    f"of at most {MAX_ARN_LENGTH} characters) to move only that AppInstance's clock."
 )
 
 
@@ -57,16 +61,21 @@ class ExpirationClock:
         if not isinstance(request, dict):
             raise BadRequestException(CLOCK_REQUEST)
         scope = request.get("app_instance_arn")
-        if scope is not None and not isinstance(scope, str):
+        if scope is not None and not (isinstance(scope, str) and len(scope) <= MAX_ARN_LENGTH):
             raise BadRequestException(CLOCK_REQUEST)
-        if request.get("reset") is True:
+        # a scoped clock's offset comes on top of the whole emulator's
+        base = self.real() + (self.offset if scope else 0.0)
+        moves = [key for key in ("reset", "advance_seconds", "now") if key in request]
+        if len(moves) != 1:
+            raise BadRequestException(CLOCK_REQUEST)
+        value = request[moves[0]]
+        seconds = _seconds(value)
+        if moves[0] == "reset" and value is True:
             self._set(scope, 0.0)
-        elif _is_number(request.get("advance_seconds")) and request["advance_seconds"] >= 0:
-            self._set(scope, self._offset(scope) + float(request["advance_seconds"]))
-        elif _is_number(request.get("now")):
-            # a scoped clock's offset comes on top of the whole emulator's
-            base = self.real() + (self.offset if scope else 0.0)
-            self._set(scope, float(request["now"]) - base)
+        elif moves[0] == "advance_seconds" and seconds is not None:
+            self._set(scope, self._checked(base, self._offset(scope) + seconds))
+        elif moves[0] == "now" and seconds is not None:
+            self._set(scope, self._checked(base, seconds - base))
         else:
             raise BadRequestException(CLOCK_REQUEST)
 
@@ -84,6 +93,16 @@ class ExpirationClock:
         self.scoped.clear()
         self.last_sweep = -math.inf
 
+    @staticmethod
+    def _checked(base: float, offset: float) -> float:
+        """``offset``, if the clock it makes still reads 0 to LATEST_NOW."""
+        if not 0 <= base + offset <= LATEST_NOW:
+            raise BadRequestException(
+                f"That would move the clock to {base + offset:.0f}, outside 0 to {LATEST_NOW} "
+                f"(the end of year 9999). {CLOCK_REQUEST}"
+            )
+        return offset
+
     def _offset(self, scope: str | None) -> float:
         return self.scoped.get(scope, 0.0) if scope else self.offset
 
@@ -94,8 +113,15 @@ class ExpirationClock:
             self.offset = offset
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def _seconds(value: Any) -> float | None:
+    """``value`` as seconds, if it is a JSON number from 0 to LATEST_NOW (an integer
+    of 400 digits, which ``float()`` cannot hold, is not)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    if isinstance(value, int) and not 0 <= value <= LATEST_NOW:
+        return None
+    seconds = float(value)
+    return seconds if math.isfinite(seconds) and 0 <= seconds <= LATEST_NOW else None
 
 
 def expiration_deadline(user: AppInstanceUser) -> float | None:

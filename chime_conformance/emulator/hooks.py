@@ -11,6 +11,7 @@ of the models, ``EmulatorBackend.wrap_page_tokens`` for the NextToken issuer):
 ``filter_violations``     the constraints a request was found to break
 ``wrap_dispatch``         the call of any handler (under the backend lock)
 ``wrap_verify``           SigV4 verification of a request
+``wrap_authorize``        IAM's decision: the identity a request acts as, or a 403
 ``filter_answers``        every answer of the API (not the ``/_emulator/`` ones)
 ``stamp_answers``         a header added to every answer, the admin ones too
 ``report_health``         a field added to ``GET /_emulator/health``
@@ -31,12 +32,16 @@ from chime_conformance.contract import spec
 if TYPE_CHECKING:
     from chime_conformance.emulator.app import Answer, EmulatorApp, Exchange
     from chime_conformance.emulator.auth import ReceivedRequest
+    from chime_conformance.emulator.iam import Identity
 
-__all__ = ["AppHooks", "Dispatch", "Extension", "Handler", "Verify", "Violations"]
+__all__ = ["AppHooks", "Authorize", "Dispatch", "Extension", "Handler", "Verify", "Violations"]
 
 Handler = Callable[[Any, dict[str, Any]], Any]  # (the scoped backend, members) -> body
-Dispatch = Callable[[spec.Operation, dict[str, Any]], Any]
+# (operation, members, the identity it acts as) -> body
+Dispatch = Callable[[spec.Operation, dict[str, Any], "Identity"], Any]
 Verify = Callable[["ReceivedRequest"], str]  # the caller's access key, or a ChimeError
+# (the caller, operation, members) -> the identity it acts as, or a ForbiddenException
+Authorize = Callable[["Identity", spec.Operation, dict[str, Any]], "Identity"]
 Violations = list[spec.Violation]
 ViolationFilter = Callable[[spec.Operation, dict[str, Any], Violations], Violations]
 AnswerFilter = Callable[["Exchange", "Answer"], "Answer"]
@@ -53,11 +58,13 @@ class AppHooks:
         *,
         dispatch: Dispatch,
         verify: Verify,
+        authorize: Authorize,
     ) -> None:
         # {api: {operation: handler}}: the app's own tables, wrapped in place
         self._handlers = handlers
         self._dispatch = dispatch
         self._verify = verify
+        self._authorize = authorize
         self._violation_filters: list[ViolationFilter] = []
         self._answer_filters: list[AnswerFilter] = []
         self.headers: list[tuple[str, str]] = []
@@ -76,12 +83,17 @@ class AppHooks:
         self._violation_filters.append(transform)
 
     def wrap_dispatch(self, wrapper: Callable[[Dispatch], Dispatch]) -> None:
-        """Replace the call of a handler (``dispatch(operation, members)``)."""
+        """Replace the call of a handler (``dispatch(operation, members, caller)``)."""
         self._dispatch = wrapper(self._dispatch)
 
     def wrap_verify(self, wrapper: Callable[[Verify], Verify]) -> None:
         """Replace the SigV4 verification of a request."""
         self._verify = wrapper(self._verify)
+
+    def wrap_authorize(self, wrapper: Callable[[Authorize], Authorize]) -> None:
+        """Replace IAM's decision (``authorize(caller, operation, members)``: the
+        identity whose account the request acts in, or a ForbiddenException)."""
+        self._authorize = wrapper(self._authorize)
 
     def filter_answers(self, transform: AnswerFilter) -> None:
         """``transform(exchange, answer)`` rewrites each answer of the API (errors
@@ -105,11 +117,16 @@ class AppHooks:
             found = transform(operation, members, found)
         return found
 
-    def dispatch(self, operation: spec.Operation, members: dict[str, Any]) -> Any:
-        return self._dispatch(operation, members)
+    def dispatch(self, operation: spec.Operation, members: dict[str, Any], caller: Identity) -> Any:
+        return self._dispatch(operation, members, caller)
 
     def verify(self, request: ReceivedRequest) -> str:
         return self._verify(request)
+
+    def authorize(
+        self, caller: Identity, operation: spec.Operation, members: dict[str, Any]
+    ) -> Identity:
+        return self._authorize(caller, operation, members)
 
     def answer(self, exchange: Exchange, answer: Answer) -> Answer:
         for transform in self._answer_filters:

@@ -22,6 +22,7 @@ from chime_conformance.emulator.exceptions import (
     ConflictException,
     NotFoundException,
     ResourceLimitExceededException,
+    ServiceUnavailableException,
     UnprocessableEntityException,
 )
 from chime_conformance.emulator.expiration import ExpirationClock, expire_users, sweep
@@ -883,7 +884,16 @@ class EmulatorBackend:
     def commit(self, *, wrote: bool = True) -> None:
         """Makes the requests served since the last call durable, before their answer
         is sent (call under the lock; ``wrote=False`` after a read). In memory there is
-        nothing to do; ``store.StoredBackend`` writes SQLite."""
+        nothing to do; ``store.StoredBackend`` writes SQLite, and when the store refuses
+        undoes the change in memory and raises :class:`StoreUnwritable`."""
+
+    def store_error(self) -> str | None:
+        """Why the store refuses writes (None: it takes them, or there is no store)."""
+        return None
+
+
+class StoreUnwritable(ServiceUnavailableException):
+    """The store refused a commit: the request changed nothing, and may be retried."""
 
 
 SNAPSHOT_FORMAT = "chime-emulator-state/1"

@@ -40,9 +40,13 @@ def _embedded_emulator(config: pytest.Config) -> Any:
     run = suite_run(config)
     if run.emulator is None:
         from chime_conformance.emulator.app import EmulatorConfig
+        from chime_conformance.emulator.iam import OTHER_TEST_IDENTITY
         from chime_conformance.emulator.server import start_emulator
 
-        emulator = EmulatorConfig(host="127.0.0.1", port=0, region=run.config.region)
+        # two identities in two accounts: testing/testing and OTHER_TEST_IDENTITY
+        emulator = EmulatorConfig(
+            host="127.0.0.1", port=0, region=run.config.region, identities=(OTHER_TEST_IDENTITY,)
+        )
         run.emulator = start_emulator(emulator)
         config.add_cleanup(run.emulator.stop)
     return run.emulator

@@ -104,7 +104,7 @@ class Disruptions:
             return None, self._released
 
     def _wrap(self, dispatch: Dispatch) -> Dispatch:
-        def disrupted(operation: spec.Operation, members: dict[str, Any]) -> Any:
+        def disrupted(operation: spec.Operation, members: dict[str, Any], caller: Any) -> Any:
             disruption, released = self._take(operation.name)
             if disruption is not None and disruption.kind == "throttle":
                 raise RateExceeded(int(disruption.seconds))
@@ -114,7 +114,7 @@ class Disruptions:
                 raise ServiceUnavailableException(
                     "The emulator was reset or stopped while this answer was delayed."
                 )
-            return dispatch(operation, members)
+            return dispatch(operation, members, caller)
 
         return disrupted
 

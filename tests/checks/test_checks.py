@@ -81,6 +81,7 @@ INVALID_PATH = spec.Violation("AppInstanceArn", "pattern", "not an ARN")
 VALID = Expectation.valid_input()
 PRESENT = Expectation.valid_input(resource="present")
 ABSENT = Expectation.valid_input(resource="absent")
+FOREIGN = Expectation.valid_input(resource="another-account")
 INVALID = Expectation.invalid_input(INVALID_NAME)
 
 
@@ -330,6 +331,29 @@ GOOD = [
         "DescribeAppInstance",
         error(403, "ForbiddenException"),
         ABSENT,
+    ),
+    Case(
+        "other_account_refused",
+        "strict: 403",
+        "DescribeAppInstance",
+        error(403, "ForbiddenException"),
+        FOREIGN,
+        strict=True,
+    ),
+    Case(
+        "other_account_refused",
+        "strict, accounts API: 404",
+        "GetAccount",
+        error(404, "NotFoundException"),
+        FOREIGN,
+        strict=True,
+    ),
+    Case(
+        "other_account_refused",
+        "lenient: 404",
+        "DescribeAppInstance",
+        error(404, "NotFoundException"),
+        FOREIGN,
     ),
 ]
 
@@ -717,6 +741,32 @@ BAD = [
         ABSENT,
         strict=True,
     ),
+    Case(
+        "other_account_refused",
+        "served",
+        "DescribeAppInstance",
+        exchange(200, {"AppInstance": instance()}),
+        FOREIGN,
+    ),
+    Case(
+        "other_account_refused",
+        "strict: 404",
+        "DescribeAppInstance",
+        error(404, "NotFoundException"),
+        FOREIGN,
+        strict=True,
+    ),
+    Case(
+        "other_account_refused",
+        "an error carrying the resource",
+        "DescribeAppInstance",
+        exchange(
+            403,
+            {"Code": "Forbidden", "Message": "m", "AppInstance": instance()},
+            headers={"Content-Type": "application/json", "x-amzn-ErrorType": "ForbiddenException"},
+        ),
+        FOREIGN,
+    ),
 ]
 
 
@@ -776,6 +826,8 @@ def test_check_failure_is_an_assertion_error() -> None:
         ("signed_request_authenticated", exchange(200, {}, signing=Signing.UNSIGNED), VALID),
         ("missing_resource_reported", exchange(201, {}), VALID),
         ("missing_resource_reported", error(400, "BadRequestException"), INVALID),
+        ("other_account_refused", error(403, "ForbiddenException"), ABSENT),
+        ("valid_input_accepted", error(403, "ForbiddenException"), FOREIGN),
         ("error_code_enum", exchange(201, {}), VALID),
         ("session_token_verified", exchange(200, {}), VALID),
         ("presigned_request_verified", exchange(200, {}), VALID),

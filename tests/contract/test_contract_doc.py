@@ -36,6 +36,8 @@ FAULT_CATALOGUES = ("tests.support.fault_catalogue:CATALOGUE",)
 FAULT_PROOFS = {
     # two targets disagreeing is proven by a fault in one of two emulators
     differential.CHECK_NAME: "tests/checks/test_differential.py",
+    # tenants kept apart: proven against an emulator whose accounts are mixed
+    "other_account_refused": "tests/emulator/test_emulator_tenants.py",
 }
 
 

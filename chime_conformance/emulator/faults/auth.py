@@ -10,7 +10,12 @@ from urllib.parse import unquote
 from botocore.awsrequest import AWSRequest
 
 from chime_conformance.emulator.app import EmulatorApp
-from chime_conformance.emulator.auth import AuthorizationHeader, ReceivedRequest, SigV4Verifier
+from chime_conformance.emulator.auth import (
+    AuthorizationHeader,
+    ReceivedRequest,
+    SigV4Verifier,
+    verifier_for,
+)
 from chime_conformance.emulator.exceptions import ChimeError, MissingAuthenticationTokenException
 from chime_conformance.emulator.faults.registry import fault
 from chime_conformance.emulator.hooks import Verify
@@ -18,8 +23,7 @@ from chime_conformance.emulator.hooks import Verify
 
 def verifier_like(app: EmulatorApp, kind: type[SigV4Verifier], region: str | None = None) -> Any:
     """A verifier of class ``kind`` with ``app``'s credentials and clock."""
-    credentials = {app.config.access_key: app.config.secret_key}
-    return kind(credentials, region or app.config.region, clock=app.clock)
+    return verifier_for(app.config, clock=app.clock, kind=kind, region=region)
 
 
 def verify_with(app: EmulatorApp, kind: type[SigV4Verifier]) -> None:

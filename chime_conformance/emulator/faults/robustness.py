@@ -17,10 +17,10 @@ def crash_when(app: EmulatorApp, crashes: Callable[[spec.Operation, dict[str, An
     """An unhandled error (a 500) whenever ``crashes(operation, members)``."""
 
     def wrapper(original: Dispatch) -> Dispatch:
-        def dispatch(op: spec.Operation, members: dict[str, Any]) -> Any:
+        def dispatch(op: spec.Operation, members: dict[str, Any], caller: Any) -> Any:
             if crashes(op, members):
                 raise RuntimeError(f"injected fault: {op.name} crashed on its input")
-            return original(op, members)
+            return original(op, members, caller)
 
         return dispatch
 

@@ -9,13 +9,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from chime_conformance.contract import spec
-from chime_conformance.emulator.hooks import Handler
+from chime_conformance.emulator.hooks import Dispatch, Handler
 
 if TYPE_CHECKING:
     from chime_conformance.emulator.app import Answer, EmulatorApp
 
 Violations = list[spec.Violation]
-Dispatch = Callable[[spec.Operation, dict[str, Any]], Any]
+__all__ = ["Dispatch", "Violations"]
 
 
 def json_answer(answer: Answer, document: Any, **headers: str) -> Answer:

@@ -65,9 +65,9 @@ def _duplicate_user_answers_400(app: EmulatorApp) -> None:
 )
 def _missing_resource_answers_200(app: EmulatorApp) -> None:
     def wrapper(original: Dispatch) -> Dispatch:
-        def dispatch(op: spec.Operation, members: dict[str, Any]) -> Any:
+        def dispatch(op: spec.Operation, members: dict[str, Any], caller: Any) -> Any:
             try:
-                return original(op, members)
+                return original(op, members, caller)
             except NotFoundException:
                 return None
 

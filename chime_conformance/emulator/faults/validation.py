@@ -28,9 +28,9 @@ def accept_when_only(app: EmulatorApp, rule: str) -> None:
         return [] if waived.active else found
 
     def dispatcher(original: Dispatch) -> Dispatch:
-        def dispatch(op: spec.Operation, members: dict[str, Any]) -> Any:
+        def dispatch(op: spec.Operation, members: dict[str, Any], caller: Any) -> Any:
             try:
-                return original(op, members)
+                return original(op, members, caller)
             except ChimeError:
                 raise
             except Exception:
