@@ -31,7 +31,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from re import _parser as _sre_parse  # type: ignore[attr-defined]  # Python 3.11+
+from re import _parser as _sre_parse  # Python 3.11+
 from typing import Any
 
 from chime_conformance.contract import spec

@@ -13,15 +13,14 @@ from __future__ import annotations
 import contextlib
 import hmac
 import http
-import json
 import logging
 import os
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from chime_conformance.contract import spec
 from chime_conformance.emulator import responses
@@ -37,6 +36,7 @@ from chime_conformance.emulator.exceptions import (
 from chime_conformance.emulator.expiration import CLOCK_REQUEST, clock_request
 from chime_conformance.emulator.hooks import AppHooks, Extension
 from chime_conformance.emulator.iam import Identity, Policy, identities_of
+from chime_conformance.emulator.messages import Answer, ReceivedCall
 from chime_conformance.emulator.models import EmulatorBackend, StoreUnwritable
 from chime_conformance.emulator.urls import RouteTable, route_table
 
@@ -120,50 +120,6 @@ class EmulatorConfig:
         return identities_of(primary, self.identities)
 
 
-@dataclass
-class Exchange:
-    """One request as received, and what became of it (for the log line)."""
-
-    environ: dict[str, Any]
-    method: str
-    raw_path: str
-    raw_query: str
-    operation: str | None = None
-    started: float = field(default_factory=time.perf_counter)
-
-    @classmethod
-    def of(cls, environ: dict[str, Any]) -> Exchange:
-        # RAW_URI keeps the percent-encoding that PATH_INFO has already undone
-        target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ["PATH_INFO"]
-        if not target.startswith("/"):  # absolute form: http://host/path?query
-            parts = urlsplit(target)
-            target = f"{parts.path or '/'}?{parts.query}"
-        path, _, query = target.partition("?")
-        if path.startswith("//"):  # one leading slash, as the service (and http.server) read it
-            path = "/" + path.lstrip("/")
-        return cls(environ, environ["REQUEST_METHOD"].upper(), path, query)
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: bytes
-    headers: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def json(cls, status: int, document: Any, *headers: tuple[str, str]) -> Answer:
-        # ensure_ascii: a lone surrogate a client sent in Metadata still serializes
-        return cls(
-            status, json.dumps(document).encode(), (("Content-Type", "application/json"), *headers)
-        )
-
-    @classmethod
-    def error(cls, error: ChimeError) -> Answer:
-        return cls.json(
-            error.status, error.body(), ("x-amzn-ErrorType", error.error_type), *error.headers()
-        )
-
-
 class EmulatorApp:
     """Serves both APIs (their paths do not collide) for one account and region."""
 
@@ -201,7 +157,7 @@ class EmulatorApp:
             )
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        exchange = Exchange.of(environ)
+        exchange = ReceivedCall.of(environ)
         answer = self.answer(exchange)
         if not exchange.raw_path.startswith(ADMIN_PREFIX):
             answer = self.hooks.answer(exchange, answer)
@@ -216,7 +172,7 @@ class EmulatorApp:
             self._log(exchange, answer.status)
         return [answer.body]
 
-    def answer(self, exchange: Exchange) -> Answer:
+    def answer(self, exchange: ReceivedCall) -> Answer:
         try:
             if exchange.raw_path.startswith(ADMIN_PREFIX):
                 return self._admin(exchange)
@@ -235,7 +191,7 @@ class EmulatorApp:
 
     # -- the API ------------------------------------------------------------------
 
-    def _api(self, exchange: Exchange) -> Answer:
+    def _api(self, exchange: ReceivedCall) -> Answer:
         body = read_body(exchange.environ)
         headers, access_key = self._authenticate(exchange, body)
         operation, members = self._members(exchange, headers, body)
@@ -245,7 +201,7 @@ class EmulatorApp:
             return Answer(204, b"")
         return Answer.json(operation.success_status, result or {})
 
-    def _authenticate(self, exchange: Exchange, body: bytes) -> tuple[dict[str, str], str]:
+    def _authenticate(self, exchange: ReceivedCall, body: bytes) -> tuple[dict[str, str], str]:
         """The request's headers (lower-case names) and the access key that signed
         it, once its signature holds."""
         if len(exchange.raw_query) > MAX_QUERY_BYTES:
@@ -260,7 +216,7 @@ class EmulatorApp:
         return headers, access_key
 
     def _members(
-        self, exchange: Exchange, headers: dict[str, str], body: bytes
+        self, exchange: ReceivedCall, headers: dict[str, str], body: bytes
     ) -> tuple[spec.Operation, dict[str, Any]]:
         """Which operation this is and its validated ``{member: value}``; 400 if invalid.
         Validation precedes any lookup: a malformed ARN is a 400, never a 404."""
@@ -319,7 +275,7 @@ class EmulatorApp:
 
     # -- the emulator's own endpoints ----------------------------------------------
 
-    def _admin(self, exchange: Exchange) -> Answer:
+    def _admin(self, exchange: ReceivedCall) -> Answer:
         """Outside the API, like moto's /moto-api/; unauthenticated unless the emulator
         has an admin token (see README)."""
         action = (exchange.method, exchange.raw_path.removeprefix(ADMIN_PREFIX).rstrip("/"))
@@ -402,7 +358,7 @@ class EmulatorApp:
         return Answer.json(201, {"Account": account.describe()})
 
     @staticmethod
-    def _log(exchange: Exchange, status: int) -> None:
+    def _log(exchange: ReceivedCall, status: int) -> None:
         # never the headers: the Authorization header must not reach a log
         elapsed_ms = (time.perf_counter() - exchange.started) * 1000
         logger.info(
@@ -522,7 +478,7 @@ def admin_headers(token: str | None = None) -> dict[str, str]:
     return {ADMIN_TOKEN_HEADER: token} if token else {}
 
 
-def _unimplemented_answer(app: EmulatorApp, exchange: Exchange) -> Answer | None:
+def _unimplemented_answer(app: EmulatorApp, exchange: ReceivedCall) -> Answer | None:
     """The answer of a server that lacks the operation, if it is one of
     ``--unimplemented-operations`` (emulator/unimplemented.py)."""
     from chime_conformance.emulator.unimplemented import refusal

@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from chime_conformance.emulator.exceptions import BadRequestException
-
-if TYPE_CHECKING:
-    from chime_conformance.emulator.models import AppInstanceUser, IdentityBackend
 
 SECONDS_PER_DAY = 86_400
 SWEEP_INTERVAL = 60.0  # real seconds between sweeps when nobody moves the clock
@@ -36,6 +33,28 @@ CLOCK_REQUEST = (
     f'(0 to {LATEST_NOW}) or {{"reset": true}}, optionally with "app_instance_arn" (a string '
     f"of at most {MAX_ARN_LENGTH} characters) to move only that AppInstance's clock."
 )
+
+
+class ExpiringUser(Protocol):
+    """What the expiration rule reads of a user (models.AppInstanceUser has it)."""
+
+    arn: str
+    app_instance_arn: str
+    created: float
+    expiration_settings: dict[str, Any] | None
+
+
+class UsersBackend(Protocol):
+    """What the expiration rule needs of an identity backend (models.IdentityBackend):
+    its users, and the delete DeleteAppInstanceUser performs. A Protocol, so this
+    module needs nothing of models, which imports it."""
+
+    @property
+    def users(self) -> Mapping[str, ExpiringUser]: ...
+
+    def delete_app_instance_user(self, arn: str) -> Any: ...
+
+    def expire_users(self, clock: ExpirationClock) -> list[str]: ...
 
 
 class ExpirationClock:
@@ -124,7 +143,7 @@ def _seconds(value: Any) -> float | None:
     return seconds if math.isfinite(seconds) and 0 <= seconds <= LATEST_NOW else None
 
 
-def expiration_deadline(user: AppInstanceUser) -> float | None:
+def expiration_deadline(user: ExpiringUser) -> float | None:
     """When ``user`` expires under its current settings, or None."""
     settings = user.expiration_settings or {}
     days = settings.get("ExpirationDays")
@@ -133,7 +152,7 @@ def expiration_deadline(user: AppInstanceUser) -> float | None:
     return user.created + days * SECONDS_PER_DAY
 
 
-def expire_users(backend: IdentityBackend, clock: ExpirationClock) -> list[str]:
+def expire_users(backend: UsersBackend, clock: ExpirationClock) -> list[str]:
     """Deletes (as DeleteAppInstanceUser does) every user past its deadline."""
     expired = [
         user.arn
@@ -146,7 +165,7 @@ def expire_users(backend: IdentityBackend, clock: ExpirationClock) -> list[str]:
     return expired
 
 
-def sweep(backends: Iterable[IdentityBackend], clock: ExpirationClock) -> list[str]:
+def sweep(backends: Iterable[UsersBackend], clock: ExpirationClock) -> list[str]:
     """Every backend's rule ``expire_users`` (a seam faults can wrap), now."""
     clock.last_sweep = clock.real()
     return [arn for backend in backends for arn in backend.expire_users(clock)]

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 from chime_conformance.contract import spec
 
 if TYPE_CHECKING:
-    from chime_conformance.emulator.app import Answer, EmulatorApp, Exchange
     from chime_conformance.emulator.auth import ReceivedRequest
     from chime_conformance.emulator.iam import Identity
+    from chime_conformance.emulator.messages import Answer, ReceivedCall
 
 __all__ = ["AppHooks", "Authorize", "Dispatch", "Extension", "Handler", "Verify", "Violations"]
 
@@ -44,9 +44,10 @@ Verify = Callable[["ReceivedRequest"], str]  # the caller's access key, or a Chi
 Authorize = Callable[["Identity", spec.Operation, dict[str, Any]], "Identity"]
 Violations = list[spec.Violation]
 ViolationFilter = Callable[[spec.Operation, dict[str, Any], Violations], Violations]
-AnswerFilter = Callable[["Exchange", "Answer"], "Answer"]
-# called once, at the end of EmulatorApp.__init__, with the app
-Extension = Callable[["EmulatorApp"], None]
+AnswerFilter = Callable[["ReceivedCall", "Answer"], "Answer"]
+# called once, at the end of EmulatorApp.__init__, with the app (typed Any here:
+# app.py imports this module, so naming its class would be an import cycle)
+Extension = Callable[[Any], None]
 
 
 class AppHooks:
@@ -128,7 +129,7 @@ class AppHooks:
     ) -> Identity:
         return self._authorize(caller, operation, members)
 
-    def answer(self, exchange: Exchange, answer: Answer) -> Answer:
+    def answer(self, exchange: ReceivedCall, answer: Answer) -> Answer:
         for transform in self._answer_filters:
             answer = transform(exchange, answer)
         return answer

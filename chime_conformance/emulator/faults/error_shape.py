@@ -6,9 +6,10 @@ import http
 from collections.abc import Callable
 from dataclasses import replace
 
-from chime_conformance.emulator.app import Answer, EmulatorApp
+from chime_conformance.emulator.app import EmulatorApp
 from chime_conformance.emulator.faults.registry import fault
 from chime_conformance.emulator.faults.seams import answer_body, json_answer
+from chime_conformance.emulator.messages import Answer
 
 
 def error_answers(app: EmulatorApp, transform: Callable[[Answer], Answer]) -> None:

@@ -8,10 +8,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from chime_conformance.emulator.app import Answer, EmulatorApp, Exchange
+from chime_conformance.emulator.app import EmulatorApp
 from chime_conformance.emulator.faults.registry import fault
 from chime_conformance.emulator.faults.seams import wrap_accounts
 from chime_conformance.emulator.hooks import Handler
+from chime_conformance.emulator.messages import Answer, ReceivedCall
 from chime_conformance.emulator.models import epoch_seconds
 
 DESCRIBES = {
@@ -67,7 +68,7 @@ def _timestamps_in_milliseconds(app: EmulatorApp) -> None:
     breaks="A JSON answer says Content-Type: application/json (spec content); here text/plain.",
 )
 def _success_content_type_text_plain(app: EmulatorApp) -> None:
-    def transform(exchange: Exchange, a: Answer) -> Answer:
+    def transform(exchange: ReceivedCall, a: Answer) -> Answer:
         if a.status >= 300 or not a.body:
             return a
         headers = tuple((k, v) for k, v in a.headers if k.lower() != "content-type")

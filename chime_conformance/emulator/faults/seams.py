@@ -12,7 +12,8 @@ from chime_conformance.contract import spec
 from chime_conformance.emulator.hooks import Dispatch, Handler
 
 if TYPE_CHECKING:
-    from chime_conformance.emulator.app import Answer, EmulatorApp
+    from chime_conformance.emulator.app import EmulatorApp
+    from chime_conformance.emulator.messages import Answer
 
 Violations = list[spec.Violation]
 __all__ = ["Dispatch", "Violations"]

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from chime_conformance.contract import spec
-from chime_conformance.emulator.app import Answer, EmulatorApp
+from chime_conformance.emulator.app import EmulatorApp
 from chime_conformance.emulator.exceptions import (
     BadRequestException,
     ConflictException,
@@ -15,6 +15,7 @@ from chime_conformance.emulator.exceptions import (
 )
 from chime_conformance.emulator.faults.registry import fault
 from chime_conformance.emulator.faults.seams import Dispatch
+from chime_conformance.emulator.messages import Answer
 from chime_conformance.emulator.models import IdentityBackend
 
 
