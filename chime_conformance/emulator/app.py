@@ -387,6 +387,7 @@ class EmulatorApp:
             not (isinstance(name, str) and name.strip() and len(name) <= 100)
             or account_type not in ACCOUNT_TYPES
             or status not in ACCOUNT_STATUSES
+            or not isinstance(owner, str)
             or owner not in {identity.account_id for identity in self.policy.identities}
         ):
             raise BadRequestException(
