@@ -106,6 +106,13 @@ class EmulatorConfig:
     idle_timeout: float = 60.0
 
     def __post_init__(self) -> None:
+        strays = [i for i in self.identities if not isinstance(i, Identity)]
+        if strays or not isinstance(self.identities, tuple):
+            raise TypeError(
+                "identities is a tuple of chime_conformance.emulator.iam.Identity "
+                "(Identity.parse('KEY:SECRET:ACCOUNT_ID') reads the command's form), not "
+                f"{type(strays[0] if strays else self.identities).__name__}"
+            )
         self.all_identities  # noqa: B018 (refuses a bad identity at once, in one sentence)
         if self.connection_limit < 1:
             raise ValueError(f"connection_limit must be at least 1, not {self.connection_limit}")
@@ -343,6 +350,7 @@ class EmulatorApp:
             not (isinstance(name, str) and name.strip() and len(name) <= 100)
             or account_type not in ACCOUNT_TYPES
             or status not in ACCOUNT_STATUSES
+            or not isinstance(owner, str)
             or owner not in {identity.account_id for identity in self.policy.identities}
         ):
             raise BadRequestException(

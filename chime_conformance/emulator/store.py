@@ -95,7 +95,7 @@ CREATE TABLE IF NOT EXISTS records (
 
 class TrackedTable(dict[str, Any]):
     """A record table that notes every key a rule looked up, stored or removed,
-    with a copy of the record as it was at its first mark (``ABSENT`` if none)."""
+    with the record and a copy of its state at its first mark (``ABSENT`` if none)."""
 
     __slots__ = ("_touched", "_where")
 
@@ -109,8 +109,8 @@ class TrackedTable(dict[str, Any]):
     def _mark(self, key: Any) -> None:
         mark = (self._where, key)
         if mark not in self._touched:
-            before = dict.get(self, key, ABSENT)
-            self._touched[mark] = before if before is ABSENT else copy.deepcopy(before)
+            record = dict.get(self, key, ABSENT)
+            self._touched[mark] = ABSENT if record is ABSENT else (record, copy.deepcopy(record))
 
     def __getitem__(self, key: str) -> Any:
         self._mark(key)
@@ -286,10 +286,16 @@ class StoredBackend(EmulatorBackend):
             records = getattr(backend, table)
             if before is ABSENT:
                 dict.pop(records, key, None)
-            else:
+                continue
+            # the same object, its state put back: whatever holds it (a list's cached
+            # order, pagination.py) sees it as it was
+            record, state = before
+            for item in dataclasses.fields(state):
+                setattr(record, item.name, getattr(state, item.name))
+            if dict.get(records, key) is not record:
                 if key not in records:
                     reordered.add(id(records))
-                dict.__setitem__(records, key, before)
+                dict.__setitem__(records, key, record)
         for backend in self._scopes.values():  # a record put back keeps its place in lists
             for table in record_tables(type(backend)):
                 records = getattr(backend, table)

@@ -78,6 +78,8 @@ def assert_works_or_says_why(status: int, answer: Any) -> None:
 @example(body=json.dumps({"app_instance_arn": "x", "now": HUGE}))
 @example(body=json.dumps({"Name": HUGE}))
 @example(body=json.dumps({"Name": "n", "AwsAccountId": HUGE}))
+@example(body=json.dumps({"Name": "n", "AwsAccountId": [1]}))
+@example(body=json.dumps({"Name": "n", "AwsAccountId": {"a": 1}}))
 def test_an_admin_body_works_or_gets_a_400_with_a_sentence(
     app: Client, path: str, body: str
 ) -> None:

@@ -28,7 +28,7 @@ from chime_conformance.emulator.state import StateFileError
 from chime_conformance.emulator.store import open_store
 from chime_conformance.wire.client import ChimeClient
 from chime_conformance.wire.retries import RetryPolicy
-from conformance.resources import Resources, build_world, minimal_members, pinned_members
+from conformance.resources import Resources, World, build_world, minimal_members, pinned_members
 from tests.support.emulator_helpers import (
     EmulatorProcess,
     plain_request,
@@ -81,6 +81,27 @@ def failing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FailingStore]:
         yield FailingStore(emulator, connection, client, Resources(client, "full", "disk"))
 
 
+def seen(client: ChimeClient, world: World) -> list[Any]:
+    """What requests see: every List that names no parent or the shared
+    AppInstance or user, and every shared resource read back (also warming the
+    emulator's cached list orders, which a phantom could hide in)."""
+    reads = [
+        ("ListAppInstances", {}),
+        ("ListAccounts", {}),
+        ("ListAppInstanceUsers", {"AppInstanceArn": world.app_instance_arn}),
+        ("ListAppInstanceBots", {"AppInstanceArn": world.app_instance_arn}),
+        ("ListAppInstanceAdmins", {"AppInstanceArn": world.app_instance_arn}),
+        ("ListAppInstanceUserEndpoints", {"AppInstanceUserArn": world.user_arn}),
+        ("ListTagsForResource", {"ResourceARN": world.app_instance_arn}),
+        ("DescribeAppInstance", {"AppInstanceArn": world.app_instance_arn}),
+        ("GetAppInstanceRetentionSettings", {"AppInstanceArn": world.app_instance_arn}),
+        ("DescribeAppInstanceUser", {"AppInstanceUserArn": world.user_arn}),
+        ("DescribeAppInstanceBot", {"AppInstanceBotArn": world.bot_arn}),
+        ("GetAccount", {"AccountId": world.account_id}),
+    ]
+    return [(name, client.call(name, members).json) for name, members in reads]
+
+
 def health(emulator: RunningEmulator) -> tuple[int, Any]:
     answer = plain_request(emulator.url, "GET", "/_emulator/health")
     return answer.status, answer.document
@@ -99,13 +120,14 @@ def test_a_write_the_store_refuses_changes_nothing_any_request_can_see(
         **minimal_members(op.name),
         **pinned_members(op.name, properties, failing.resources, world),
     }
-    before = failing.emulator.backend.snapshot()
+    before, answers_before = failing.emulator.backend.snapshot(), seen(failing.client, world)
     failing.connection.full = True
     try:
         refused = failing.client.call(op, members)
         status, report = health(failing.emulator)
     finally:
         failing.connection.full = False
+    assert seen(failing.client, world) == answers_before, f"{op.name}: a phantom is seen"
     assert refused.status == 503, refused.response.body[:300]
     assert refused.json["Code"] == "ServiceUnavailable"
     assert DISK_FULL in refused.json["Message"] and "nothing was changed" in refused.json["Message"]

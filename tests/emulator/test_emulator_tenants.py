@@ -313,3 +313,5 @@ def test_the_command_serves_each_identity_in_its_own_account() -> None:
     ]
     with pytest.raises(IdentityError, match="given twice"):
         EmulatorConfig(identities=(parsed, parsed))
+    with pytest.raises(TypeError, match=r"tuple of chime_conformance\.emulator\.iam\.Identity"):
+        EmulatorConfig(identities=("k2:s2:210987654321",))  # type: ignore[arg-type]
