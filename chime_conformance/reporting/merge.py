@@ -21,7 +21,11 @@ from typing import Any
 
 from chime_conformance.reporting import matrix
 from chime_conformance.reporting.constraint_table import BROKEN, HELD
-from chime_conformance.reporting.results_document import UnreadableResults, load_results_document
+from chime_conformance.reporting.results_document import (
+    UnreadableResults,
+    document_records,
+    load_results_document,
+)
 from chime_conformance.reporting.run_info import RunInfo
 from chime_conformance.reporting.write import ReportPaths, write_reports
 from chime_conformance.run.conclusion import merged_conclusion
@@ -156,7 +160,7 @@ def _joined(values: Any) -> str | None:
 
 
 def merged_records(shards: Sequence[Shard]) -> list[CheckRecord]:
-    return [CheckRecord.from_json(dict(r)) for s in shards for r in s.document["records"]]
+    return [record for shard in shards for record in document_records(shard.document)]
 
 
 def merged_coverage(shards: Sequence[Shard]) -> ConstraintCoverage:
