@@ -184,7 +184,7 @@ def test_a_baseline_makes_a_failure_known_then_fixed_and_an_expired_entry_fails(
     baseline = tmp_path / "baseline.yaml"
     written = subprocess.run(
         [sys.executable, "-m", "chime_conformance.reporting", "baseline", str(first / "results.json"),
-         "--output", str(baseline), "--reason", "ms timestamps until PROJ-1"],
+         "--out", str(baseline), "--reason", "ms timestamps until PROJ-1"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert written.returncode == 0, written.stderr
