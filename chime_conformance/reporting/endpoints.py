@@ -94,7 +94,9 @@ def summarize(document: Mapping[str, Any]) -> EndpointSummary:
         score_percent=percent,
         headline=str(score.get("headline") or f"score {percent}"),
         implemented=implemented,
-        operations=int(score.get("operations_total") or len(verdicts) or 0),
+        operations=int(
+            score.get("operations_total") or sum(bool(op["api"]) for op in document["operations"])
+        ),
         partial=bool(score.get("partial", False)),
         what_ran=str(scope.get("summary") or "(not recorded)"),
     )
