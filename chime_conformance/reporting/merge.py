@@ -27,6 +27,7 @@ from chime_conformance.reporting.results_document import (
     load_results_document,
 )
 from chime_conformance.reporting.run_info import RunInfo
+from chime_conformance.reporting.run_scope import RunScope, merged_scope
 from chime_conformance.reporting.write import ReportPaths, write_reports
 from chime_conformance.run.conclusion import merged_conclusion
 from chime_conformance.run.coverage import INSIDE, OUTSIDE, ConstraintCoverage
@@ -150,6 +151,9 @@ def merged_run(shards: Sequence[Shard]) -> RunInfo:
     totals = {shard.total for shard in shards if shard.total is not None}
     indices = sorted({i for shard in shards for i in shard.indices})
     values["shard"] = {"total": totals.pop(), "indices": indices} if totals else None
+    values["target_name"] = _joined(run.get("target_name") for run in runs)
+    scopes = [RunScope.from_json(run["scope"]) for run in runs if run.get("scope")]
+    values["scope"] = merged_scope(scopes, values["shard"]) if len(scopes) == len(runs) else None
     return RunInfo(**values)
 
 
