@@ -21,13 +21,13 @@ from chime_conformance.reporting.badge import badge_file_name, render_badge
 from chime_conformance.reporting.endpoints import (
     ENDPOINT_CELL_LOOKS,
     EndpointSummary,
+    cell_state,
     cell_states,
     latest_per_endpoint,
     summarize,
 )
 from chime_conformance.reporting.failure_groups import failure_cause
 from chime_conformance.reporting.html_report import _environment
-from chime_conformance.reporting.matrix import NOT_RUN
 from chime_conformance.run.results import FAIL, PASS
 
 COMPARE_HTML = "compare.html"
@@ -72,11 +72,19 @@ def compare_rows(documents: Sequence[Mapping[str, Any]]) -> list[Row]:
         Row(
             key[0],
             key[1],
-            tuple(s.get(key, NOT_RUN) for s in states),
+            tuple(_state(d, s, key) for d, s in zip(documents, states, strict=True)),
             tuple(tuple(c.get(key, ())) for c in causes),
         )
         for key in order
     ]
+
+
+def _state(
+    document: Mapping[str, Any], states: Mapping[tuple[str, str], str], key: tuple[str, str]
+) -> str:
+    """A cell the document's matrix lacks (its run recorded no check of it) is
+    still not implemented or blocked when its operation is."""
+    return states.get(key) or cell_state(document, *key)
 
 
 def _raw_states(document: Mapping[str, Any]) -> dict[tuple[str, str], str]:

@@ -21,11 +21,11 @@ from typing import Any
 from chime_conformance.reporting.endpoints import (
     ENDPOINT_CELL_LOOKS,
     by_endpoint,
+    cell_state,
     cell_states,
     summarize,
 )
 from chime_conformance.reporting.html_report import _environment
-from chime_conformance.reporting.matrix import NOT_RUN
 from chime_conformance.run.results import FAIL, PASS
 
 HISTORY_HTML = "history.html"
@@ -112,7 +112,10 @@ def cell_histories(documents: Sequence[Mapping[str, Any]]) -> list[CellHistory]:
             order.setdefault((cell["operation"], cell["check"]), None)
     rows = []
     for key in order:
-        row = tuple(run.get(key, NOT_RUN) for run in states)
+        row = tuple(
+            run.get(key) or cell_state(document, *key)
+            for run, document in zip(states, documents, strict=True)
+        )
         if FAIL in row:
             rows.append(CellHistory(key[0], key[1], row, *trend(row)))
     return rows

@@ -143,7 +143,7 @@ def test_a_cause_repeated_by_many_tests_is_one_card_with_its_count(tmp_path: Pat
     assert "CreateAccount-39]" in example  # the shortest body
     assert "39 more examples" in card
     assert all(f"CreateAccount-{n}]" in card for n in range(40))  # every test reachable
-    assert html.count("answered 500 text/html") == 1  # the cause is a heading once
+    assert html.count("<h3>answered 500 text/html ") == 1  # the cause is a heading once
     document = json.loads(paths.results_json.read_text(encoding="utf-8"))
     assert sum(r["check"] == "status_code_matches_spec" for r in document["records"]) == 40
 

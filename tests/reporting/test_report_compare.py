@@ -10,13 +10,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from chime_conformance.coverage import ConstraintCoverage
 from chime_conformance.reporting import write_reports
 from chime_conformance.reporting.badge import render_badge
 from chime_conformance.reporting.cli import main
 from chime_conformance.reporting.endpoints import cell_state
-from chime_conformance.results import FAIL, PASS, CheckRecord
-from tests.test_report_runs import STARTED, run_info
+from chime_conformance.run.coverage import ConstraintCoverage
+from chime_conformance.run.results import FAIL, PASS, CheckRecord
+from tests.support.report_runs import STARTED, run_info
 
 IMPLEMENTED_CELL = ("CreateAppInstance", "status_code_matches_spec")
 MISSING_CELL = ("UpdateAccount", "status_code_matches_spec")  # not implemented by "partial"

@@ -13,7 +13,7 @@ import pytest
 
 from chime_conformance import cli
 from chime_conformance.reporting import cli as report_cli
-from tests.test_report_history import three_runs
+from tests.support.report_runs import three_runs
 
 WRITING_COMMANDS = ("render", "merge", "history", "compare", "baseline")
 
@@ -46,7 +46,7 @@ def test_run_help_shows_the_suites_options_first_then_points_to_pytests(
 def test_every_suite_option_of_the_plugin_is_in_run_help() -> None:
     """The help is generated from the plugin's option table: an option added
     there shows up here without anyone remembering to."""
-    from chime_conformance import plugin, suite_run
+    from chime_conformance.pytest_plugin import plugin, suite_run
 
     flags = [flag for flag, _, _ in plugin.OPTIONS.values()]
     flags += [flag for flag, _, _ in plugin.FLAGS.values()]
