@@ -104,6 +104,10 @@ class Verifier:
         # fails; the ResultLog would make that hundreds of kilobytes.
         return f"{type(self).__name__}(test_id={self.test_id!r})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis' printer shows a dataclass field by field unless told so."""
+        printer.text(repr(self))
+
     def context(self, exchange: Exchange) -> checks.CheckContext:
         op = spec.operation(exchange.operation) if exchange.operation else None
         if op is None:

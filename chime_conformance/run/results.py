@@ -73,6 +73,9 @@ class ResultLog:
             f"{len(self.not_applicable)} not applicable)"
         )
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis' printer
+        printer.text(repr(self))
+
     def record(self, record: CheckRecord) -> None:
         key = (record.test_id, record.operation, record.check)
         with self._lock:
