@@ -153,8 +153,8 @@ def test_a_clean_runs_results_stay_under_a_megabyte(tmp_path: Path) -> None:
     """Passes are counted per cell, not listed: 16,000 passing records (a clean
     ci run's count; format 1 wrote them in 7.7 MB) and 1,000 tests' outcomes
     still make well under 1 MB."""
-    from chime_conformance import spec
-    from tests.test_report_runs import CHECKS, passing, run_info
+    from chime_conformance.contract import spec
+    from tests.support.report_runs import CHECKS, passing, run_info
 
     operations = [op.name for op in spec.operations()]
     records = [

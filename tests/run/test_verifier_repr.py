@@ -9,8 +9,8 @@ import warnings
 
 from hypothesis.internal.reflection import repr_call
 
-from chime_conformance.results import FAIL, PASS, CheckRecord, ResultLog
-from chime_conformance.verdicts import Verifier
+from chime_conformance.run.recorder import Verifier
+from chime_conformance.run.results import FAIL, PASS, CheckRecord, ResultLog
 
 
 def a_big_log() -> ResultLog:
