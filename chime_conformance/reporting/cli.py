@@ -35,7 +35,7 @@ EXIT_TEXT = "exit status: 0 done; 2 an input or option was refused (one line on 
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors said as the command's own: one line."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         print(f"{PROGRAM}: error: {self.prog.removeprefix(PROGRAM).strip()}"
               f"{': ' if self.prog != PROGRAM else ''}{message} (see --help)", file=sys.stderr)  # fmt: skip
         raise SystemExit(EXIT_UNREADABLE)

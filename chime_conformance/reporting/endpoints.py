@@ -56,7 +56,7 @@ def cell_states(document: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     """Every cell of the document's matrix, as :func:`cell_state` says it."""
     verdicts = operation_verdicts(document)
     return {
-        key: verdicts.get(key[0]) if verdicts.get(key[0]) in (NOT_IMPLEMENTED, BLOCKED) else state
+        key: verdicts[key[0]] if verdicts.get(key[0]) in (NOT_IMPLEMENTED, BLOCKED) else state
         for key, state in _matrix(document).items()
     }
 
