@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.end_to_end.test_partial_endpoints import SUITE, run_suite
 
 SLICE = ("-k", "test_a_valid_request_is_accepted and DescribeAppInstance]")
@@ -17,6 +19,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in REPORTS}
 
 
+@pytest.mark.slow
 def test_collect_only_and_an_empty_selection_leave_the_last_report_alone(tmp_path: Path) -> None:
     one_file = ("--suite", str(SUITE / "test_requests.py"))
     done, _ = run_suite(*SLICE, *one_file, "--report-dir", str(tmp_path), timeout=300)
