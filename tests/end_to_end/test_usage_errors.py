@@ -16,7 +16,6 @@ import pytest
 
 pytestmark = pytest.mark.slow  # a subprocess of the suite per bad input
 
-REPO = Path(__file__).resolve().parent.parent
 EXIT_USAGE = 4
 PREFIX = "chime-conformance: error: "
 
