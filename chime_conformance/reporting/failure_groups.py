@@ -29,7 +29,7 @@ _LONG_NUMBER = re.compile(r"\d{6,}")
 def failure_cause(record: Mapping[str, Any]) -> str:
     """Why ``record`` (a failing record of results.json) failed, in a few words
     shared by every record that failed the same way."""
-    from chime_conformance.run.operation_verdicts import foreign_response
+    from chime_conformance.run.implementation import foreign_response
 
     foreign = foreign_response(record.get("response"))
     if foreign is not None:
