@@ -75,6 +75,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("shard", "--shard", "CHIME_CONFORMANCE_SHARD",
            "run only shard K of N (K/N), split by a hash of the test id; shards share "
            "--run-id", settings.shard, "K/N"),
+    Option("target_name", "--target-name", "CHIME_CONFORMANCE_TARGET_NAME",
+           "the endpoint's name in reports, compare and history (default: its host:port, "
+           "or 'embedded emulator')", str, "NAME"),
     Option("run_id", "--run-id", "CHIME_CONFORMANCE_RUN_ID",
            "the run id that names resources and reports (default: derived from the CI run, "
            "else random)", settings.run_id, "ID"),

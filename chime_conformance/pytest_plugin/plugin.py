@@ -58,10 +58,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(SuiteHooks(run), "chime-conformance-run")
     config.pluginmanager.register(fixtures, "chime-conformance-fixtures")
     if worker is None:
+        from chime_conformance.pytest_plugin import usage, what_ran
+
+        usage.refuse_unwritable_outputs(config, suite)  # every usage error before a request
         stop_unless_reachable(suite)
-        if not config.option.xmlpath:
-            # pytest's own JUnit writer, pointed at the report directory
-            config.option.xmlpath = str(suite.report_dir / "junit.xml")
+        what_ran.point_junit_at_report_dir(config, suite.report_dir)
 
 
 def _suite_config(config: pytest.Config) -> SuiteConfig | None:
@@ -229,10 +230,15 @@ class SuiteHooks:
         self._last_sweep(session.config)
         run.guard.defer_interrupts()
         run.guard.set_exit_status(session)
+        from chime_conformance.pytest_plugin import what_ran
+
+        nothing_ran = run.worker is None and what_ran.nothing_ran(session)
+        if nothing_ran:  # --co, or nothing selected: no report at all, no verdict
+            what_ran.drop_own_junit(session.config)
         result = yield
         if run.worker is not None:
             run.hand_over()
-        else:
+        elif not nothing_ran:
             run.conclude(session)
         return result
 

@@ -25,7 +25,6 @@ def use_suite_profile(config: pytest.Config, suite: SuiteConfig) -> str:
     """Register the suite's profiles and load the one ``--hypothesis-profile``
     asks for (without its shrink phase with ``--no-shrink``); returns the name
     asked for, as the report shows it."""
-    from hypothesis import settings
 
     shards = suite.shard.total if suite.shard is not None else 1
     examples = {
@@ -40,7 +39,9 @@ def use_suite_profile(config: pytest.Config, suite: SuiteConfig) -> str:
         name = register_no_shrink_profile(name)
     if hasattr(config.option, "hypothesis_profile"):
         config.option.hypothesis_profile = name
-    settings.load_profile(name)
+    from chime_conformance.pytest_plugin.usage import load_hypothesis_profile
+
+    load_hypothesis_profile(name, asked=asked, known=SUITE_PROFILES)
     return str(asked)
 
 

@@ -176,15 +176,18 @@ class SuiteRun:
 
     def write_reports(self, config: pytest.Config, conclusion: RunConclusion) -> Path | None:
         """compliance.html and results.json, if the run checked anything."""
+        from chime_conformance.pytest_plugin import what_ran
         from chime_conformance.reporting import RunInfo, write_reports
         from chime_conformance.run.coverage import ConstraintCoverage
 
         records = self.gather()
-        if not records and self.coverage is None and not self.events.throttled:
-            return None
+        if not (records or self.coverage is not None or self.events.throttled or self.counts):
+            return None  # no test ran (a run whose every test errored still reports)
         suite = self.config
         embedded = self.emulator.url + " (embedded emulator)" if self.emulator else None
         run = RunInfo(
+            target_name=what_ran.target_name(suite.target_name, suite.target_url),
+            scope=what_ran.run_scope(config, self),
             target_url=suite.target_url or embedded or "embedded emulator",
             run_id=suite.run_id,
             started=self.started,

@@ -74,7 +74,11 @@ def write_conclusion(terminalreporter: Any, conclusion: RunConclusion) -> None:
         by_status.setdefault(status.status, []).append(status)
     not_run = len([s for s in by_status.get(NOT_RUN, []) if "not selected" not in s.evidence])
     suffix = f" ({not_run} not run)" if not_run else ""
-    write(conclusion.score.headline.replace("score", "compliance score", 1) + suffix)
+    headline = conclusion.score.headline.replace("score", "compliance score", 1) + suffix
+    from chime_conformance.pytest_plugin.what_ran import headline_lines
+
+    for line in headline_lines(terminalreporter.config, headline):
+        write(line)
     for kind, title in ((NOT_IMPLEMENTED, "not implemented"), (BLOCKED, "blocked")):
         listed = by_status.get(kind, [])
         if listed:

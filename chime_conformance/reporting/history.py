@@ -1,10 +1,14 @@
-"""``chime-conformance-report history``: the last runs side by side.
+"""``chime-conformance-report history``: the last runs of each endpoint.
 
-One self-contained page (same Content-Security-Policy as compliance.html):
-score, implemented operations, failures and constraint coverage of each run,
-oldest first, and every (operation, check) cell that failed in any of them
-with its state in each run and its trend — when the break appeared and when
-it was fixed.
+One self-contained page (same Content-Security-Policy as compliance.html),
+one section per endpoint (the ``target_name`` its results record), because
+which endpoint a run tested is what a reader compares: its runs oldest
+first (score, implemented operations, what ran, failures, constraint
+coverage), the trend of its score, and every (operation, check) cell that
+failed in any of its runs with its state per run and its trend — when the
+break appeared and when it was fixed. A cell of an operation the endpoint
+did not implement in a run shows as *not implemented*, never as a failure
+(:func:`chime_conformance.reporting.endpoints.cell_state`).
 """
 
 from __future__ import annotations
@@ -14,8 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chime_conformance.reporting.html_report import CELL_LOOKS, _environment
-from chime_conformance.reporting.matrix import NOT_RUN
+from chime_conformance.reporting.endpoints import (
+    ENDPOINT_CELL_LOOKS,
+    by_endpoint,
+    cell_state,
+    cell_states,
+    summarize,
+)
+from chime_conformance.reporting.html_report import _environment
 from chime_conformance.run.results import FAIL, PASS
 
 HISTORY_HTML = "history.html"
@@ -35,6 +45,8 @@ class RunColumn:
     implemented: str  # "33 of 35", or "n/a" when results do not say
     failed_tests: int
     coverage: str  # "412/530"
+    what_ran: str = ""
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,8 @@ def run_columns(documents: Sequence[Mapping[str, Any]]) -> list[RunColumn]:
                 implemented=implemented_operations(document),
                 failed_tests=int(outcomes.get("failed", 0)) + int(outcomes.get("error", 0)),
                 coverage=f"{coverage['covered']}/{coverage['total']}",
+                what_ran=summarize(document).what_ran,
+                partial=summarize(document).partial,
             )
         )
     return columns
@@ -91,16 +105,17 @@ def implemented_operations(document: Mapping[str, Any]) -> str:
 
 def cell_histories(documents: Sequence[Mapping[str, Any]]) -> list[CellHistory]:
     """Every cell that failed in at least one run, in the newest run's row order."""
-    states: list[dict[tuple[str, str], str]] = [
-        {(c["operation"], c["check"]): c["state"] for c in d["matrix"]} for d in documents
-    ]
+    states = [cell_states(document) for document in documents]
     order: dict[tuple[str, str], None] = {}
     for document in reversed(documents):
         for cell in document["matrix"]:
             order.setdefault((cell["operation"], cell["check"]), None)
     rows = []
     for key in order:
-        row = tuple(run.get(key, NOT_RUN) for run in states)
+        row = tuple(
+            run.get(key) or cell_state(document, *key)
+            for run, document in zip(states, documents, strict=True)
+        )
         if FAIL in row:
             rows.append(CellHistory(key[0], key[1], row, *trend(row)))
     return rows
@@ -130,13 +145,49 @@ def trend(states: Sequence[str]) -> tuple[str, str]:
     return words, "failing"
 
 
+@dataclass(frozen=True)
+class EndpointHistory:
+    """One endpoint's runs, oldest first."""
+
+    name: str
+    columns: list[RunColumn]
+    cells: list[CellHistory]
+    scores: list[float | None]
+
+    @property
+    def score_trend(self) -> str:
+        """The scores in words, oldest first: "75.0% → 50.0% → 50.0%"."""
+        return " → ".join(column.score_percent for column in self.columns)
+
+    def sparkline(self, width: int = 160, height: int = 28) -> str:
+        """The polyline's points of the score per run (0 % at the bottom)."""
+        known = [(i, v) for i, v in enumerate(self.scores) if v is not None]
+        if not known:
+            return ""
+        step = width / max(1, len(self.scores) - 1)
+        return " ".join(f"{i * step:.1f},{(1 - v) * (height - 4) + 2:.1f}" for i, v in known)
+
+
+def endpoint_histories(documents: Sequence[Mapping[str, Any]]) -> list[EndpointHistory]:
+    histories = []
+    for name, runs in by_endpoint(documents).items():
+        histories.append(
+            EndpointHistory(
+                name=name,
+                columns=run_columns(runs),
+                cells=cell_histories(runs),
+                scores=[run["score"]["value"] for run in runs],
+            )
+        )
+    return histories
+
+
 def render_history_html(documents: Sequence[Mapping[str, Any]]) -> str:
-    runs = ordered(documents)
     template = _environment().get_template("history.html.j2")
     return template.render(
-        columns=run_columns(runs),
-        cells=cell_histories(runs),
-        cell_looks=CELL_LOOKS,
+        endpoints=endpoint_histories(documents),
+        runs=len(documents),
+        cell_looks=ENDPOINT_CELL_LOOKS,
     )
 
 

@@ -3,8 +3,9 @@
 Every string in the document may come from the target, so the template is
 autoescaped and the page forbids itself scripts and network access with a
 Content-Security-Policy. Long request and response texts are cut in the page
-(results.json keeps them whole), and so is the number of failure sections,
-so the page stays small whatever the target sends back.
+(results.json keeps them whole), and failures are grouped by cause
+(:mod:`~chime_conformance.reporting.failure_groups`), so the page grows with
+the number of distinct causes, not with how often the target repeats one.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import Any
 import jinja2
 
 from chime_conformance.reporting import family_chart
+from chime_conformance.reporting.failure_groups import FailureCard, cause_groups, failure_cards
 from chime_conformance.reporting.matrix import NOT_RUN, STATEFUL
+from chime_conformance.reporting.run_scope import scope_of
 from chime_conformance.run.results import FAIL, NOT_APPLICABLE, PASS
 
-MAX_FAILURE_SECTIONS = 100
 MAX_BLOCK_CHARS = 3000
 MAX_BOUND_CHARS = 80
 
@@ -47,33 +49,36 @@ SIDE_LOOKS: Mapping[str, CellLook] = {
 }
 
 
-@dataclass(frozen=True)
-class FailureView:
-    anchor: str
-    record: Mapping[str, Any]
-    request_text: str
-    response_text: str
+OPEN_EXAMPLES = 3  # cause groups whose first card shows its example unfolded
+MAX_LISTED_EXAMPLES = 200  # per card; results.json keeps every one
 
 
 def render_compliance_html(document: Mapping[str, Any]) -> str:
     """The report page of ``document`` (a results.json document)."""
-    failures = failure_views(document["records"])
-    stateful = [f for f in failures if _is_stateful(f.record)]
-    per_check = [f for f in failures if not _is_stateful(f.record)]
+    cards = failure_cards(document["records"])
     bars = family_chart.family_bars(document)
     template = _environment().get_template("compliance.html.j2")
     return template.render(
         doc=document,
         run=document["run"],
+        scope=scope_of(document),
         score_percent=_percent(document["score"]["value"]),
-        matrix_rows=_matrix_rows(document, _first_failure_anchors(failures)),
+        matrix_rows=_matrix_rows(document, _first_card_anchors(cards)),
         cell_looks=CELL_LOOKS,
         side_looks=SIDE_LOOKS,
         constraints=document["constraint_coverage"]["constraints"],
-        shown_failures=per_check[:MAX_FAILURE_SECTIONS],
-        hidden_failures=max(0, len(per_check) - MAX_FAILURE_SECTIONS),
-        stateful_failures=stateful[:MAX_FAILURE_SECTIONS],
-        hidden_stateful=max(0, len(stateful) - MAX_FAILURE_SECTIONS),
+        constraint_summary=constraint_summary(document["constraint_coverage"]["constraints"]),
+        cards=cards,
+        stateful_cards=[c for c in cards if _is_stateful(c.minimal)],
+        groups=cause_groups(cards),
+        failing_records=sum(card.count for card in cards),
+        tests_by_cause=tests_by_cause(document),
+        open_examples=OPEN_EXAMPLES,
+        max_examples=MAX_LISTED_EXAMPLES,
+        request_text=lambda r: clipped(http_text(r.get("request"))),
+        response_text=lambda r: clipped(http_text(r.get("response"))),
+        first_line=first_line,
+        clip=clipped,
         bars=bars,
         chart=family_chart,
         chart_height=family_chart.chart_height(bars),
@@ -99,25 +104,56 @@ def _is_stateful(record: Mapping[str, Any]) -> bool:
     return bool(record.get("steps")) or record["operation"] == STATEFUL
 
 
-def failure_views(records: Iterable[Mapping[str, Any]]) -> list[FailureView]:
-    """One view per failing record, anchored ``failure-1``, ``failure-2``…"""
-    failing = [r for r in records if r["outcome"] == FAIL]
-    return [
-        FailureView(
-            anchor=f"failure-{number}",
-            record=record,
-            request_text=clipped(http_text(record.get("request"))),
-            response_text=clipped(http_text(record.get("response"))),
-        )
-        for number, record in enumerate(failing, start=1)
-    ]
+def first_line(text: str | None, limit: int = 200) -> str:
+    line = next((part for part in str(text or "").splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[:limit] + "…"
 
 
-def _first_failure_anchors(failures: Iterable[FailureView]) -> dict[tuple[str, str], str]:
+def tests_by_cause(document: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Every test that did not pass for a cause the verdict names, by cause."""
+    found: dict[str, list[str]] = {}
+    for outcome in (document.get("verdict") or {}).get("test_outcomes", []):
+        if outcome.get("cause") and outcome.get("outcome") in ("failed", "error"):
+            found.setdefault(outcome["cause"], []).append(outcome["test_id"])
+    return found
+
+
+@dataclass(frozen=True)
+class ConstraintSummary:
+    operation: str
+    total: int
+    covered: int
+    broken: int
+    not_probed: int
+    shadowed: int
+
+    @property
+    def probeable(self) -> int:
+        return self.total - self.shadowed
+
+
+def constraint_summary(rows: Iterable[Mapping[str, Any]]) -> list[ConstraintSummary]:
+    """Per operation: its constraints, and how many are covered, broken on a
+    side, never probed, or cannot be probed alone."""
+    counts: dict[str, list[int]] = {}
+    for row in rows:
+        tally = counts.setdefault(row["operation"], [0, 0, 0, 0, 0])
+        tally[0] += 1
+        if row.get("shadowed_by"):
+            tally[4] += 1
+        elif row["covered"]:
+            tally[1] += 1
+        elif "broken" in (row["inside"], row["outside"]):
+            tally[2] += 1
+        else:
+            tally[3] += 1
+    return [ConstraintSummary(op, *tally) for op, tally in counts.items()]
+
+
+def _first_card_anchors(cards: Iterable[FailureCard]) -> dict[tuple[str, str], str]:
     anchors: dict[tuple[str, str], str] = {}
-    for failure in failures:
-        key = (failure.record["operation"], failure.record["check"])
-        anchors.setdefault(key, failure.anchor)
+    for card in cards:
+        anchors.setdefault((card.operation, card.check), card.anchor)
     return anchors
 
 

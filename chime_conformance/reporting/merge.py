@@ -21,8 +21,13 @@ from typing import Any
 
 from chime_conformance.reporting import matrix
 from chime_conformance.reporting.constraint_table import BROKEN, HELD
-from chime_conformance.reporting.results_document import UnreadableResults, load_results_document
+from chime_conformance.reporting.results_document import (
+    UnreadableResults,
+    document_records,
+    load_results_document,
+)
 from chime_conformance.reporting.run_info import RunInfo
+from chime_conformance.reporting.run_scope import RunScope, merged_scope
 from chime_conformance.reporting.write import ReportPaths, write_reports
 from chime_conformance.run.conclusion import merged_conclusion
 from chime_conformance.run.coverage import INSIDE, OUTSIDE, ConstraintCoverage
@@ -146,6 +151,9 @@ def merged_run(shards: Sequence[Shard]) -> RunInfo:
     totals = {shard.total for shard in shards if shard.total is not None}
     indices = sorted({i for shard in shards for i in shard.indices})
     values["shard"] = {"total": totals.pop(), "indices": indices} if totals else None
+    values["target_name"] = _joined(run.get("target_name") for run in runs)
+    scopes = [RunScope.from_json(run["scope"]) for run in runs if run.get("scope")]
+    values["scope"] = merged_scope(scopes, values["shard"]) if len(scopes) == len(runs) else None
     return RunInfo(**values)
 
 
@@ -156,7 +164,7 @@ def _joined(values: Any) -> str | None:
 
 
 def merged_records(shards: Sequence[Shard]) -> list[CheckRecord]:
-    return [CheckRecord.from_json(dict(r)) for s in shards for r in s.document["records"]]
+    return [record for shard in shards for record in document_records(shard.document)]
 
 
 def merged_coverage(shards: Sequence[Shard]) -> ConstraintCoverage:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from chime_conformance.contract import spec
+from chime_conformance.reporting.run_scope import RunScope
 
 
 def documented_spec_versions() -> dict[str, str]:
@@ -37,6 +38,15 @@ class RunInfo:
     shard: Mapping[str, Any] | None = None
     # every test id that ran → its outcome (what a merge of shards rebuilds from)
     tests: Mapping[str, str] = field(default_factory=dict)
+    # the endpoint's label in reports (--target-name; default its host:port)
+    target_name: str | None = None
+    # what ran: complete, a selection, interrupted… (reporting.run_scope.RunScope)
+    scope: RunScope | None = None
+
+    @property
+    def name(self) -> str:
+        """The endpoint's label: ``target_name``, else the target URL."""
+        return self.target_name or self.target_url
 
     @property
     def duration_seconds(self) -> float:
@@ -57,4 +67,6 @@ class RunInfo:
             "pytest_outcomes": dict(self.pytest_outcomes),
             "shard": dict(self.shard) if self.shard is not None else None,
             "tests": dict(self.tests),
+            "target_name": self.name,
+            "scope": self.scope.to_json() if self.scope is not None else None,
         }

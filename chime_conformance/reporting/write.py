@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chime_conformance.reporting.badge import render_badge
 from chime_conformance.reporting.html_report import render_compliance_html
 from chime_conformance.reporting.results_document import (
     build_results_document,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 COMPLIANCE_HTML = "compliance.html"
 RESULTS_JSON = "results.json"
+BADGE_SVG = "badge.svg"
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,13 @@ def write_reports(
     events: RunEvents | None = None,
     conclusion: RunConclusion | None = None,
 ) -> ReportPaths:
-    """Write ``results.json`` and ``compliance.html`` of one run into
-    ``report_dir`` (created if needed), replacing earlier ones."""
+    """Write ``results.json``, ``compliance.html`` and ``badge.svg`` of one run
+    into ``report_dir`` (created if needed), replacing earlier ones."""
     document = build_results_document(run, records, coverage, events=events, conclusion=conclusion)
     validate_results_document(document)  # a schema drift is our bug: fail loudly
     report_dir.mkdir(parents=True, exist_ok=True)
     paths = ReportPaths(report_dir / COMPLIANCE_HTML, report_dir / RESULTS_JSON)
     write_results_document(document, paths.results_json)
     paths.compliance_html.write_text(render_compliance_html(document), encoding="utf-8")
+    (report_dir / BADGE_SVG).write_text(render_badge(document), encoding="utf-8")
     return paths

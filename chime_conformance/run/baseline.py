@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 KEY = "known_failures"
+SCHEMA_PATH = Path(__file__).with_name("baseline.schema.json")
 FIELDS = ("operation", "check", "constraint", "reason", "until")
 
 
@@ -103,37 +104,76 @@ class Baseline:
 
 
 def load_baseline(path: Path) -> Baseline:
-    """Read and check a baseline file; :class:`BaselineError` says what is wrong."""
+    """Read and check a baseline file against ``baseline.schema.json`` (unknown
+    keys, operations and checks refused); :class:`BaselineError` says what is
+    wrong, in one sentence naming the file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as stream:  # a YAML error then names the file
+            data = yaml.safe_load(stream)
     except OSError as error:
         raise BaselineError(
             f"--baseline {path}: cannot read it ({error.strerror or error})"
         ) from None
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise BaselineError(f"--baseline {path}: not YAML ({_one_line(str(error))})") from None
-    items = data.get(KEY) if isinstance(data, Mapping) else data
-    if items is None:
-        items = []
-    if not isinstance(items, list):
-        raise BaselineError(f"--baseline {path}: expected a list under {KEY!r}")
+    if data is None:
+        data = {KEY: []}
+    elif isinstance(data, list):  # older files: the entries alone
+        data = {KEY: data}
+    _refuse_off_schema(path, _dates_as_text(data))
+    items = data.get(KEY) or []
     return Baseline(str(path), tuple(_entry(path, i, item) for i, item in enumerate(items, 1)))
 
 
-def _entry(path: Path, number: int, item: Any) -> Entry:
-    where = f"--baseline {path}: entry {number}"
-    if not isinstance(item, Mapping):
-        raise BaselineError(f"{where} is not a mapping")
-    unknown = sorted(set(item) - set(FIELDS))
-    if unknown:
-        raise BaselineError(f"{where} has unknown keys {unknown}; allowed: {list(FIELDS)}")
-    for required in ("operation", "check", "reason"):
-        if not isinstance(item.get(required), str) or not item[required].strip():
-            raise BaselineError(f"{where} needs a non-empty {required!r}")
+def _refuse_off_schema(path: Path, data: Any) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(baseline_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is None:
+        return
+    where = "".join(
+        f" entry {part + 1}" if isinstance(part, int) else f" {part}"
+        for part in error.absolute_path
+        if part != KEY
+    ).strip()
+    message = _one_line(error.message)
+    field = error.absolute_path[-1] if error.absolute_path else "name"
+    if error.validator == "enum":  # not the whole list of names
+        message = f"{error.instance!r} is not a known {field} name"
+    elif field == "until":
+        message = f"'until' must be a date (YYYY-MM-DD), got {error.instance!r}"
+    raise BaselineError(f"--baseline {path}: {where + ': ' if where else ''}{message}")
+
+
+def baseline_schema() -> dict[str, Any]:
+    """The schema of a baseline file, with the names of the API's operations
+    and of the registry's checks as the only ones an entry may use."""
+    import json
+
+    from chime_conformance.checks import REGISTRY
     from chime_conformance.contract import spec
 
-    if item["operation"] not in {op.name for op in spec.operations()} | {"(stateful)"}:
-        raise BaselineError(f"{where} names no operation of the API: {item['operation']!r}")
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    entry = schema["$defs"]["entry"]["properties"]
+    entry["operation"]["enum"] = [op.name for op in spec.operations()] + ["(stateful)"]
+    entry["check"]["enum"] = sorted(REGISTRY)
+    return schema
+
+
+def _dates_as_text(data: Any) -> Any:
+    """YAML reads ``until: 2026-12-31`` as a date: as the schema sees it, text."""
+    if isinstance(data, Mapping):
+        return {k: _dates_as_text(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_dates_as_text(v) for v in data]
+    if isinstance(data, datetime.date):
+        return data.isoformat()[:10]
+    return data
+
+
+def _entry(path: Path, number: int, item: Mapping[str, Any]) -> Entry:
+    where = f"--baseline {path}: entry {number}"
     return Entry(
         operation=item["operation"],
         check=item["check"],

@@ -102,6 +102,7 @@ class SuiteConfig:
     examples_dir: str | None = None
     examples_repo: str | None = None
     examples_artifact: str | None = None
+    target_name: str | None = None  # --target-name: the endpoint's name in reports
 
     @property
     def embedded(self) -> bool:
@@ -168,6 +169,7 @@ def build_config(
         examples_dir=given.get("examples_dir"),
         examples_repo=given.get("examples_repo"),
         examples_artifact=given.get("examples_artifact"),
+        target_name=given.get("target_name"),
     )
     refuse_live_without_consent(config)
     return config

@@ -99,6 +99,15 @@ class Verifier:
     def __post_init__(self) -> None:
         self.recorder = Recorder(self.results)
 
+    def __repr__(self) -> str:
+        # Hypothesis prints a test's arguments (this fixture among them) when it
+        # fails; the ResultLog would make that hundreds of kilobytes.
+        return f"{type(self).__name__}(test_id={self.test_id!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis' printer shows a dataclass field by field unless told so."""
+        printer.text(repr(self))
+
     def context(self, exchange: Exchange) -> checks.CheckContext:
         op = spec.operation(exchange.operation) if exchange.operation else None
         if op is None:

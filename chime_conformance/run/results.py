@@ -67,6 +67,15 @@ class ResultLog:
     not_applicable: dict[tuple[str, str, str], CheckRecord] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    def __repr__(self) -> str:  # not every record: a run holds thousands
+        return (
+            f"ResultLog({len(self.passes)} passing, {len(self.failures)} failing, "
+            f"{len(self.not_applicable)} not applicable)"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis' printer
+        printer.text(repr(self))
+
     def record(self, record: CheckRecord) -> None:
         key = (record.test_id, record.operation, record.check)
         with self._lock:

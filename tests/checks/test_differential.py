@@ -89,6 +89,9 @@ def run_differential(target: str, reference: str, report_dir: Path, selection: s
 
 
 def differential_records(results: dict, outcome: str) -> list[dict]:
+    """Failing records are kept whole; passes are counted per cell (format 2)."""
+    if outcome == "pass":
+        return [c for c in results["matrix"] if c["check"] == CHECK_NAME and c["passed"]]
     return [r for r in results["records"] if r["check"] == CHECK_NAME and r["outcome"] == outcome]
 
 

@@ -103,6 +103,9 @@ def test_the_installed_suite_passes_what_the_checkout_passes(tmp_path: Path) -> 
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-2000:]
     assert checkout.returncode == 0, checkout.stdout[-3000:]
     assert "warning" not in installed.stdout.splitlines()[-1]
+    # test ids relative to the suite, not ../../venv/lib/python3.X/site-packages/…
+    assert not [line for line in installed.stdout.splitlines() if line.startswith("../")]
+    assert "test_requests.py " in installed.stdout
     for report in ("compliance.html", "results.json", "junit.xml"):
         assert (work / "reports" / report).is_file(), report
     ran_installed = passed_tests(work / "reports" / "junit.xml")

@@ -26,7 +26,7 @@ EXAMPLE = re.compile(r"<!-- example: (\S+) -->\n```\w+\n(.*?)\n```\n", re.DOTALL
 # where .ci/run installs the npm package: a folder with node_modules/@aws-sdk/...
 JS_SDK_ENV = "CHIME_CONFORMANCE_JS_SDK"
 JS_SDK_PACKAGE = "@aws-sdk/client-chime-sdk-identity"
-SERVER_MODE_PORT = "8642"
+SERVER_MODE_PORT = "8080"  # chime-emulator's default, as everywhere in the README
 
 
 def examples() -> dict[str, str]:

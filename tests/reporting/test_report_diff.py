@@ -133,12 +133,14 @@ def test_unreadable_input_exits_2_with_one_line(
     assert main(["diff", str(bad), str(good)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith(f"chime-conformance-report: {bad}: {complaint}")
+    assert err.startswith(f"chime-conformance-report: error: {bad}: {complaint}")
 
 
 def test_a_usage_error_exits_2(capsys) -> None:
     assert main(["diff", "only-one.json"]) == 2
-    assert "usage:" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert error.startswith("chime-conformance-report: error: diff: ") and error.count("\n") == 1
+    assert "NEW.json" in error
 
 
 def test_python_dash_m_runs_the_command(runs) -> None:

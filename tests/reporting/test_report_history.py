@@ -38,8 +38,9 @@ def row_of(page: str, operation: str) -> str:
 def test_the_runs_stand_side_by_side_oldest_first_with_their_scores(history: Path) -> None:
     page = history.read_text(encoding="utf-8")
     assert page.index("night1") < page.index("night2") < page.index("night3")
-    scores = re.findall(r'<td class="score" id="score-(\d)">([^<]+)</td>', page)
+    scores = re.findall(r'<td class="score" id="score-1-(\d)">([^<]+)</td>', page)
     assert scores == [("1", "75.0%"), ("2", "50.0%"), ("3", "50.0%")]
+    assert "score 75.0% → 50.0% → 50.0%" in page  # the endpoint's trend
     assert "Implemented operations" in page
 
 
@@ -51,7 +52,7 @@ def test_each_failing_cell_shows_when_it_broke_and_when_it_was_fixed(history: Pa
     fixed = row_of(page, FIXED[0])
     assert 'class="fixed"' in fixed and "failing since run 1, fixed in run 3" in fixed
     assert re.findall(r"<td class=\"state (\w+)\"", fixed) == ["fail", "fail", "pass"]
-    assert STEADY[0] not in page.split('id="cells"')[1]  # never failed: not listed
+    assert STEADY[0] not in page.split('id="cells-1"')[1]  # never failed: not listed
 
 
 def test_the_page_is_self_contained_and_escapes_what_the_target_said(history: Path) -> None:

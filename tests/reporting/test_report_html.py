@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -12,7 +14,9 @@ from chime_conformance.contract import spec
 from chime_conformance.reporting import write_reports
 from chime_conformance.reporting.html_report import MAX_BLOCK_CHARS, clipped, http_text
 from chime_conformance.reporting.matrix import SCORE_DEFINITION
-from tests.support.report_runs import HOSTILE, full_run, small_run
+from chime_conformance.reporting.run_scope import COMPLETE, INTERRUPTED, RunScope
+from chime_conformance.run.results import CheckRecord
+from tests.support.report_runs import HOSTILE, TARGET, full_run, small_run
 
 MAX_REPORT_BYTES = 2 * 1024 * 1024
 
@@ -89,21 +93,78 @@ def test_strings_from_the_target_are_escaped_and_shown_as_text(small_html) -> No
 def test_each_failure_has_its_received_vs_documented_text_exchange_and_reproducers(
     small_html,
 ) -> None:
-    sections = small_html.split('<section class="failure"')[1:]
-    assert len(sections) == 5
-    for section in sections:
-        assert "Received:" in section and "Documented:" in section
+    cards = [
+        c.split("</section>")[0] for c in small_html.split('<section class="card failure"')[1:]
+    ]
+    assert len(cards) == 5  # four check failures and one stateful, each its own cause
+    for card in cards:
+        assert "Received:" in card and "Documented:" in card
+        assert "Minimal example" in card
     assert "Signature=[redacted]" in small_html
     assert "curl -sS -X POST --aws-sigv4" in small_html
     assert "SigV4Auth(credentials, &#39;chime&#39;" in small_html
 
 
 def test_the_stateful_failure_lists_its_steps_in_order(small_html) -> None:
-    stateful = small_html.split('id="stateful"')[1].split('id="constraints"')[0]
-    steps = re.findall(r"<li>(.*?)</li>", stateful)
+    cards = [c.split("</section>")[0] for c in small_html.split('<section class="card failure"')]
+    (stateful,) = [c for c in cards[1:] if "(stateful)</span>" in c]
+    steps = re.findall(r"<li>(.*?)</li>", stateful.split('class="steps"')[1].split("</ol>")[0])
     assert steps[0] == "state = AppInstanceLifecycle()"
     assert steps[3] == "state.delete_app_instance_user(user=user_0)"
     assert len(steps) == 6
+
+
+def test_a_cause_repeated_by_many_tests_is_one_card_with_its_count(tmp_path: Path) -> None:
+    """The same HTML 500 from 40 tests of one (operation, check): one card,
+    "× 40", the shortest request as its example, the other 39 folded behind
+    it; results.json keeps all 40 whole."""
+    run = small_run()
+    html_500 = {
+        "status": 500,
+        "headers": {"Content-Type": "text/html"},
+        "body": "<html>oops</html>",
+    }
+    repeated = [
+        CheckRecord(
+            f"conformance/test_requests.py::test_x[CreateAccount-{n}]", "CreateAccount",
+            "status_code_matches_spec", "fail", message=f"Received: 500. Documented: 201 ({n})",
+            request={"method": "POST", "url": TARGET + "/accounts", "headers": {}, "body": "x" * (50 - n)},
+            response=html_500,
+        )
+        for n in range(40)
+    ]  # fmt: skip
+    paths = write_reports(tmp_path, run.info, [*run.records, *repeated], run.coverage)
+    html = paths.compliance_html.read_text(encoding="utf-8")
+    (card,) = [
+        c for c in html.split('<section class="card failure"') if "CreateAccount</span>" in c
+    ]
+    assert '<span class="count">× 40</span>' in card and "(40 tests)" in card
+    example = card.split("Minimal example:")[1].split("</summary>")[0]
+    assert "CreateAccount-39]" in example  # the shortest body
+    assert "39 more examples" in card
+    assert all(f"CreateAccount-{n}]" in card for n in range(40))  # every test reachable
+    assert html.count("<h3>answered 500 text/html ") == 1  # the cause is a heading once
+    document = json.loads(paths.results_json.read_text(encoding="utf-8"))
+    assert sum(r["check"] == "status_code_matches_spec" for r in document["records"]) == 40
+
+
+def test_a_partial_run_is_labelled_partial_on_the_page_and_in_results(tmp_path: Path) -> None:
+    run = small_run()
+    scope = RunScope(INTERRUPTED, tests_run=208, tests_selected=1009)
+    info = dataclasses.replace(run.info, scope=scope)
+    paths = write_reports(tmp_path, info, run.records, run.coverage)
+    html = paths.compliance_html.read_text(encoding="utf-8")
+    banner = html.split('id="run-scope">')[1].split("</div>")[0]
+    assert "PARTIAL RUN" in banner and "interrupted after 208 of 1009 tests" in banner
+    assert "<small>partial</small>" in html.split('id="score"')[1].split("</div>")[0]
+    document = json.loads(paths.results_json.read_text(encoding="utf-8"))
+    assert document["score"]["partial"] is True
+    assert document["run"]["scope"]["summary"].startswith("interrupted after 208 of 1009")
+    complete = dataclasses.replace(run.info, scope=RunScope(COMPLETE, 1009, 1009))
+    html = write_reports(tmp_path / "c", complete, run.records, run.coverage).compliance_html
+    text = html.read_text(encoding="utf-8")
+    assert 'id="run-scope"' not in text
+    assert "complete: all 1009 tests of the suite ran" in text
 
 
 def test_each_cell_state_has_its_own_symbol_and_word_not_only_a_colour(small_html) -> None:
@@ -142,4 +203,5 @@ def test_a_full_run_report_stays_under_two_megabytes(tmp_path: Path) -> None:
     print(f"compliance.html of a full run: {size} bytes")
     assert size < MAX_REPORT_BYTES
     html = paths.compliance_html.read_text(encoding="utf-8")
-    assert html.count('<section class="failure"') == sum(r.outcome == "fail" for r in run.records)
+    cards = html.count('<section class="card failure"')
+    assert 0 < cards <= sum(r.outcome == "fail" for r in run.records)

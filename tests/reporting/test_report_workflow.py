@@ -22,7 +22,7 @@ ROOT = Path(__file__).parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "nightly.yml"
 WORKFLOW_SCHEMA = Path(__file__).with_name("workflow.schema.json")
 SUITE_COMMAND = (
-    "pytest conformance --target-url http://127.0.0.1:8642 --hypothesis-profile nightly -n 2"
+    "pytest conformance --target-url http://127.0.0.1:8080 --hypothesis-profile nightly -n 2"
     " --shard ${{ matrix.shard }}/${{ env.SHARDS }}"
 )
 MERGE_COMMAND = "chime-conformance-report merge shards/*/results.json --out reports"
@@ -85,7 +85,7 @@ def test_the_shards_are_a_job_matrix_of_the_declared_size(workflow) -> None:
 
 def test_it_installs_the_project_then_starts_the_emulator(steps) -> None:
     install, _ = step_running(steps, "python -m pip install .")
-    start, step = step_running(steps, "chime-emulator --host 127.0.0.1 --port 8642 >")
+    start, step = step_running(steps, "chime-emulator > emulator.log")
     assert install < start
     assert re.search(r"#.*another emulator", step["run"])  # where to plug another one
 
@@ -119,7 +119,7 @@ def test_each_shard_uploads_its_reports_and_examples_whatever_the_outcome(steps)
 
 
 def test_one_job_merges_the_shards_diffs_and_publishes(workflow, merge_steps) -> None:
-    assert workflow["jobs"]["merge"]["needs"] == "shard"
+    assert workflow["jobs"]["merge"]["needs"] == ["shard", "with-faults"]
     download, _ = step_using(merge_steps, "actions/download-artifact", pattern="shard-*")
     merge, _ = step_running(merge_steps, MERGE_COMMAND)
     history, _ = step_running(merge_steps, "chime-conformance-report history history/*.json")
@@ -150,6 +150,8 @@ def test_it_fetches_the_previous_report_and_fails_on_regressions(merge_steps, wo
     compare, _ = step_running(merge_steps, DIFF_COMMAND)
     assert download < merge < compare
     assert '--name "$REPORT_ARTIFACT" --dir previous' in fetch["run"]
+    # the last run that HAS results, not merely the last run
+    assert "for run in $(gh run list" in fetch["run"] and "break" in fetch["run"]
     assert fetch["env"]["GH_TOKEN"] == "${{ github.token }}"
     assert workflow["permissions"]["actions"] == "read"
     upload, step = step_using(
@@ -170,3 +172,76 @@ def test_the_schema_catches_a_misspelt_step_key(workflow) -> None:
     broken["jobs"]["shard"]["steps"][0]["usess"] = "actions/checkout@v4"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft7Validator(schema).validate(broken)
+
+
+def test_no_previous_results_is_said_not_silently_passed(merge_steps) -> None:
+    _, diff = step_running(merge_steps, DIFF_COMMAND)
+    assert "::warning::" in diff["run"] and "GITHUB_STEP_SUMMARY" in diff["run"]
+    assert "PREVIOUS_RUNS_WITHOUT_RESULTS" in diff["run"]
+
+
+def test_the_reference_nightly_compares_the_emulator_with_and_without_faults(
+    workflow, merge_steps
+) -> None:
+    job = workflow["jobs"]["with-faults"]
+    _, start = step_running(job["steps"], "chime-emulator --allow-faults")
+    assert "--fault" in start["run"] and workflow["env"]["FAULTS"].split()
+    _, run = step_running(job["steps"], "chime-conformance run --target-url http://127.0.0.1:8080")
+    assert '--target-name "emulator with faults"' in run["run"]
+    _, compare = step_running(
+        merge_steps,
+        "chime-conformance-report compare reports/results.json with-faults/results.json",
+    )
+    pages, _ = step_using(merge_steps, "actions/upload-pages-artifact", path="reports/")
+    assert merge_steps.index(compare) < pages
+
+
+EXAMPLE = ROOT / "examples" / "nightly-any-endpoint.yml"
+
+
+@pytest.fixture(scope="module")
+def example() -> dict[str, Any]:
+    document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    if True in document:
+        document["on"] = document.pop(True)
+    return dict(document)
+
+
+def test_the_copyable_workflow_matches_githubs_schema(example) -> None:
+    schema = json.loads(WORKFLOW_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator(schema).validate(example)
+
+
+def test_the_copyable_workflow_needs_only_the_installed_package(example) -> None:
+    """No checkout of this repository: the package installed, the user's
+    endpoint started (a placeholder that fails until replaced), the shards run
+    with chime-conformance run, merged, diffed with the last run that has
+    results, published with the badge."""
+    steps = example["jobs"]["shard"]["steps"]
+    text = json.dumps(example)
+    assert "pytest conformance" not in text and "pip install ." not in text
+    install, _ = step_running(steps, 'python -m pip install "$CHIME_CONFORMANCE_PACKAGE"')
+    start, placeholder = step_running(steps, "replace the 'Start your endpoint' step")
+    assert "exit 1" in placeholder["run"]  # never a silent run against nothing
+    run, shard = step_running(steps, 'chime-conformance run --target-url "$ENDPOINT_URL"')
+    assert install < start < run
+    assert "--shard ${{ matrix.shard }}/${{ env.SHARDS }}" in shard["run"]
+    assert example["jobs"]["shard"]["strategy"]["matrix"]["shard"] == list(
+        range(1, int(example["env"]["SHARDS"]) + 1)
+    )
+    merge = example["jobs"]["merge"]["steps"]
+    _, fetch = step_running(merge, "gh run download")
+    assert "for run in $(gh run list" in fetch["run"] and "break" in fetch["run"]
+    merged, _ = step_running(merge, MERGE_COMMAND)
+    diffed, diff = step_running(merge, DIFF_COMMAND)
+    assert "::warning::" in diff["run"] and "exit $status" in diff["run"]
+    pages, _ = step_using(merge, "actions/upload-pages-artifact", path="reports/")
+    assert merged < pages < diffed
+    assert example["env"]["CHIME_CONFORMANCE_EXAMPLES_ARTIFACT"] == DEFAULT_ARTIFACT
+    assert example["jobs"]["publish"]["steps"][-1]["uses"].startswith("actions/deploy-pages@")
+
+
+def test_the_wait_in_the_copyable_workflow_is_valid_python(example) -> None:
+    _, step = step_running(example["jobs"]["shard"]["steps"], "import os, socket")
+    script = step["run"].split("<<'PY'\n", 1)[1].split("\nPY", 1)[0]
+    compile(script, "wait-for-endpoint", "exec")

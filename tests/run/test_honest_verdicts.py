@@ -208,14 +208,23 @@ def test_a_baseline_excuses_listed_failures_until_its_date(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("text", "complaint"),
     [
-        ("known_failures: 3\n", "expected a list"),
-        ("known_failures:\n  - {operation: Nope, check: c, reason: r}\n", "names no operation"),
+        ("known_failures: 3\n", "is not of type 'array'"),
+        ("known_failures:\n  - {operation: Nope, check: c, reason: r}\n", "not a known operation"),
+        (
+            "known_failures:\n  - {operation: ListAppInstances, check: c, reason: r}\n",
+            "not a known check",
+        ),
+        ("hello: world\n", "'known_failures' is a required property"),
+        ("known_failures: []\nhello: world\n", "('hello' was unexpected)"),
+        ("known_failures:\n  - {operation: ListAppInstances, chek: c, reason: r}\n", "'check'"),
         ("known_failures:\n  - {operation: ListAppInstances, check: c}\n", "'reason'"),
         (
-            "known_failures:\n  - {operation: ListAppInstances, check: c, reason: r, until: soon}\n",
+            "known_failures:\n  - {operation: ListAppInstances, check: status_code_matches_spec,"
+            " reason: r, until: soon}\n",
             "must be a date",
         ),
         ("known_failures: [\n", "not YAML"),
+        ("known_failures: [\n", "baseline.yaml"),  # the YAML error names the file
     ],
 )
 def test_a_bad_baseline_is_refused_in_one_sentence(

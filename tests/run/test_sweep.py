@@ -258,5 +258,6 @@ def test_ctrl_c_while_the_reports_are_written_still_writes_them_whole(
     assert done.returncode == 2, output[-3000:]
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
-    assert results["records"] and (tmp_path / "compliance.html").is_file()
+    assert any(cell["passed"] for cell in results["matrix"])  # what ran is reported
+    assert (tmp_path / "compliance.html").is_file()
     assert_nothing_left_unsaid(remaining, output)
