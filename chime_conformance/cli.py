@@ -16,16 +16,16 @@ sentence>``, pytest's usage errors included, and output into a closed pipe
 from __future__ import annotations
 
 import io
-import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
+
+from chime_conformance.console import package_version, quiet_on_closed_pipe
 
 PROGRAM = "chime-conformance"
 ALREADY_IMPORTED = "Module already imported so cannot be rewritten; chime_conformance"
 EXIT_USAGE = 4
-EXIT_CLOSED_PIPE = 141  # what a shell reports for a command SIGPIPE ended
 EXIT_CODES = (
     (0, "every test passed, or only known failures (--baseline)"),
     (1, "new contract failures, errored tests, or a baseline entry past its date"),
@@ -94,15 +94,9 @@ def _main(args: list[str]) -> int:
 
 
 def version_line() -> str:
-    from importlib import metadata
-
     import pytest
 
-    try:
-        mine = metadata.version("chime-conformance")
-    except metadata.PackageNotFoundError:
-        mine = "unknown"
-    return f"{PROGRAM} {mine} (pytest {pytest.__version__})"
+    return f"{PROGRAM} {package_version()} (pytest {pytest.__version__})"
 
 
 def error(sentence: str) -> None:
@@ -177,19 +171,6 @@ class OneErrorFormat(io.TextIOBase):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return str(getattr(self._stream, "encoding", "utf-8"))
-
-
-def quiet_on_closed_pipe(command: Callable[[], int]) -> int:
-    """Run ``command``; if its reader went away (``| head``), end quietly,
-    as a Unix command does, instead of with a BrokenPipeError traceback."""
-    try:
-        status = command()
-        sys.stdout.flush()
-        return status
-    except BrokenPipeError:
-        # Python flushes stdout again at exit: point it at /dev/null first
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_CLOSED_PIPE
 
 
 # --------------------------------------------------------------------------

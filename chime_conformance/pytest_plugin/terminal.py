@@ -28,7 +28,7 @@ def write_summary(terminalreporter: Any, run: SuiteRun) -> None:
     _write_events(terminalreporter, run)
     _write_coverage(terminalreporter, run)
     if run.conclusion is not None:
-        write_conclusion(terminalreporter, run.conclusion)
+        write_conclusion(terminalreporter, run, run.conclusion)
 
 
 def _write_events(terminalreporter: Any, run: SuiteRun) -> None:
@@ -66,7 +66,7 @@ def _write_coverage(terminalreporter: Any, run: SuiteRun) -> None:
     )
 
 
-def write_conclusion(terminalreporter: Any, conclusion: RunConclusion) -> None:
+def write_conclusion(terminalreporter: Any, run: SuiteRun, conclusion: RunConclusion) -> None:
     write = terminalreporter.write_line
     terminalreporter.write_sep("=", "chime-conformance verdict")
     by_status: dict[str, list[Any]] = {}
@@ -77,7 +77,7 @@ def write_conclusion(terminalreporter: Any, conclusion: RunConclusion) -> None:
     headline = conclusion.score.headline.replace("score", "compliance score", 1) + suffix
     from chime_conformance.pytest_plugin.what_ran import headline_lines
 
-    for line in headline_lines(terminalreporter.config, headline):
+    for line in headline_lines(terminalreporter.config, run, headline):
         write(line)
     for kind, title in ((NOT_IMPLEMENTED, "not implemented"), (BLOCKED, "blocked")):
         listed = by_status.get(kind, [])

@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import pytest
@@ -28,10 +29,25 @@ from chime_conformance.reporting.run_scope import (
 )
 
 if TYPE_CHECKING:
-    from chime_conformance.pytest_plugin.session import SuiteRun
+    from chime_conformance.pytest_plugin.guard import RunGuard
+    from chime_conformance.run.config import SuiteConfig
 
 OWN_JUNIT = pytest.StashKey[bool]()
 EMBEDDED = "embedded emulator"
+
+
+class SuiteRun(Protocol):
+    """What this module reads of the session's run (``session.SuiteRun`` has it;
+    a Protocol, because that module imports this one)."""
+
+    @property
+    def config(self) -> SuiteConfig: ...
+
+    @property
+    def guard(self) -> RunGuard: ...
+
+    @property
+    def counts(self) -> Mapping[str, int]: ...
 
 
 def point_junit_at_report_dir(config: pytest.Config, report_dir: Path) -> None:
@@ -64,11 +80,8 @@ def drop_own_junit(config: pytest.Config) -> None:
         del config.stash[xml_key]
 
 
-def run_scope(config: pytest.Config, run: SuiteRun | None = None) -> RunScope:
+def run_scope(config: pytest.Config, run: SuiteRun) -> RunScope:
     """What the session ran (on the controller, at its end)."""
-    from chime_conformance.pytest_plugin.session import suite_run
-
-    run = run or suite_run(config)
     session = run.guard.session
     ran = sum(run.counts.values())
     selected = max(int(getattr(session, "testscollected", 0) or 0), ran)
@@ -81,10 +94,10 @@ def run_scope(config: pytest.Config, run: SuiteRun | None = None) -> RunScope:
     )
 
 
-def headline_lines(config: pytest.Config, headline: str) -> list[str]:
+def headline_lines(config: pytest.Config, run: SuiteRun, headline: str) -> list[str]:
     """The verdict's first lines: the score, labelled partial unless the run
     was complete, and what ran."""
-    scope = run_scope(config)
+    scope = run_scope(config, run)
     return [scope.label(headline)] if scope.partial else [headline, scope.summary]
 
 

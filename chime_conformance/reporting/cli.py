@@ -118,13 +118,13 @@ def _out(
 
 
 def _version() -> str:
-    from chime_conformance.cli import version_line
+    from chime_conformance.console import package_version
 
-    return version_line().replace("chime-conformance", PROGRAM, 1)
+    return f"{PROGRAM} {package_version()}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from chime_conformance.cli import quiet_on_closed_pipe
+    from chime_conformance.console import quiet_on_closed_pipe
 
     return quiet_on_closed_pipe(lambda: _main(argv))
 
