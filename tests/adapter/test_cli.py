@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from chime_conformance import cli
+from chime_conformance.console import EXIT_CLOSED_PIPE
 from chime_conformance.pytest_plugin.options import SUITE_DIR
 from chime_conformance.reporting import cli as report_cli
 from tests.support.report_runs import three_runs
@@ -142,4 +143,4 @@ def test_a_closed_pipe_ends_quietly(command: list[str]) -> None:
     finally:
         os.close(write_end)
     assert done.stderr == "", done.stderr
-    assert done.returncode in (0, cli.EXIT_CLOSED_PIPE)  # argparse swallows it itself
+    assert done.returncode in (0, EXIT_CLOSED_PIPE)  # argparse swallows it itself
