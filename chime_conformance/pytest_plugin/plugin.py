@@ -189,10 +189,12 @@ class SuiteHooks:
         failures; a throttled test, a target that failed."""
         from chime_conformance.pytest_plugin.outcomes import annotate
 
+        # read before the other hooks run: pytest's unittest plugin replaces a
+        # unittest.SkipTest (TargetThrottled is one) in call.excinfo with its own skip
+        error = call.excinfo.value if call.excinfo is not None else None
         report = yield
         run = self.run
         annotate(item, call, report, run.results, run.baseline, run.today)
-        error = call.excinfo.value if call.excinfo is not None else None
         run.guard.judge(item, error, report, run.events)
         return report
 
