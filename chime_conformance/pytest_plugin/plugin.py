@@ -189,10 +189,11 @@ class SuiteHooks:
         failures; a throttled test, a target that failed."""
         from chime_conformance.pytest_plugin.outcomes import annotate
 
+        # before pytest's unittest plugin turns a SkipTest (TargetThrottled) into a skip
+        error = call.excinfo.value if call.excinfo is not None else None
         report = yield
         run = self.run
         annotate(item, call, report, run.results, run.baseline, run.today)
-        error = call.excinfo.value if call.excinfo is not None else None
         run.guard.judge(item, error, report, run.events)
         return report
 
