@@ -44,6 +44,7 @@ __all__ = [
     "function_digest",
     "hypothesis_ci_variables",
     "hypothesis_function_digest",
+    "hypothesis_repr_call",
     "memoize_function_digests",
     "missing_internals",
     "replace_settings",
@@ -154,6 +155,9 @@ INTERNALS: tuple[Internal, ...] = (
              _attributes("hypothesis._settings", "_CI_VARS")),
     Internal("hypothesis", "MultiplexedDatabase._wrapped, ReadOnlyDatabase._wrapped",
              "the example database's layers shown", lambda: _wrapped_databases_readable()),
+    Internal("hypothesis", "hypothesis.internal.reflection.repr_call",
+             "a failing test's arguments shown as Hypothesis prints them",
+             _attributes("hypothesis.internal.reflection", "repr_call")),
     Internal("schemathesis", "schemathesis.pytest._test_builder.build_operation_test",
              "deferred cases shown equal to eager ones",
              _attributes("schemathesis.pytest._test_builder", "build_operation_test")),
@@ -416,6 +420,13 @@ def hypothesis_function_digest(function: Any) -> bytes:
 def explicit_examples(test: Any) -> Any:
     """The ``@example``\\ s attached to ``test`` (schemathesis' cases among them)."""
     return getattr(test, _EXAMPLES, [])
+
+
+def hypothesis_repr_call(function: Any, args: Any, kwargs: Any) -> str:
+    """How Hypothesis prints a failing test's call with its arguments."""
+    from hypothesis.internal.reflection import repr_call
+
+    return str(repr_call(function, args, kwargs))
 
 
 def hypothesis_ci_variables() -> list[str]:

@@ -189,8 +189,7 @@ class SuiteHooks:
         failures; a throttled test, a target that failed."""
         from chime_conformance.pytest_plugin.outcomes import annotate
 
-        # read before the other hooks run: pytest's unittest plugin replaces a
-        # unittest.SkipTest (TargetThrottled is one) in call.excinfo with its own skip
+        # before pytest's unittest plugin turns a SkipTest (TargetThrottled) into a skip
         error = call.excinfo.value if call.excinfo is not None else None
         report = yield
         run = self.run

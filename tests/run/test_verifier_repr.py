@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import warnings
 
-from hypothesis.internal.reflection import repr_call
-
+from chime_conformance.pytest_plugin._library_internals import hypothesis_repr_call
 from chime_conformance.run.recorder import Verifier
 from chime_conformance.run.results import FAIL, PASS, CheckRecord, ResultLog
 
@@ -40,5 +39,5 @@ def test_hypothesis_prints_a_test_taking_the_verifier_without_a_large_repr_warni
     verifier = Verifier(a_big_log(), "t::test_x")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # HypothesisWarning "Generating overly large repr"
-        text = repr_call(test_x, [], {"verifier": verifier, "name": "n"})
+        text = hypothesis_repr_call(test_x, [], {"verifier": verifier, "name": "n"})
     assert len(text) < 200
