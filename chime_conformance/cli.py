@@ -124,15 +124,17 @@ def run(options: Sequence[str]) -> int:
 
 class SuiteRelativePaths:
     """Once collected, pytest shows test ids relative to the suite, as their
-    node ids are, instead of ``../../venv/lib/python3.11/site-packages/…``."""
+    node ids are, instead of ``../../venv/lib/python3.11/site-packages/…``.
+
+    Only what is *shown* changes: the progress lines' start path and the ids in
+    failure headers and the short summary. ``invocation_params.dir`` stays the
+    directory the command was run from, because pytest changes back into it
+    before the session ends, and the reports (``./reports``) are written there.
+    """
 
     def pytest_collection_finish(self, session: Any) -> None:
-        import dataclasses
-
         config = session.config
-        config.invocation_params = dataclasses.replace(
-            config.invocation_params, dir=config.rootpath
-        )
+        config.cwd_relative_nodeid = lambda nodeid: nodeid  # node ids: relative to the suite
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.startpath = config.rootpath
