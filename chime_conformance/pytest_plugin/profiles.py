@@ -104,6 +104,9 @@ def register_suite_profiles(shards: int = 1, examples: Mapping[str, Any] | None 
     # ci keeps database=None: derandomized, the same examples on every machine
     # (chime_conformance.run.example_db says why); the others replay what failed before
     common["database"] = example_database(**(examples or {}))
+    # randomized, whatever the parent: with CI set, Hypothesis' own default
+    # profile derandomizes, and derandomize=True refuses any database
+    common["derandomize"] = False
     settings.register_profile(
         SUITE_PROFILES["default"], max_examples=20, stateful_step_count=20, **common
     )
