@@ -58,10 +58,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(SuiteHooks(run), "chime-conformance-run")
     config.pluginmanager.register(fixtures, "chime-conformance-fixtures")
     if worker is None:
-        stop_unless_reachable(suite)
         if not config.option.xmlpath:
             # pytest's own JUnit writer, pointed at the report directory
             config.option.xmlpath = str(suite.report_dir / "junit.xml")
+        try:
+            stop_unless_reachable(suite)
+        except KeyboardInterrupt:  # Ctrl-C in the first second: no test runs, reports do
+            run.guard.interrupted_before_start()
 
 
 def _suite_config(config: pytest.Config) -> SuiteConfig | None:
@@ -141,6 +144,9 @@ class SuiteHooks:
 
         collection.select(config, items, self.run.config)
         collection.run_long_tests_first(config, items)
+        if self.run.guard.interrupts and items:  # interrupted while the target was probed
+            config.hook.pytest_deselected(items=list(items))
+            items[:] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Once collected, the suite's modules, specs and test items live for the

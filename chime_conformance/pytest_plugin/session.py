@@ -76,7 +76,9 @@ class SuiteRun:
         from chime_conformance.wire.client import ChimeClient
 
         if ledger is not None:
-            options.update(observer=ledger.observe, before_send=ledger.intend)
+            options.update(
+                observer=ledger.observe, before_send=ledger.intend, reconcile=ledger.reconcile
+            )
         return ChimeClient(
             url,
             region=self.config.region,
@@ -100,6 +102,8 @@ class SuiteRun:
         remembers what it deleted: the workers' leftovers it took away."""
         from chime_conformance.run.sweep import sweep
 
+        client.breaker.reset()  # a target that stopped answering may answer again: try
+        self.events.reconciled.extend(ledger.reconciled)
         leftovers = sweep(
             client,
             ledger,
@@ -180,7 +184,8 @@ class SuiteRun:
         from chime_conformance.run.coverage import ConstraintCoverage
 
         records = self.gather()
-        if not records and self.coverage is None and not self.events.throttled:
+        ended_early = self.guard.interrupts or self.guard.fatal is not None
+        if not records and self.coverage is None and not self.events.throttled and not ended_early:
             return None
         suite = self.config
         embedded = self.emulator.url + " (embedded emulator)" if self.emulator else None
