@@ -13,6 +13,7 @@ import copy
 import functools
 import itertools
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,13 +23,17 @@ from hypothesis import Phase, find, settings
 from chime_conformance.contract import resources as catalogue
 from chime_conformance.contract import spec
 from chime_conformance.run.ledger import RUN_TAG_KEY
-from chime_conformance.wire.client import ChimeClient, Exchange
+from chime_conformance.wire.client import ChimeClient, Exchange, RequestTimedOut
 
 LEX_ALIAS_ARN = "arn:aws:lex:us-east-1:123456789012:bot-alias/ABCDEFGHIJ/KLMNOPQRST"
 TOKEN_MEMBER = "ClientRequestToken"
 PINPOINT_ARN = (
     "arn:aws:mobiletargeting:us-east-1:123456789012:apps/0123456789abcdef0123456789abcdef"
 )
+
+
+# Sends of a shared resource's create whose answer was unusable (2xx, unreadable)
+PREREQUISITE_ATTEMPTS = 3
 
 
 class PrerequisiteFailed(Exception):
@@ -80,12 +85,38 @@ class Resources:
         missing = set(op.input_schema["required"]) - set(members)
         if missing:  # what no one said: the simplest valid values
             members.update({m: v for m, v in minimal_members(op.name).items() if m in missing})
-        exchange = self.client.call(op, members)
-        answer = exchange.json if isinstance(exchange.json, dict) else None
-        address = shape.created_address(members, answer) if answer is not None else None
-        if not 200 <= exchange.status < 300 or address is None:
-            raise PrerequisiteFailed(shape.title, exchange)
-        return {member: str(value) for member, value in address.items()}
+        return self._send_create(shape, op, members)
+
+    def _send_create(self, shape: Any, op: Any, members: dict[str, Any]) -> dict[str, str]:
+        """The created resource's address. A refusal (not 2xx) is the
+        target's answer: :class:`PrerequisiteFailed` at once. An unusable 2xx
+        answer (truncated, not JSON, without the address) is sent again, at
+        most :data:`PREREQUISITE_ATTEMPTS` times in all: the same token makes
+        a tokened create idempotent, and an untokened one is reconciled first
+        (what the unreadable answer made is found by name and deleted). A
+        tokened create that got no answer in time is sent again too."""
+        tokened = TOKEN_MEMBER in members
+        for attempt in range(PREREQUISITE_ATTEMPTS):
+            last = attempt + 1 == PREREQUISITE_ATTEMPTS
+            sent_at = time.time()
+            try:
+                exchange = self.client.call(op, members)
+            except RequestTimedOut:  # it may have been made: only a token makes a resend safe
+                if last or not tokened:
+                    raise
+                continue
+            if not 200 <= exchange.status < 300:
+                break
+            answer = exchange.json if isinstance(exchange.json, dict) else None
+            try:
+                address = shape.created_address(members, answer) if answer is not None else None
+            except (KeyError, TypeError, IndexError):
+                address = None
+            if address is not None:
+                return {member: str(value) for member, value in address.items()}
+            if not last and not tokened:
+                self.client.reconcile_lost(op.name, members, sent_at)
+        raise PrerequisiteFailed(shape.title, exchange)
 
     def app_instance(self, *, tagged: bool = True) -> str:
         """A new AppInstance; ``tagged=False`` leaves all 50 tag slots free."""

@@ -20,6 +20,7 @@ __all__ = ["EXIT_TARGET_FAILED", "RunGuard"]
 EXIT_TARGET_FAILED = 3  # the shared exit-code table: unreachable, hanging, dropping
 THROTTLED = ("chime_verdict", "throttled")
 FATAL_PREFIX = "chime-conformance: "
+NO_ANSWER_PREFIX = "no answer, no verdict: "
 
 
 class RunGuard:
@@ -65,6 +66,11 @@ class RunGuard:
     def _counted(self, number: int, frame: Any) -> None:
         self.interrupts += 1
 
+    def interrupted_before_start(self) -> None:
+        """A Ctrl-C or SIGTERM while the target was probed: the session runs
+        no test (it stops at once, exit 2) and still writes its reports."""
+        self.interrupts = max(self.interrupts, 1)
+
     # -- each test ----------------------------------------------------------------
 
     def judge(
@@ -78,12 +84,16 @@ class RunGuard:
         if isinstance(error, TargetThrottled):
             events.test_throttled(item.nodeid, error.operation, error.status, len(error.retries))
             report.user_properties.append(THROTTLED)
-        elif isinstance(error, ClientError):
-            first = error.first if isinstance(error, TargetGone) else error
-            self.fatal = self.fatal or str(first)
+        elif isinstance(error, TargetGone):
+            self.fatal = self.fatal or str(error.first)
             report.outcome = "failed"
-            report.longrepr = f"{FATAL_PREFIX}{first}"
+            report.longrepr = f"{FATAL_PREFIX}{error.first}"
             item.session.shouldstop = f"{FATAL_PREFIX}{self.fatal}"
+        elif isinstance(error, ClientError):
+            # one request lost (no answer in time): this test fails, in one
+            # sentence, and the run goes on (the breaker decides "gone")
+            report.outcome = "failed"
+            report.longrepr = f"{NO_ANSWER_PREFIX}{error}"
 
     def notice(self, report: pytest.TestReport) -> None:
         """On the xdist controller: a worker's test stopped by a dead target
@@ -105,5 +115,8 @@ class RunGuard:
     def set_exit_status(self, session: pytest.Session) -> None:
         if self.fatal is not None:
             session.exitstatus = EXIT_TARGET_FAILED
-        elif self.interrupts and session.exitstatus in (pytest.ExitCode.OK, 0):
+        elif self.interrupts and session.exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.NO_TESTS_COLLECTED,
+        ):
             session.exitstatus = pytest.ExitCode.INTERRUPTED

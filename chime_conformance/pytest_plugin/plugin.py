@@ -61,7 +61,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from chime_conformance.pytest_plugin import usage, what_ran
 
         usage.refuse_unwritable_outputs(config, suite)  # every usage error before a request
-        stop_unless_reachable(suite)
+        try:
+            stop_unless_reachable(suite)
+        except KeyboardInterrupt:  # Ctrl-C in the first second: no test runs, reports do
+            run.guard.interrupted_before_start()
         what_ran.point_junit_at_report_dir(config, suite.report_dir)
 
 
@@ -142,6 +145,9 @@ class SuiteHooks:
 
         collection.select(config, items, self.run.config)
         collection.run_long_tests_first(config, items)
+        if self.run.guard.interrupts and items:  # interrupted while the target was probed
+            config.hook.pytest_deselected(items=list(items))
+            items[:] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Once collected, the suite's modules, specs and test items live for the

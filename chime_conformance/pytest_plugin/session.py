@@ -76,7 +76,9 @@ class SuiteRun:
         from chime_conformance.wire.client import ChimeClient
 
         if ledger is not None:
-            options.update(observer=ledger.observe, before_send=ledger.intend)
+            options.update(
+                observer=ledger.observe, before_send=ledger.intend, reconcile=ledger.reconcile
+            )
         return ChimeClient(
             url,
             region=self.config.region,
@@ -100,6 +102,8 @@ class SuiteRun:
         remembers what it deleted: the workers' leftovers it took away."""
         from chime_conformance.run.sweep import sweep
 
+        client.breaker.reset()  # a target that stopped answering may answer again: try
+        self.events.reconciled.extend(ledger.reconciled)
         leftovers = sweep(
             client,
             ledger,
@@ -181,8 +185,10 @@ class SuiteRun:
         from chime_conformance.run.coverage import ConstraintCoverage
 
         records = self.gather()
+        ended_early = self.guard.interrupts or self.guard.fatal is not None
         if not (records or self.coverage is not None or self.events.throttled or self.counts):
-            return None  # no test ran (a run whose every test errored still reports)
+            if not ended_early:
+                return None  # no test ran (a run whose every test errored still reports)
         suite = self.config
         embedded = self.emulator.url + " (embedded emulator)" if self.emulator else None
         run = RunInfo(

@@ -44,6 +44,16 @@ def _write_events(terminalreporter: Any, run: SuiteRun) -> None:
             f"{retries['waited_seconds']:g} s waited); {len(summary['throttled'])} "
             "test(s) throttled: no verdict, not a contract failure"
         )
+    for line in retries["reconciled"]:
+        write(f"chime-conformance: {line}")
+    adaptive = retries["adaptive"]
+    if adaptive["rate_per_second"] is not None:
+        write(
+            "chime-conformance: the target throttled, so requests were paced (as "
+            f"botocore's adaptive mode does): {adaptive['rate_per_second']:g} requests/s "
+            f"at the end, {adaptive['paced_seconds']:g} s held back over "
+            f"{adaptive['paced_requests']} requests"
+        )
     if run.events.leftovers:  # every process's, less what the last sweep deleted
         terminalreporter.write_sep(
             "!", "chime-conformance: resources of this run left behind", red=True

@@ -70,12 +70,13 @@ class TransportSettings:
         return Timeouts(**{name: value for name, value in chosen.items() if value is not None})
 
     def retry_policy(self, events: RunEvents | None = None) -> RetryPolicy:
-        from chime_conformance.wire.retries import RetryPolicy
+        from chime_conformance.wire.retries import AdaptiveRate, RetryPolicy
 
         return RetryPolicy(
             max_retries=self.max_retries,
             max_delay=self.max_retry_wait,
             listener=events.retried if events is not None else None,
+            rate=AdaptiveRate(events.paced if events is not None else None),
         )
 
 

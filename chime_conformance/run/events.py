@@ -96,6 +96,13 @@ class RunEvents:
     throttled: list[ThrottledTest] = field(default_factory=list)
     leftovers: list[Leftover] = field(default_factory=list)
     rule_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # the adaptive send rate (wire.retries.AdaptiveRate): seconds requests were
+    # held back, how many, and the rate at the end (None: never throttled)
+    paced_seconds: float = 0.0
+    # resources a lost answer created, deleted before its retry (run.ledger)
+    reconciled: list[str] = field(default_factory=list)
+    paced_requests: int = 0
+    rate: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # -- recording (thread-safe) -------------------------------------------
@@ -107,6 +114,13 @@ class RunEvents:
         )
         with self._lock:
             self.retries.append(event)
+
+    def paced(self, seconds: float, rate: float | None) -> None:
+        """An :class:`~chime_conformance.wire.retries.AdaptiveRate` listener."""
+        with self._lock:
+            self.paced_requests += 1
+            self.paced_seconds += seconds
+            self.rate = rate
 
     def test_throttled(
         self, test_id: str, operation: str | None, status: int, retries: int
@@ -138,6 +152,11 @@ class RunEvents:
     def merge(self, other: RunEvents) -> None:
         with self._lock:
             self.retries.extend(other.retries)
+            self.paced_seconds += other.paced_seconds
+            self.reconciled.extend(other.reconciled)
+            self.paced_requests += other.paced_requests
+            if other.rate is not None:  # workers pace apart: the sum is the run's rate
+                self.rate = (self.rate or 0.0) + other.rate
             self.throttled.extend(other.throttled)
             self.leftovers.extend(other.leftovers)
             self.rule_counts.update(other.rule_counts)
@@ -156,6 +175,12 @@ class RunEvents:
                 "waited_seconds": round(sum(e.wait for e in self.retries), 3),
                 "by_reason": dict(sorted(by_reason.items())),
                 "events": [asdict(e) for e in self.retries],
+                "reconciled": list(self.reconciled),
+                "adaptive": {
+                    "rate_per_second": None if self.rate is None else round(self.rate, 2),
+                    "paced_requests": self.paced_requests,
+                    "paced_seconds": round(self.paced_seconds, 3),
+                },
             },
             "throttled": [asdict(t) for t in self.throttled],
             "leftovers": [leftover.to_json() for leftover in self.leftovers],
@@ -170,6 +195,11 @@ class RunEvents:
             throttled=[ThrottledTest(**t) for t in data["throttled"]],
             leftovers=[Leftover.from_json(leftover) for leftover in data["leftovers"]],
         )
+        events.reconciled = list(data["retries"].get("reconciled", []))
+        adaptive = data["retries"].get("adaptive") or {}
+        events.rate = adaptive.get("rate_per_second")
+        events.paced_requests = adaptive.get("paced_requests", 0)
+        events.paced_seconds = adaptive.get("paced_seconds", 0.0)
         for machine, rules in data["rule_counts"].items():
             for rule, count in rules.items():
                 events.rule_counts[(machine, rule)] += count

@@ -11,6 +11,7 @@ prefix and tag. The suite never deletes a resource it did not create.
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from typing import Any
 
 from chime_conformance.contract import resources
 from chime_conformance.run.events import Leftover
+from chime_conformance.wire.client import ClientError
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,15 @@ def left_behind(resource: Resource, reason: str) -> Leftover:
 RUN_TAG_KEY = "chime-conformance-run"
 CREATE_OPERATIONS = frozenset(k.create for k in resources.KINDS.values())
 
+# Creates the API gives no ClientRequestToken: retried after a lost answer
+# (a dropped connection), each would make a second resource. Before the retry
+# the first is looked for by its name and deleted (Ledger.reconcile).
+UNTOKENED_CREATES = frozenset({"CreateAccount"})
+# How much older than the lost request a same-named account may look (the
+# target's clock against ours) and still be taken for the lost request's own.
+RECONCILE_CLOCK_SKEW = 300.0
+MAX_RECONCILE_PAGES = 50
+
 # kind → (the operation that deletes it, clean-up order: lower goes first)
 DELETERS: Mapping[str, tuple[str, int]] = {
     k.name: (k.delete, resources.clean_up_order(k.name)) for k in resources.KINDS.values()
@@ -75,6 +86,21 @@ def created_resource(
     return Resource(kind.name, tuple(sorted((k, str(v)) for k, v in address.items())))
 
 
+def _epoch(value: Any) -> float | None:
+    """A timestamp member (epoch seconds or ISO 8601) as epoch seconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.UTC)
+        return moment.timestamp()
+    return None
+
+
 def deleted_resource(operation: str, members: Mapping[str, Any]) -> Resource | None:
     """The resource a successful delete ``operation`` removed, or None."""
     kind = resources.by_delete(operation)
@@ -90,6 +116,48 @@ class Ledger:
         self._live: dict[Resource, None] = {}  # insertion-ordered set
         self._pending: Counter[str] = Counter()  # creates sent, answer not yet seen
         self._lock = threading.Lock()
+        # resources a lost answer created, found and deleted before the retry
+        self.reconciled: list[str] = []
+
+    def reconcile(
+        self, client: Any, operation: str, members: Mapping[str, Any], sent_at: float
+    ) -> None:
+        """Before ``operation`` is retried after its answer was lost: delete
+        what the lost attempt (sent at ``sent_at``, epoch seconds) created, so
+        the retry makes the only one. For an untokened create (a token makes
+        the retry idempotent already): the accounts of that exact name, made
+        since the lost request was sent, that this run has not seen created.
+        One it cannot delete stays in the ledger (a leftover if it stays)."""
+        name = members.get("Name")
+        if operation not in UNTOKENED_CREATES or not isinstance(name, str):
+            return
+        known = {r.members.get("AccountId") for r in self.live() if r.kind == "account"}
+        orphans: list[str] = []
+        token = None
+        for _ in range(MAX_RECONCILE_PAGES):
+            page = {"Name": name, **({"NextToken": token} if token else {})}
+            answer = client.call("ListAccounts", page)
+            document = answer.json if isinstance(answer.json, dict) else {}
+            for account in document.get("Accounts") or []:
+                if not isinstance(account, dict) or account.get("Name") != name:
+                    continue
+                account_id = account.get("AccountId")
+                created = _epoch(account.get("CreatedTimestamp"))
+                recent = created is None or created >= sent_at - RECONCILE_CLOCK_SKEW
+                if isinstance(account_id, str) and account_id not in known and recent:
+                    orphans.append(account_id)
+            token = document.get("NextToken")
+            if answer.status != 200 or not token:
+                break
+        for account_id in orphans:
+            deleted = client.call("DeleteAccount", {"AccountId": account_id})
+            line = f"account {account_id} ({name!r}): made by a CreateAccount whose answer was lost"
+            if 200 <= deleted.status < 300:
+                with self._lock:
+                    self.reconciled.append(f"{line}; deleted before the retry")
+            else:
+                with self._lock:
+                    self._live[Resource("account", (("AccountId", account_id),))] = None
 
     def intend(self, operation: str, members: Mapping[str, Any]) -> None:
         """Write down a create about to be sent (called before every call)."""
@@ -142,7 +210,7 @@ class Ledger:
             except KeyboardInterrupt:
                 leftovers.extend(self.interrupted(resources[number:]))
                 break
-            except Exception as error:  # report, and go on with the rest
+            except (Exception, ClientError) as error:  # report, and go on with the rest
                 leftovers.append(left_behind(resource, f"{type(error).__name__}: {error}"))
                 continue
             if 200 <= status < 300 or status == 404:

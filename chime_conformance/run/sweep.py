@@ -23,7 +23,8 @@ from typing import Any
 from chime_conformance.contract import resources
 from chime_conformance.run.events import Leftover
 from chime_conformance.run.ledger import RUN_TAG_KEY, Ledger
-from chime_conformance.wire.client import ChimeClient
+from chime_conformance.wire.client import ChimeClient, ClientError, RequestTimedOut
+from chime_conformance.wire.retries import OutcomeUnknown
 
 __all__ = ["DEFAULT_SWEEP_SECONDS", "sweep"]
 
@@ -76,10 +77,12 @@ class Sweeper:
 
     def _delete(self, kind: str, arn: str, operation: str, members: Mapping[str, Any]) -> None:
         try:
-            status = self._call(operation, members).status
+            if time.monotonic() > self.deadline:
+                raise _OutOfTime
+            status = _delete_status(self.client, operation, members)
         except (_OutOfTime, KeyboardInterrupt):
             raise
-        except Exception as error:  # report it, and go on with the rest
+        except (Exception, ClientError) as error:  # report it, and go on with the rest
             self.leftovers.append(Leftover(kind, arn, f"{type(error).__name__}: {error}"))
             return
         if not (200 <= status < 300 or status == 404):
@@ -174,7 +177,7 @@ def sweep(
         leftovers.extend(Leftover(k.name, _label(k, address), why) for k, address in pending)
         if step.startswith("listing"):
             leftovers.extend(_unknown(ledger, f"{why} while {step}"))
-    except Exception as error:  # the target answers the List operations badly
+    except (Exception, ClientError) as error:  # the target answers the List operations badly
         leftovers.extend(_unknown(ledger, f"could not list the run's resources: {error}"))
     leftovers.extend(sweeper.leftovers)
     if deleted is not None:
@@ -198,7 +201,22 @@ def _label(kind: resources.Kind, address: Mapping[str, str]) -> str:
 
 
 def _deleter(client: ChimeClient) -> Any:
-    return lambda operation, members: client.call(operation, members).status
+    return lambda operation, members: _delete_status(client, operation, members)
+
+
+def _delete_status(client: ChimeClient, operation: str, members: Mapping[str, Any]) -> int:
+    """A delete's status; 404 for one whose first answer was lost and whose
+    retry found nothing left (the lost attempt deleted it). A delete is
+    idempotent, so one that got no answer in time is sent once more."""
+    for attempt in (1, 2):
+        try:
+            return client.call(operation, dict(members)).status
+        except OutcomeUnknown as unknown:
+            return unknown.status
+        except RequestTimedOut:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _unknown(ledger: Ledger, why: str) -> list[Leftover]:

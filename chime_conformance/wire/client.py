@@ -44,7 +44,7 @@ from chime_conformance.wire.exchange import (
     redact_presigned_url,
 )
 from chime_conformance.wire.reproducers import GENERATED_HEADERS
-from chime_conformance.wire.retries import Retry, RetryPolicy, TargetThrottled
+from chime_conformance.wire.retries import Retry, RetryPolicy, TargetThrottled, outcome_unknown
 from chime_conformance.wire.sigv4 import (
     BOGUS_SESSION_TOKEN,
     DEFAULT_CREDENTIALS,
@@ -84,7 +84,9 @@ __all__ = [
     "WireRequest",
     "build_request",
     "encode_path_label",
+    "failed_attempt",
     "is_loopback",
+    "no_answer",
     "other_region",
     "redact_headers",
     "redact_presigned_url",
@@ -102,8 +104,15 @@ DEFAULT_READ_TIMEOUT = 10.0
 # Failures of the transport (never of the contract)
 
 
-class ClientError(Exception):
-    """The request got no HTTP answer; ``str()`` is one sentence."""
+class ClientError(BaseException):
+    """The request got no HTTP answer; ``str()`` is one sentence.
+
+    A :class:`BaseException`, like :class:`KeyboardInterrupt`: no answer is no
+    verdict on the contract, so Hypothesis must not shrink or replay the
+    example (a replay that gets an answer would be reported as "inconsistent
+    results"), and no check's ``except Exception`` may take it for one. pytest
+    still reports the test failed (the plugin's one sentence), and code that
+    must go on after it (the sweep, the ledger) catches it by name."""
 
 
 class TargetUnreachable(ClientError):
@@ -269,6 +278,8 @@ Observer = Callable[[str, Mapping[str, Any], int, Any], None]
 # Told (operation, members) before a call is sent: the ledger writes down the
 # intent to create, so an answer lost to Ctrl-C still leaves a trace.
 Intent = Callable[[str, Mapping[str, Any]], None]
+# (client, operation, members, when the attempt whose answer was lost was sent)
+Reconcile = Callable[[Any, str, Mapping[str, Any], float], None]
 
 
 class ChimeClient:
@@ -292,6 +303,7 @@ class ChimeClient:
         observer: Observer | None = None,
         before_send: Intent | None = None,
         breaker: CircuitBreaker | None = None,
+        reconcile: Reconcile | None = None,
         clock: Callable[[], datetime.datetime] | None = None,  # UTC; tests fix it
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -304,6 +316,9 @@ class ChimeClient:
         self.observer = observer
         self.before_send = before_send
         self.breaker = breaker or CircuitBreaker()
+        # called before a retry after a dropped connection (the answer was
+        # lost, the target may have acted): see Ledger.reconcile
+        self.reconcile = reconcile
         self._clock = clock or (lambda: datetime.datetime.now(datetime.UTC))
         self._sleep = sleep
         self._local = threading.local()
@@ -367,6 +382,12 @@ class ChimeClient:
             return exchange()
         return self._told(operation, members, exchange)
 
+    def reconcile_lost(self, operation: str, members: Mapping[str, Any], sent_at: float) -> None:
+        """Before retrying ``operation`` whose answer was lost (sent at
+        ``sent_at``, epoch seconds): let :attr:`reconcile` undo what it may have done."""
+        if self.reconcile is not None:
+            self.reconcile(self, operation, members, sent_at)
+
     def probe(self) -> None:
         """Raise :class:`TargetUnreachable` unless the target answers HTTP at all."""
         for url in dict.fromkeys((self.target_url, self.accounts_url)):
@@ -413,14 +434,25 @@ class ChimeClient:
         started = time.monotonic()
         prepared: list[requests.PreparedRequest] = []
 
+        lost_at: list[float] = []  # when the last attempt whose answer was lost was sent
+
         def attempt() -> tuple[str | None, requests.Response | None, str | None]:
+            if lost_at and operation is not None:
+                self.reconcile_lost(operation, members or {}, lost_at[-1])
             prepared[:] = [self._prepare(wire.method, url, headers, wire.body, signing)]
-            return self._attempt(prepared[0], url)
+            sent_at = time.time()
+            outcome = self._attempt(prepared[0], url)
+            if outcome[1] is None and outcome[0] == "connection reset":
+                lost_at.append(sent_at)
+            else:
+                lost_at.clear()
+            return outcome
 
         self.breaker.check()
         response, retries = self.retry.run(attempt, operation=operation, sleep=self._sleep)
         if response is None:  # the last attempt lost its connection too
-            raise self.breaker.trip(ConnectionLost(url, retries))
+            raise self.breaker.trip(no_answer(url, retries))
+        self.breaker.answered()
         exchange = Exchange(
             request=SentRequest(
                 prepared[0].method or wire.method,
@@ -442,6 +474,9 @@ class ChimeClient:
             throttled = TargetThrottled(operation, exchange.status, retries)
             throttled.exchange = exchange
             raise throttled
+        unknown = outcome_unknown(operation, exchange.status, retries)
+        if unknown is not None:
+            raise unknown
         return exchange
 
     def _attempt(
@@ -456,10 +491,7 @@ class ChimeClient:
                 allow_redirects=False,
             )
         except requests.exceptions.RequestException as error:
-            failure = transport_failure(error, url, self.timeouts)
-            if failure is None:
-                return "connection reset", None, None
-            raise self.breaker.trip(failure) from None
+            return failed_attempt(error, url, self.timeouts, self.breaker)
         reason = self.retry.reason_to_retry(response.status_code)
         return reason, response, response.headers.get("Retry-After")
 
@@ -535,26 +567,78 @@ def transport_failure(
     return TargetUnreachable(url, kind)
 
 
-class CircuitBreaker:
-    """Remembers the first transport failure that means the target is gone
-    (unreachable, hanging, dropping every connection): later calls fail at
-    once with it, so a dead target costs one timeout, not one per request
-    (nor one per example Hypothesis replays while shrinking)."""
+# Consecutive requests without an answer within the read timeout that mean the
+# target is gone. One alone is a lost request (it fails the test that sent it);
+# three in a row from a single-threaded client are not chance (at one request
+# in 200 lost, 1 in 8 million), and cost three read timeouts before the stop.
+GONE_AFTER_TIMEOUTS = 3
 
-    def __init__(self) -> None:
+
+class CircuitBreaker:
+    """Decides when the target is gone, and remembers it: later calls fail at
+    once with the failure, so a dead target costs a few timeouts, not one per
+    request (nor one per example Hypothesis replays while shrinking).
+
+    Gone: a connection refused or dropped on every attempt of one request
+    (each retried first: nothing answered, so nothing acted), or
+    :data:`GONE_AFTER_TIMEOUTS` requests in a row with no answer in time.
+    Any HTTP answer ends a streak of timeouts. A single timeout is only that
+    request's failure."""
+
+    def __init__(self, gone_after_timeouts: int = GONE_AFTER_TIMEOUTS) -> None:
         self.failure: ClientError | None = None
+        self.gone_after_timeouts = gone_after_timeouts
+        self.timeouts_in_a_row = 0
+        self._lock = threading.Lock()
 
     def trip(self, failure: ClientError) -> ClientError:
-        if self.failure is None:
-            self.failure = failure
-        return failure
+        """The error to raise for ``failure``: itself (one request lost) or
+        :class:`TargetGone` (the run should stop)."""
+        with self._lock:
+            if isinstance(failure, RequestTimedOut):
+                self.timeouts_in_a_row += 1
+                if self.timeouts_in_a_row < self.gone_after_timeouts:
+                    return failure
+            if self.failure is None:
+                self.failure = failure
+            return TargetGone(failure)
+
+    def answered(self) -> None:
+        """The target answered (any HTTP status): a streak of timeouts ends."""
+        self.timeouts_in_a_row = 0
 
     def check(self) -> None:
         if self.failure is not None:
             raise TargetGone(self.failure)
 
     def reset(self) -> None:
-        self.failure = None
+        """Give the target another chance (the end-of-run sweep does)."""
+        with self._lock:
+            self.failure = None
+            self.timeouts_in_a_row = 0
+
+
+def failed_attempt(
+    error: requests.exceptions.RequestException,
+    url: str,
+    timeouts: Timeouts,
+    breaker: CircuitBreaker,
+) -> tuple[str, None, None]:
+    """An attempt that got no HTTP answer: why to retry it (a dropped or a
+    refused connection), or raise what :meth:`CircuitBreaker.trip` says."""
+    failure = transport_failure(error, url, timeouts)
+    if failure is None:
+        return "connection reset", None, None
+    if isinstance(failure, TargetUnreachable) and failure.cause == "connection refused":
+        return "connection refused", None, None  # nothing was sent: safe to try again
+    raise breaker.trip(failure) from None
+
+
+def no_answer(url: str, retries: tuple[Retry, ...]) -> ClientError:
+    """The failure of a request whose every attempt lost its connection."""
+    if retries and retries[-1].reason == "connection refused":
+        return TargetUnreachable(url, "connection refused")
+    return ConnectionLost(url, retries)
 
 
 def _failure_kind(error: requests.exceptions.RequestException) -> str:

@@ -32,6 +32,7 @@ from botocore.awsrequest import AWSRequest, prepare_request_dict
 from chime_conformance.contract import spec
 from chime_conformance.wire import client as client_module
 from chime_conformance.wire.client import (
+    GONE_AFTER_TIMEOUTS,
     REDACTED,
     ChimeClient,
     ConnectionLost,
@@ -424,14 +425,39 @@ def test_retry_after_as_an_http_date_is_honoured_up_to_the_cap() -> None:
     assert 0.05 <= policy.delay(0, retry_after="soon") <= 0.2  # unusable: backoff
 
 
-def test_after_a_dead_target_later_calls_fail_at_once(server: ScriptedServer) -> None:
-    server.script = [("stall", 1.0)]
+def test_one_timeout_fails_one_request_and_three_in_a_row_mean_the_target_is_gone(
+    server: ScriptedServer,
+) -> None:
+    server.script = [("stall", 0.3), (200, {}, b"{}"), ("stall", 0.3), ("stall", 0.3)]
+    server.script += [("stall", 0.3)]
     client = make_client(server.url, timeouts=Timeouts(connect=1.0, read=0.2))
-    with pytest.raises(RequestTimedOut):
+    with pytest.raises(RequestTimedOut, match=r"no answer within 0\.2 s"):
         client.call("ListAppInstances", {})
+    assert client.call("ListAppInstances", {}).status == 200  # an answer ends the streak
+    for _ in range(GONE_AFTER_TIMEOUTS - 1):
+        with pytest.raises(RequestTimedOut):
+            client.call("ListAppInstances", {})
     with pytest.raises(TargetGone, match=r"within 0\.2 s"):
         client.call("ListAppInstances", {})
-    assert len(server.received) == 1  # at once: the second call never reached the server
+    received = len(server.received)
+    with pytest.raises(TargetGone, match=r"within 0\.2 s"):
+        client.call("ListAppInstances", {})
+    assert len(server.received) == received == 2 + GONE_AFTER_TIMEOUTS  # gone: not sent
+    client.breaker.reset()  # the sweep gives the target another chance
+    assert client.call("ListAppInstances", {}).status == 200
+
+
+def test_a_refused_connection_is_retried_then_the_target_is_gone() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"  # bound, not listening
+        heard: list[str] = []
+        policy = RetryPolicy(max_retries=2, listener=lambda op, retry: heard.append(retry.reason))
+        client = make_client(url, retry=policy, sleep=lambda _: None)
+        with pytest.raises(TargetGone, match="connection refused") as caught:
+            client.call("ListAppInstances", {})
+    assert isinstance(caught.value.first, TargetUnreachable)
+    assert heard == ["connection refused"] * 2
 
 
 def test_connection_reset_is_retried(server: ScriptedServer) -> None:
@@ -444,9 +470,10 @@ def test_connection_reset_is_retried(server: ScriptedServer) -> None:
 def test_connection_resets_give_up_with_one_line(server: ScriptedServer) -> None:
     server.script = ["reset"] * 10
     client = make_client(server.url, retry=RetryPolicy(max_retries=1))
-    with pytest.raises(ConnectionLost) as caught:
+    with pytest.raises(TargetGone) as caught:  # dropped on every attempt: gone
         client.call("ListAppInstances", {})
-    assert len(caught.value.retries) == 1
+    assert isinstance(caught.value.first, ConnectionLost)
+    assert len(caught.value.first.retries) == 1
     assert len(server.received) == 2
     assert "\n" not in str(caught.value)
 
@@ -488,10 +515,12 @@ def _closed_port_url() -> str:
 def test_unreachable_target_fails_fast_in_one_sentence() -> None:
     url = _closed_port_url()
     waits: list[float] = []
-    client = make_client(url, sleep=waits.append)
-    with pytest.raises(TargetUnreachable) as caught:
+    policy = RetryPolicy(max_retries=2)
+    client = make_client(url, sleep=waits.append, retry=policy)
+    with pytest.raises(TargetGone) as caught:  # refused on every (retried) attempt
         client.probe()
-    assert waits == []  # fast: no backoff before giving up
+    assert len(waits) == 2  # retried: nothing was sent, so nothing acted
+    assert isinstance(caught.value.first, TargetUnreachable)
     message = str(caught.value)
     assert "\n" not in message
     assert message == f"Cannot reach {url}/app-instances: connection refused."
@@ -706,3 +735,41 @@ def test_raw_path_with_a_space_is_quoted(server: ScriptedServer) -> None:
     exchange = make_client(server.url).send("GET", "/app-instances/a b")
     assert server.received[0].target == "/app-instances/a%20b"
     assert exchange.request.url.endswith("/app-instances/a%20b")
+
+
+def test_a_throttling_target_turns_on_a_send_rate_that_backs_off_and_recovers() -> None:
+    from chime_conformance.wire.retries import AdaptiveRate
+
+    heard: list[tuple[float, float | None]] = []
+    rate = AdaptiveRate(lambda waited, now: heard.append((waited, now)))
+    for _ in range(20):
+        rate.before_sending()
+        rate.answered(200)
+    assert rate.rate is None and heard == []  # never throttled: never held back
+    rate.before_sending()
+    rate.answered(429)
+    first = rate.rate
+    assert first is not None and first >= 0.5  # on, at botocore's floor or above
+    rate.answered(503)
+    assert rate.rate is not None and rate.rate <= first  # backs off again
+    rate.before_sending()
+    assert heard and heard[-1][1] == rate.rate  # each paced request is told
+
+
+def test_the_retry_policy_paces_every_attempt_through_its_rate() -> None:
+    from chime_conformance.wire.retries import AdaptiveRate
+
+    seen: list[str] = []
+
+    class Spy(AdaptiveRate):
+        def before_sending(self) -> None:
+            seen.append("send")
+
+        def answered(self, status: int) -> None:
+            seen.append(str(status))
+
+    answers = iter([("HTTP 429", "busy", "0"), (None, "ok", None)])
+    policy = RetryPolicy(rate=Spy())
+    answer, retries = policy.run(lambda: next(answers), sleep=lambda _: None)
+    assert answer == "ok" and len(retries) == 1
+    assert seen == ["send", "429", "send", "200"]

@@ -1,0 +1,81 @@
+"""A lost answer never leaves a resource behind: a create retried after a
+dropped connection is reconciled first (Ledger.reconcile), against the
+emulator behind a proxy that loses the answer to each distinct CreateAccount."""
+
+from __future__ import annotations
+
+import pytest
+
+from chime_conformance.emulator.server import running_emulator
+from chime_conformance.run.ledger import Ledger
+from chime_conformance.wire.client import ChimeClient
+from tests.support.misbehaving_targets import ProxyPlan, left_on, proxy
+
+
+def _create_accounts(reconcile: bool, names: list[str]) -> tuple[list[str], Ledger, ProxyPlan]:
+    plan = ProxyPlan(lose_create_account=True)
+    ledger = Ledger()
+    with running_emulator() as emulator, proxy(emulator.url, plan) as url:
+        client = ChimeClient(
+            url,
+            observer=ledger.observe,
+            before_send=ledger.intend,
+            reconcile=ledger.reconcile if reconcile else None,
+            sleep=lambda _: None,
+        )
+        with client:
+            for name in names:
+                assert client.call("CreateAccount", {"Name": name}).status == 201
+        return left_on(emulator.url), ledger, plan
+
+
+def test_without_reconciling_a_retried_create_leaves_a_duplicate() -> None:
+    left, ledger, plan = _create_accounts(False, ["a-1", "a-2"])
+    assert plan.lost == 2
+    assert len(left) == 4 and len(ledger.live()) == 2  # two the ledger never saw
+
+
+def test_a_create_whose_answer_was_lost_is_found_by_name_and_deleted_before_the_retry() -> None:
+    left, ledger, plan = _create_accounts(True, ["a-1", "a-2", "a-1"])
+    assert plan.lost == 2  # the second "a-1" is not lost: that name was seen
+    # only what the ledger saw is left (the sweep deletes it), nothing it did not
+    assert len(left) == len(ledger.live()) == 3
+    assert {line.split()[1] for line in ledger.reconciled}.isdisjoint(
+        {r.members["AccountId"] for r in ledger.live()}
+    )
+    assert [line.split("(")[1].split(")")[0] for line in ledger.reconciled] == ["'a-1'", "'a-2'"]
+
+
+@pytest.mark.parametrize("operation", ["app_instance", "account"])
+def test_a_shared_resource_whose_create_answer_is_unreadable_is_made_once(operation: str) -> None:
+    """The set-up's create answered 2xx with a garbled body: sent again (the
+    same token; an account reconciled by name first), one resource results."""
+    from conformance.resources import Resources
+
+    plan = ProxyPlan(garble_first=1)
+    ledger = Ledger()
+    with running_emulator() as emulator, proxy(emulator.url, plan) as url:
+        client = ChimeClient(
+            url, observer=ledger.observe, before_send=ledger.intend, reconcile=ledger.reconcile
+        )
+        with client:
+            made = getattr(Resources(client, "r21"), operation)()
+        left = left_on(emulator.url)
+    assert plan.garbled == 1
+    assert len(left) == 1 and made in left[0]
+    assert len(ledger.live()) == 1  # the sweep deletes it
+    assert len(ledger.reconciled) == (1 if operation == "account" else 0)
+
+
+def test_a_shared_resource_that_never_gets_a_readable_answer_is_one_sentence() -> None:
+    from conformance.resources import PREREQUISITE_ATTEMPTS, PrerequisiteFailed, Resources
+
+    plan = ProxyPlan(garble_share=1.0)
+    with (
+        running_emulator() as emulator,
+        proxy(emulator.url, plan) as url,
+        ChimeClient(url) as client,
+        pytest.raises(PrerequisiteFailed, match="AppInstance"),
+    ):
+        Resources(client, "r21").app_instance()
+    assert plan.count == plan.garbled == PREREQUISITE_ATTEMPTS
