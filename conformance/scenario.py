@@ -8,8 +8,9 @@ report and the fault-injection proofs treat it like any other check.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from chime_conformance import checks
@@ -17,6 +18,7 @@ from chime_conformance.contract import spec
 from chime_conformance.run.config import DEFAULT_DELETION_WINDOW
 from chime_conformance.run.implementation import foreign_answer
 from chime_conformance.run.recorder import Verifier
+from chime_conformance.wire import overlapping
 from chime_conformance.wire.client import ChimeClient, Exchange
 
 # How often a deleted resource is read again while the deletion window lasts.
@@ -83,6 +85,26 @@ class Scenario:
             documented=str(documented),
         )
         self.verifier.fail(exchange, failure, check=check)
+
+    def expect_on(self, operation: str, exchange: Exchange, held: bool, **what: Any) -> None:
+        """:meth:`expect`, recorded under ``operation``: a read that shows what
+        a write stored is a verdict on the write (the record keeps the read)."""
+        self.expect(dataclasses.replace(exchange, operation=operation), held, **what)
+
+    def together(self, requests: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Exchange]:
+        """Send ``requests`` at once (``chime_conformance.overlapping``) and verify
+        each answer with every check: a success as about a present resource, a
+        missing-resource answer as about an absent one (overlapping deletes and
+        creates race to it). The exchanges, in the order given."""
+        send = getattr(self.client, "send_together", None)
+        exchanges = (
+            send(requests) if send else overlapping.send_together(self.client.call, requests)
+        )
+        missing = checks.missing_resource_statuses(self.strict)
+        for exchange in exchanges:
+            resource = "absent" if exchange.status in missing else None
+            self.verifier.verify(exchange, checks.Expectation.valid_input(resource=resource))
+        return exchanges
 
     def expect_fields(
         self,
