@@ -104,7 +104,11 @@ from chime_conformance.checks.schema import (
     RESPONSE_SCHEMA_CONFORMANCE,
 )
 from chime_conformance.checks.status import STATUS_CODE_CONFORMANCE
-from chime_conformance.checks.tenants import OTHER_ACCOUNT_ANSWERS, other_account_answers
+from chime_conformance.checks.tenants import (
+    OTHER_ACCOUNT_ANSWERS,
+    OTHER_ACCOUNT_UNSEEN,
+    other_account_answers,
+)
 from chime_conformance.checks.timestamps import TIMESTAMPS_MONOTONIC
 
 __all__ = [
@@ -131,6 +135,7 @@ __all__ = [
     "NEGATIVE_DATA_REJECTION",
     "ORACLE",
     "OTHER_ACCOUNT_ANSWERS",
+    "OTHER_ACCOUNT_UNSEEN",
     "PAGINATION",
     "POSITIVE_DATA_ACCEPTANCE",
     "READS_ARE_ISOLATED",

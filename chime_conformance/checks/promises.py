@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chime_conformance.checks import isolation, lifecycle, overlap, pagination, protocol
+from chime_conformance.checks import isolation, lifecycle, overlap, pagination, protocol, tenants
 from chime_conformance.checks.registry import DeclaredCheck, declared
 from chime_conformance.contract import resources as catalogue
 from chime_conformance.contract import spec
@@ -41,11 +41,13 @@ __all__ = [
     "creates_under_a_parent",
     "creates_with_own_id",
     "deletes",
+    "is_global_list",
     "is_list",
     "listed",
     "lists",
     "merges_tags",
     "names_a_resource",
+    "names_any_resource",
     "promise",
     "read_back",
     "reads_naming_a_resource",
@@ -93,6 +95,17 @@ def names_a_resource(op: spec.Operation) -> bool:
     """A read that names the resource it is about (a Describe, a Get, a List of
     one parent's members, the tags of one resource)."""
     return op.method == "GET" and bool(_required(op) & RESOURCE_MEMBERS)
+
+
+def names_any_resource(op: spec.Operation) -> bool:
+    """An operation whose request names a resource (to read, write, delete, or
+    create something in)."""
+    return bool(_required(op) & RESOURCE_MEMBERS)
+
+
+def is_global_list(op: spec.Operation) -> bool:
+    """A List of a whole account (it names no parent)."""
+    return is_list(op) and not _required(op)
 
 
 def is_write(op: spec.Operation) -> bool:
@@ -410,6 +423,18 @@ PROMISES: tuple[Promise, ...] = (
         (lifecycle.CASCADE, lifecycle.DELETE_IS_FINAL),
         names_a_resource,
         ("test_a_read_made_before_a_delete_is_not_served_after",),
+    ),
+    Promise(
+        "other-tenants",
+        "tenant-isolation",
+        "An identity of another AWS account is refused every operation naming a resource, "
+        "changes nothing of it, and sees none of it in the account's Lists.",
+        (declared(tenants.other_account_refused.__name__), tenants.OTHER_ACCOUNT_UNSEEN),
+        lambda op: names_any_resource(op) or is_global_list(op),
+        (
+            "test_another_account_is_refused_and_changes_nothing",
+            "test_another_accounts_lists_show_none_of_the_owners",
+        ),
     ),
     Promise(
         "overlapping-creates",

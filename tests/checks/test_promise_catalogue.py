@@ -104,7 +104,7 @@ def test_every_promise_names_a_contract_rule_and_declared_checks() -> None:
 def test_every_promise_test_the_catalogue_names_exists() -> None:
     sources = "".join(
         (spec.spec_path(spec.IDENTITY).parents[1] / "conformance" / name).read_text()
-        for name in ("test_promises.py", "test_concurrency.py")
+        for name in ("test_promises.py", "test_concurrency.py", "test_tenants.py")
     )
     for promise in promises.PROMISES:
         for test in promise.tests:

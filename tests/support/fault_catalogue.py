@@ -30,6 +30,7 @@ MISSING = "conformance/test_missing_resources.py"
 EDGES = "conformance/test_contract_edges.py"
 PROMISES = "conformance/test_promises.py"
 CONCURRENCY = "conformance/test_concurrency.py"
+TENANTS = "conformance/test_tenants.py"
 
 
 @dataclass(frozen=True)
@@ -590,6 +591,14 @@ CATALOGUE: dict[str, Catch] = {
         keyword=promise_slice(
             "test_a_member_created_during_its_app_instances_deletion_is_no_orphan",
             "CreateAppInstanceUser",
+        ),
+    ),
+    # -- other tenants: a second identity, in another account -----------------
+    "other_account_writes_applied": Catch(
+        caught_by=("other_account_unseen",),
+        tests=(TENANTS,),
+        keyword=promise_slice(
+            "test_another_account_is_refused_and_changes_nothing", "UpdateAppInstance"
         ),
     ),
 }

@@ -2,17 +2,21 @@
 the older tests never asked about: a read answering with another resource's
 settings, a list that keeps a deleted member, a NextToken ignored, a token
 ignored, a written member dropped, an answer that is not the current state, a
-read served from a cache after a cascade, an answer without a request id."""
+read served from a cache after a cascade, an answer without a request id, a
+refused write of another account applied all the same."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import uuid
 from typing import Any
 
 from chime_conformance.emulator.app import EmulatorApp
+from chime_conformance.emulator.exceptions import ChimeError, ForbiddenException
 from chime_conformance.emulator.faults.registry import fault
-from chime_conformance.emulator.hooks import Handler, RequestId
+from chime_conformance.emulator.hooks import Authorize, Handler, RequestId
+from chime_conformance.emulator.iam import Identity, chime_arns
 from chime_conformance.emulator.models import IdentityBackend
 
 
@@ -196,3 +200,30 @@ def _request_id_missing_on_errors(app: EmulatorApp) -> None:
         return request_id
 
     app.hooks.wrap_request_id(wrapper)
+
+
+@fault(
+    "other_account_writes_applied",
+    category="isolation",
+    breaks="A request of another AWS account's identity naming a resource is refused and "
+    "changes nothing (docs/contract.md tenant-isolation); here a refused write is applied in "
+    "the resource's account before the 403 is answered.",
+)
+def _other_account_writes_applied(app: EmulatorApp) -> None:
+    def wrapper(original: Authorize) -> Authorize:
+        def authorize(caller: Identity, operation: Any, members: dict[str, Any]) -> Identity:
+            try:
+                return original(caller, operation, members)
+            except ForbiddenException:
+                if operation.method != "GET":
+                    owners = {account for _, _, account in chime_arns(members)}
+                    for owner in app.config.all_identities:
+                        if owner.account_id in owners:
+                            with contextlib.suppress(ChimeError):
+                                app.hooks.dispatch(operation, members, owner)
+                            break
+                raise
+
+        return authorize
+
+    app.hooks.wrap_authorize(wrapper)
