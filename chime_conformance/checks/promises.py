@@ -74,7 +74,7 @@ READ_ALIASES: Mapping[str, tuple[str, ...]] = {
 
 
 def _members(op: spec.Operation) -> Mapping[str, Any]:
-    return op.input_schema["properties"]  # type: ignore[no-any-return]
+    return op.input_schema["properties"]
 
 
 def _required(op: spec.Operation) -> frozenset[str]:
@@ -194,7 +194,7 @@ def writable_members(op: spec.Operation) -> tuple[str, ...]:
 
 
 def _properties(schema: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return (schema or {}).get("properties", {})  # type: ignore[no-any-return]
+    return (schema or {}).get("properties", {})
 
 
 def _record_key(op: spec.Operation) -> str | None:
