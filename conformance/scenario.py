@@ -92,7 +92,11 @@ class Scenario:
         self.expect(dataclasses.replace(exchange, operation=operation), held, **what)
 
     def together(
-        self, requests: Sequence[tuple[str, Mapping[str, Any]]], *, verify: bool = True
+        self,
+        requests: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        verify: bool = True,
+        stagger: float = 0.0,
     ) -> list[Exchange]:
         """Send ``requests`` at once (``chime_conformance.wire.overlapping``) and
         verify each answer with every check: a success as about a present
@@ -100,10 +104,13 @@ class Scenario:
         deletes and creates race to it). ``verify=False`` where which answer
         comes is the race itself (a create against its parent's delete): only
         the caller's judgement of the outcome is recorded, so a run's cells do
-        not depend on who won. The exchanges, in the order given."""
+        not depend on who won. ``stagger``: see ``send_together``. The
+        exchanges, in the order given."""
         send = getattr(self.client, "send_together", None)
         exchanges = (
-            send(requests) if send else overlapping.send_together(self.client.call, requests)
+            send(requests, stagger=stagger)
+            if send
+            else overlapping.send_together(self.client.call, requests, stagger=stagger)
         )
         missing = checks.missing_resource_statuses(self.strict)
         for exchange in exchanges if verify else ():

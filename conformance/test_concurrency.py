@@ -30,6 +30,8 @@ from .scenario import Scenario, field_of
 
 # How many requests overlap: enough that a check-then-act race loses one.
 OVERLAPPING = 4
+# Seconds a create leaves ahead of its parent's delete (both still overlap)
+CREATE_AHEAD = 0.03
 
 # What a test makes is deleted when it ends: the global Lists later tests walk stay short.
 pytestmark = pytest.mark.usefixtures("app_instances_deleted_after")
@@ -159,8 +161,12 @@ def test_a_member_created_during_its_app_instances_deletion_is_no_orphan(
     given = fresh_targets({*required, "AppInstanceArn"}, resources)  # the AppInstance too
     instance = given["AppInstanceArn"]
     request = write_request(operation, resources, {m: given[m] for m in given if m in required})
-    delete, create = scenario.together(
-        [("DeleteAppInstance", {"AppInstanceArn": instance}), (operation, request)], verify=False
+    # the create first, the delete while it is under way (a create that arrives
+    # after the delete is simply refused, and proves nothing about the window)
+    create, delete = scenario.together(
+        [(operation, request), ("DeleteAppInstance", {"AppInstanceArn": instance})],
+        verify=False,
+        stagger=CREATE_AHEAD,
     )
     child = None
     if 200 <= create.status < 300:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -41,18 +42,27 @@ def _threads() -> ThreadPoolExecutor:
         return _pool
 
 
-def send_together(call: Call, requests: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Exchange]:
+def send_together(
+    call: Call, requests: Sequence[tuple[str, Mapping[str, Any]]], *, stagger: float = 0.0
+) -> list[Exchange]:
     """Send every ``(operation, members)`` of ``requests`` with ``call`` at
-    once, from threads of their own; their exchanges, in the order given."""
+    once, from threads of their own; their exchanges, in the order given.
+    ``stagger``: the n-th request leaves n × that many seconds after the first
+    (still overlapping it), for a race that needs the first to be under way."""
     if not 2 <= len(requests) <= MAX_TOGETHER:
         raise ValueError(f"send_together takes 2 to {MAX_TOGETHER} requests, got {len(requests)}")
     barrier = threading.Barrier(len(requests))
 
-    def send(operation: str, members: Mapping[str, Any]) -> Exchange:
+    def send(operation: str, members: Mapping[str, Any], delay: float) -> Exchange:
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(BARRIER_TIMEOUT)
+        if delay:
+            time.sleep(delay)
         return call(operation, dict(members))
 
     pool = _threads()
-    futures = [pool.submit(send, operation, members) for operation, members in requests]
+    futures = [
+        pool.submit(send, operation, members, number * stagger)
+        for number, (operation, members) in enumerate(requests)
+    ]
     return [future.result() for future in futures]

@@ -180,10 +180,13 @@ class RecordingClient:
     def call(self, operation: str, members: Mapping[str, Any], **options: Any) -> Exchange:
         return self.log.sent(self.client.call(operation, dict(members), **options))
 
-    def send_together(self, requests: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Exchange]:
+    def send_together(
+        self, requests: Sequence[tuple[str, Mapping[str, Any]]], *, stagger: float = 0.0
+    ) -> list[Exchange]:
         """Send ``requests`` at once; logged as one group, which the reproducer
         sends at once again."""
-        return self.log.sent_together(overlapping.send_together(self.client.call, requests))
+        sent = overlapping.send_together(self.client.call, requests, stagger=stagger)
+        return self.log.sent_together(sent)
 
 
 @dataclass

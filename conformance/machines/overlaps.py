@@ -25,6 +25,7 @@ from .harness import Machine, body_of, check, step
 from .model import UserRecord
 
 OVERLAPPING = 2  # requests a step sends at once: two are enough to race
+CREATE_AHEAD = 0.03  # seconds a create leaves ahead of its AppInstance's delete
 MAX_TAGS = 50  # per resource (docs/contract.md tags)
 
 
@@ -126,12 +127,13 @@ class OverlapsMachine(Machine):
             "Name": name,
             "ClientRequestToken": self.unique("t"),
         }
-        delete, create = self.scenario.together(
+        create, delete = self.scenario.together(
             [
-                ("DeleteAppInstance", {"AppInstanceArn": app_instance}),
                 ("CreateAppInstanceUser", request),
+                ("DeleteAppInstance", {"AppInstanceArn": app_instance}),
             ],
             verify=False,  # who wins is the race: only the judgement is recorded
+            stagger=CREATE_AHEAD,  # the delete while the create is under way
         )
         late = {"AppInstanceUserArn": f"{app_instance}/user/{user_id}"}
         created = 200 <= create.status < 300
