@@ -7,9 +7,12 @@ chime_conformance.pytest_plugin.fixtures.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from chime_conformance.run.config import SuiteConfig
+from chime_conformance.run.ledger import Ledger
 from chime_conformance.run.recorder import Verifier
 from chime_conformance.run.results import ResultLog
 from chime_conformance.wire.client import ChimeClient
@@ -82,3 +85,16 @@ def scenario(chime_client: ChimeClient, verifier: Verifier, chime_config: SuiteC
         strict=chime_config.strict,
         deletion_window=chime_config.deletion_window,
     )
+
+
+@pytest.fixture
+def app_instances_deleted_after(chime_ledger: Ledger, chime_client: ChimeClient) -> Iterator[None]:
+    """The AppInstances a test creates are deleted when it ends (unchecked, as a
+    state machine's teardown): the account's global lists, which later tests
+    walk to their end, stay as long as they were. Those made before it (the
+    session's world, a module's fixtures) stay."""
+    before = {r for r in chime_ledger.live() if r.kind == "app-instance"}
+    yield
+    for made in chime_ledger.live():
+        if made.kind == "app-instance" and made not in before:
+            chime_client.call("DeleteAppInstance", made.members)

@@ -14,7 +14,7 @@ import functools
 import itertools
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +117,14 @@ class Resources:
             if not last and not tokened:
                 self.client.reconcile_lost(op.name, members, sent_at)
         raise PrerequisiteFailed(shape.title, exchange)
+
+    def write(self, operation: str, members: Mapping[str, Any]) -> dict[str, Any]:
+        """Send a valid write the test needs done (PrerequisiteFailed if it
+        fails, naming ``operation``); its answer."""
+        exchange = self.client.call(operation, dict(members))
+        if not 200 <= exchange.status < 300:
+            raise PrerequisiteFailed(operation, exchange)
+        return exchange.json if isinstance(exchange.json, dict) else {}
 
     def app_instance(self, *, tagged: bool = True) -> str:
         """A new AppInstance; ``tagged=False`` leaves all 50 tag slots free."""
@@ -259,6 +267,32 @@ FRESH: Mapping[str, Callable[[Resources, World], dict[str, str]]] = {
 
 # Members whose value names an existing resource.
 RESOURCE_MEMBERS = frozenset(catalogue.naming_members())
+
+
+def fresh_targets(
+    members: Iterable[str], r: Resources, given: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Resources for every member of ``members`` that names one: those ``given``,
+    new ones for the rest, made for this call alone and in one another (the
+    user in the AppInstance, the endpoint of the user; an admin member names a
+    user of the AppInstance, not yet promoted; the tagging member the AppInstance)."""
+    wanted = set(members) & RESOURCE_MEMBERS
+    made: dict[str, str] = dict(given or {})
+    if "AccountId" in wanted and "AccountId" not in made:
+        made["AccountId"] = r.account()
+    if wanted - {"AccountId"} - set(made):
+        instance = made.get("AppInstanceArn") or r.app_instance()
+        made.setdefault("AppInstanceArn", instance)
+        made.setdefault(catalogue.TAGGING_MEMBER, instance)
+        if wanted & {"AppInstanceUserArn", "EndpointId"} and "AppInstanceUserArn" not in made:
+            made["AppInstanceUserArn"] = r.user(instance)
+        if "EndpointId" in wanted and "EndpointId" not in made:
+            made["EndpointId"] = r.endpoint(made["AppInstanceUserArn"])
+        if "AppInstanceBotArn" in wanted and "AppInstanceBotArn" not in made:
+            made["AppInstanceBotArn"] = r.bot(instance)
+        if "AppInstanceAdminArn" in wanted and "AppInstanceAdminArn" not in made:
+            made["AppInstanceAdminArn"] = r.user(instance)
+    return {member: value for member, value in made.items() if member in wanted}
 
 
 def shared_members(world: World) -> dict[str, str]:

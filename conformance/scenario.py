@@ -8,8 +8,9 @@ report and the fault-injection proofs treat it like any other check.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from chime_conformance import checks
@@ -17,6 +18,7 @@ from chime_conformance.contract import spec
 from chime_conformance.run.config import DEFAULT_DELETION_WINDOW
 from chime_conformance.run.implementation import foreign_answer
 from chime_conformance.run.recorder import Verifier
+from chime_conformance.wire import overlapping
 from chime_conformance.wire.client import ChimeClient, Exchange
 
 # How often a deleted resource is read again while the deletion window lasts.
@@ -83,6 +85,38 @@ class Scenario:
             documented=str(documented),
         )
         self.verifier.fail(exchange, failure, check=check)
+
+    def expect_on(self, operation: str, exchange: Exchange, held: bool, **what: Any) -> None:
+        """:meth:`expect`, recorded under ``operation``: a read that shows what
+        a write stored is a verdict on the write (the record keeps the read)."""
+        self.expect(dataclasses.replace(exchange, operation=operation), held, **what)
+
+    def together(
+        self,
+        requests: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        verify: bool = True,
+        stagger: float = 0.0,
+    ) -> list[Exchange]:
+        """Send ``requests`` at once (``chime_conformance.wire.overlapping``) and
+        verify each answer with every check: a success as about a present
+        resource, a missing-resource answer as about an absent one (overlapping
+        deletes and creates race to it). ``verify=False`` where which answer
+        comes is the race itself (a create against its parent's delete): only
+        the caller's judgement of the outcome is recorded, so a run's cells do
+        not depend on who won. ``stagger``: see ``send_together``. The
+        exchanges, in the order given."""
+        send = getattr(self.client, "send_together", None)
+        exchanges = (
+            send(requests, stagger=stagger)
+            if send
+            else overlapping.send_together(self.client.call, requests, stagger=stagger)
+        )
+        missing = checks.missing_resource_statuses(self.strict)
+        for exchange in exchanges if verify else ():
+            resource = "absent" if exchange.status in missing else None
+            self.verifier.verify(exchange, checks.Expectation.valid_input(resource=resource))
+        return exchanges
 
     def expect_fields(
         self,

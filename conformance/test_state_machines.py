@@ -22,6 +22,7 @@ from .machines.accounts import AccountsMachine
 from .machines.app_instances import AppInstancesMachine
 from .machines.harness import Machine, MachineContext
 from .machines.members import MembersMachine
+from .machines.overlaps import OverlapsMachine
 
 pytestmark = pytest.mark.chime_long_running  # whole runs of a machine: seconds each
 
@@ -74,3 +75,9 @@ def test_accounts_keep_their_contract_over_random_lifecycles(
     machine_context: MachineContext, chime_shrinks: bool
 ) -> None:
     run(AccountsMachine, machine_context, shrink=chime_shrinks)
+
+
+def test_overlapping_requests_keep_the_contract_over_random_lifecycles(
+    machine_context: MachineContext, chime_shrinks: bool
+) -> None:
+    run(OverlapsMachine, machine_context, shrink=chime_shrinks)

@@ -12,10 +12,17 @@ checks themselves are in one module per rule family of docs/contract.md:
 - ``timestamps``: timestamps
 - ``auth``: auth, sigv4-canonical-uri, session-token, presigned
 - ``pagination``: pagination, list-consistency
-- ``lifecycle``: read-after-write, delete-is-final, cascade, idempotency,
-  duplicates, admins, tags, settings, user-expiration
+- ``lifecycle``: read-after-write, answer-is-current, delete-is-final, cascade,
+  idempotency, duplicates, admins, tags, settings, user-expiration
 - ``reference``: reference-agreement
 - ``tenants``: tenant-isolation
+- ``protocol``: request-id
+- ``isolation``: isolation
+- ``overlap``: concurrency
+
+``promises`` is the catalogue of the promises shared by a class of operations
+(pagination on every List, request ids on every answer…), which of these rules
+they are sentences of, and which operations the spec puts in each class.
 
 A per-exchange oracle is reached by its name through :data:`CHECKS`; a check
 that compares several answers (scenarios, state machines), schemathesis' and
@@ -49,8 +56,10 @@ from chime_conformance.checks.inputs import (
     missing_resource_answers,
     missing_resource_statuses,
 )
+from chime_conformance.checks.isolation import READS_ARE_ISOLATED
 from chime_conformance.checks.lifecycle import (
     ADMINS,
+    ANSWER_IS_CURRENT,
     CASCADE,
     DELETE_IS_FINAL,
     DUPLICATE_REJECTED,
@@ -63,7 +72,9 @@ from chime_conformance.checks.lifecycle import (
     USE_AFTER_FREE,
     USER_EXPIRATION,
 )
-from chime_conformance.checks.pagination import LIST_MATCHES_MODEL, PAGINATION
+from chime_conformance.checks.overlap import CONCURRENT_OUTCOMES
+from chime_conformance.checks.pagination import DELETED_NOT_LISTED, LIST_MATCHES_MODEL, PAGINATION
+from chime_conformance.checks.protocol import REQUEST_ID_HEADER
 from chime_conformance.checks.reference import AGREES_WITH_REFERENCE
 from chime_conformance.checks.registry import (
     CHECKS,
@@ -93,19 +104,26 @@ from chime_conformance.checks.schema import (
     RESPONSE_SCHEMA_CONFORMANCE,
 )
 from chime_conformance.checks.status import STATUS_CODE_CONFORMANCE
-from chime_conformance.checks.tenants import OTHER_ACCOUNT_ANSWERS, other_account_answers
+from chime_conformance.checks.tenants import (
+    OTHER_ACCOUNT_ANSWERS,
+    OTHER_ACCOUNT_UNSEEN,
+    other_account_answers,
+)
 from chime_conformance.checks.timestamps import TIMESTAMPS_MONOTONIC
 
 __all__ = [
     "ADMINS",
     "AGREES_WITH_REFERENCE",
+    "ANSWER_IS_CURRENT",
     "ARN_KINDS",
     "AUTHENTICATION_ERRORS",
     "CASCADE",
     "CHECKS",
+    "CONCURRENT_OUTCOMES",
     "CONTENT_TYPE_CONFORMANCE",
     "CONTRACT_ERROR_CODES",
     "DEFAULT_CLOCK_SKEW",
+    "DELETED_NOT_LISTED",
     "DELETE_IS_FINAL",
     "DIFFERENTIAL",
     "DUPLICATE_REJECTED",
@@ -117,10 +135,13 @@ __all__ = [
     "NEGATIVE_DATA_REJECTION",
     "ORACLE",
     "OTHER_ACCOUNT_ANSWERS",
+    "OTHER_ACCOUNT_UNSEEN",
     "PAGINATION",
     "POSITIVE_DATA_ACCEPTANCE",
+    "READS_ARE_ISOLATED",
     "READ_AFTER_WRITE",
     "REGISTRY",
+    "REQUEST_ID_HEADER",
     "RESPONSE_HEADERS_CONFORMANCE",
     "RESPONSE_SCHEMA_CONFORMANCE",
     "RULE_IDS",

@@ -1,10 +1,13 @@
 """The lifecycle of resources (docs/contract.md read-after-write,
-delete-is-final, cascade, idempotency, duplicates, admins, tags, settings,
-user-expiration): checks that compare several answers, run by the scenarios
+answer-is-current, delete-is-final, cascade, idempotency, duplicates, admins,
+tags, settings, user-expiration): checks that compare several answers, run by the scenarios
 (conformance/scenario.py), the state machines and schemathesis' linked calls,
 and recorded through chime_conformance.run.recorder."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from chime_conformance.checks.registry import SCHEMATHESIS, declare
 
@@ -72,3 +75,30 @@ ENSURE_RESOURCE_AVAILABILITY = declare(
     description="schemathesis (linked calls): a created resource is there for the next call.",
     kind=SCHEMATHESIS,
 )
+ANSWER_IS_CURRENT = declare(
+    "answer_is_current",
+    rule="answer-is-current",
+    description="A write's answer that carries the resource shows its state as read right after.",
+)
+
+
+def answer_differences(
+    answer: Mapping[str, Any],
+    read: Mapping[str, Any],
+    pairs: Iterable[tuple[Sequence[str], Sequence[str]]],
+) -> list[str]:
+    """Where a write's ``answer`` and the ``read`` right after it disagree, at
+    each ``(path in the answer, path in the read)`` of ``pairs`` (a member both
+    hold, ``promises.answer_paths``); absent in both agrees."""
+    differences = []
+    for said_at, read_at in pairs:
+        said, found = _at(answer, said_at), _at(read, read_at)
+        if said != found:
+            differences.append(f"{'.'.join(said_at)}: answered {said!r}, read {found!r}")
+    return differences
+
+
+def _at(body: Any, path: Sequence[str]) -> Any:
+    for key in path:
+        body = body.get(key) if isinstance(body, Mapping) else None
+    return body

@@ -16,3 +16,8 @@ LIST_MATCHES_MODEL = declare(
     rule="list-consistency",
     description="A List walked through every NextToken shows what was created and not deleted.",
 )
+DELETED_NOT_LISTED = declare(
+    "deleted_not_listed",
+    rule="list-consistency",
+    description="A deleted (deregistered, demoted) member is never listed under its parent again.",
+)

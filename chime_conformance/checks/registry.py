@@ -169,6 +169,10 @@ RULE_IDS = frozenset(
         "no-server-error",
         "reference-agreement",
         "tenant-isolation",
+        "request-id",
+        "isolation",
+        "answer-is-current",
+        "concurrency",
     }
 )
 ORACLE, SCENARIO, SCHEMATHESIS, DIFFERENTIAL = "oracle", "scenario", "schemathesis", "differential"

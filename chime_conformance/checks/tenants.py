@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chime_conformance.checks.answers import error_type, received
-from chime_conformance.checks.registry import CheckContext, Expectation, check, fail
+from chime_conformance.checks.registry import CheckContext, Expectation, check, declare, fail
 from chime_conformance.contract import spec
 from chime_conformance.wire.exchange import Exchange
 
@@ -18,6 +18,14 @@ OTHER_ACCOUNT_ANSWERS: Mapping[int, tuple[str, ...]] = {
     400: ("BadRequestException",),
 }
 ERROR_MEMBERS = frozenset({"Code", "Message", "message", "__type"})
+
+# What several answers show (conformance/test_tenants.py): the owner's reads
+# before and after another account's request, and another account's Lists.
+OTHER_ACCOUNT_UNSEEN = declare(
+    "other_account_unseen",
+    rule="tenant-isolation",
+    description="Another account's Lists never show a resource, and its refused request changes none.",
+)
 
 
 def other_account_answers(api: str, strict: bool) -> Mapping[int, tuple[str, ...]]:

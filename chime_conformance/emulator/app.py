@@ -153,6 +153,7 @@ class EmulatorApp:
             dispatch=self.run_handler,
             verify=self.verifier.verify,
             authorize=self.policy.authorize,
+            request_id=request_id,
         )
         installed = tuple(extensions)
         for extend in installed:  # last: they wrap the seams above
@@ -168,9 +169,10 @@ class EmulatorApp:
         answer = self.answer(exchange)
         if not exchange.raw_path.startswith(ADMIN_PREFIX):
             answer = self.hooks.answer(exchange, answer)
+        rid = self.hooks.request_id(exchange, answer)
         headers = [
             *answer.headers,
-            ("x-amzn-RequestId", request_id()),
+            *((("x-amzn-RequestId", rid),) if rid else ()),
             ("Content-Length", str(len(answer.body))),
             *self.hooks.headers,
         ]

@@ -14,6 +14,7 @@ of the models, ``EmulatorBackend.wrap_page_tokens`` for the NextToken issuer):
 ``wrap_authorize``        IAM's decision: the identity a request acts as, or a 403
 ``filter_answers``        every answer of the API (not the ``/_emulator/`` ones)
 ``stamp_answers``         a header added to every answer, the admin ones too
+``wrap_request_id``       the x-amzn-RequestId of each answer (None: no header)
 ``report_health``         a field added to ``GET /_emulator/health``
 ========================  =====================================================
 
@@ -34,7 +35,16 @@ if TYPE_CHECKING:
     from chime_conformance.emulator.iam import Identity
     from chime_conformance.emulator.messages import Answer, ReceivedCall
 
-__all__ = ["AppHooks", "Authorize", "Dispatch", "Extension", "Handler", "Verify", "Violations"]
+__all__ = [
+    "AppHooks",
+    "Authorize",
+    "Dispatch",
+    "Extension",
+    "Handler",
+    "RequestId",
+    "Verify",
+    "Violations",
+]
 
 Handler = Callable[[Any, dict[str, Any]], Any]  # (the scoped backend, members) -> body
 # (operation, members, the identity it acts as) -> body
@@ -45,6 +55,7 @@ Authorize = Callable[["Identity", spec.Operation, dict[str, Any]], "Identity"]
 Violations = list[spec.Violation]
 ViolationFilter = Callable[[spec.Operation, dict[str, Any], Violations], Violations]
 AnswerFilter = Callable[["ReceivedCall", "Answer"], "Answer"]
+RequestId = Callable[["ReceivedCall", "Answer"], "str | None"]  # None: the answer carries none
 # called once, at the end of EmulatorApp.__init__, with the app (typed Any here:
 # app.py imports this module, so naming its class would be an import cycle)
 Extension = Callable[[Any], None]
@@ -60,12 +71,14 @@ class AppHooks:
         dispatch: Dispatch,
         verify: Verify,
         authorize: Authorize,
+        request_id: Callable[[], str] = lambda: "",
     ) -> None:
         # {api: {operation: handler}}: the app's own tables, wrapped in place
         self._handlers = handlers
         self._dispatch = dispatch
         self._verify = verify
         self._authorize = authorize
+        self._request_id: RequestId = lambda exchange, answer: request_id()
         self._violation_filters: list[ViolationFilter] = []
         self._answer_filters: list[AnswerFilter] = []
         self.headers: list[tuple[str, str]] = []
@@ -95,6 +108,10 @@ class AppHooks:
         """Replace IAM's decision (``authorize(caller, operation, members)``: the
         identity whose account the request acts in, or a ForbiddenException)."""
         self._authorize = wrapper(self._authorize)
+
+    def wrap_request_id(self, wrapper: Callable[[RequestId], RequestId]) -> None:
+        """Replace what decides each answer's x-amzn-RequestId (None: no header)."""
+        self._request_id = wrapper(self._request_id)
 
     def filter_answers(self, transform: AnswerFilter) -> None:
         """``transform(exchange, answer)`` rewrites each answer of the API (errors
@@ -128,6 +145,9 @@ class AppHooks:
         self, caller: Identity, operation: spec.Operation, members: dict[str, Any]
     ) -> Identity:
         return self._authorize(caller, operation, members)
+
+    def request_id(self, exchange: ReceivedCall, answer: Answer) -> str | None:
+        return self._request_id(exchange, answer)
 
     def answer(self, exchange: ReceivedCall, answer: Answer) -> Answer:
         for transform in self._answer_filters:

@@ -95,6 +95,33 @@ def chime_client(
 
 
 @pytest.fixture(scope="session")
+def chime_other_client(
+    request: pytest.FixtureRequest,
+    chime_config: SuiteConfig,
+    chime_target_url: str,
+    chime_ledger: Ledger,
+) -> ChimeClient | None:
+    """A client of the target signed by an identity of another AWS account
+    (``--other-identity``; the embedded emulator's second one), or None."""
+    keys = chime_config.other_identity
+    if keys is None and chime_config.embedded:
+        from chime_conformance.emulator.iam import OTHER_TEST_IDENTITY
+
+        keys = (OTHER_TEST_IDENTITY.access_key, OTHER_TEST_IDENTITY.secret_key)
+    if keys is None:
+        return None
+    import botocore.credentials
+
+    credentials = botocore.credentials.Credentials(*keys)
+    return suite_run(request.config).client(
+        chime_target_url,
+        chime_ledger,
+        accounts_url=chime_config.accounts_url,
+        credentials=credentials,
+    )
+
+
+@pytest.fixture(scope="session")
 def chime_reference_client(
     request: pytest.FixtureRequest, chime_config: SuiteConfig
 ) -> Iterator[ChimeClient | None]:

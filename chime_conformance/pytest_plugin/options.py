@@ -84,6 +84,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("operations", "--operations", "CHIME_CONFORMANCE_OPERATIONS",
            "run only these operations or resource families (e.g. CreateAppInstance,"
            "AppInstanceBots); the rest is reported as not run", settings.operations, "NAME,…"),
+    Option("other_identity", "--other-identity", "CHIME_CONFORMANCE_OTHER_IDENTITY",
+           "an identity of another AWS account (ACCESS_KEY:SECRET_KEY[:SESSION_TOKEN]) the "
+           "tenant tests sign with (default: the embedded emulator's second account's; "
+           "without one against another target they skip)", settings.identity, "KEY:SECRET"),
     Option("baseline", "--baseline", "CHIME_CONFORMANCE_BASELINE",
            "YAML of known failures: reported as known, they do not fail the run", Path, "FILE"),
     # transport (chime_conformance.run.config.TransportSettings)

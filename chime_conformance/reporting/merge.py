@@ -21,6 +21,7 @@ from typing import Any
 
 from chime_conformance.reporting import matrix
 from chime_conformance.reporting.constraint_table import BROKEN, HELD
+from chime_conformance.reporting.promise_table import merged_promise_table
 from chime_conformance.reporting.results_document import (
     UnreadableResults,
     document_records,
@@ -188,7 +189,10 @@ def merge_results(paths: Sequence[Path], out_dir: Path) -> tuple[ReportPaths, Pa
     conclusion = merged_conclusion(
         [shard.document for shard in shards], records, matrix.cells(records)
     )
-    report = write_reports(out_dir, run, records, merged_coverage(shards), conclusion=conclusion)
+    promises = merged_promise_table(shard.document.get("promises") for shard in shards)
+    report = write_reports(
+        out_dir, run, records, merged_coverage(shards), conclusion=conclusion, promises=promises
+    )
     junit = out_dir / JUNIT_XML
     write_merged_junit(shards, run, junit)
     return report, junit

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import jsonschema_rs
 
-from chime_conformance.reporting import constraint_table, matrix
+from chime_conformance.reporting import constraint_table, matrix, promise_table
 from chime_conformance.reporting.run_info import RunInfo
 from chime_conformance.reporting.run_scope import scope_of
 from chime_conformance.run.coverage import ConstraintCoverage
@@ -48,11 +48,13 @@ def build_results_document(
     *,
     events: RunEvents | None = None,
     conclusion: RunConclusion | None = None,
+    promises: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The results.json document of one run (with ``events``: its retries,
     throttled tests, leftovers and state-machine rule counts too; with the
     run's ``conclusion``, the score is the honest one and the operations
-    carry their implementation statuses)."""
+    carry their implementation statuses; ``promises``: the promise table, when
+    the records cannot give it, as a merge's)."""
     rows = matrix.operation_rows(records)
     cells = matrix.cells(records)
     score = matrix.score(cells)
@@ -78,6 +80,7 @@ def build_results_document(
             "total": sum(row.in_catalogue for row in coverage_rows),
             "constraints": [row.to_json() for row in coverage_rows],
         },
+        "promises": promises if promises is not None else promise_table.promise_table(records),
         "records": [_json_ready(r.to_json()) for r in records if r.outcome == FAIL],
         **(events.to_json() if events is not None else {}),
     }

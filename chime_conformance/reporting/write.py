@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chime_conformance.reporting.badge import render_badge
 from chime_conformance.reporting.html_report import render_compliance_html
@@ -43,10 +43,13 @@ def write_reports(
     *,
     events: RunEvents | None = None,
     conclusion: RunConclusion | None = None,
+    promises: dict[str, Any] | None = None,
 ) -> ReportPaths:
     """Write ``results.json``, ``compliance.html`` and ``badge.svg`` of one run
     into ``report_dir`` (created if needed), replacing earlier ones."""
-    document = build_results_document(run, records, coverage, events=events, conclusion=conclusion)
+    document = build_results_document(
+        run, records, coverage, events=events, conclusion=conclusion, promises=promises
+    )
     validate_results_document(document)  # a schema drift is our bug: fail loudly
     report_dir.mkdir(parents=True, exist_ok=True)
     paths = ReportPaths(report_dir / COMPLIANCE_HTML, report_dir / RESULTS_JSON)

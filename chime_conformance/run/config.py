@@ -104,6 +104,9 @@ class SuiteConfig:
     examples_repo: str | None = None
     examples_artifact: str | None = None
     target_name: str | None = None  # --target-name: the endpoint's name in reports
+    # --other-identity: (access key, secret key[, session token]) of an identity
+    # in another AWS account, for the tenant tests; None: the embedded emulator's, or none
+    other_identity: tuple[str, ...] | None = field(default=None, repr=False)
 
     @property
     def embedded(self) -> bool:
@@ -127,6 +130,8 @@ class SuiteConfig:
         chosen = values["operations"]
         values["operations"] = frozenset(chosen) if chosen is not None else None
         values["baseline"] = Path(values["baseline"]) if values["baseline"] else None
+        other = values.get("other_identity")
+        values["other_identity"] = tuple(other) if other else None
         return cls(**values)
 
 
@@ -171,6 +176,7 @@ def build_config(
         examples_repo=given.get("examples_repo"),
         examples_artifact=given.get("examples_artifact"),
         target_name=given.get("target_name"),
+        other_identity=given.get("other_identity"),
     )
     refuse_live_without_consent(config)
     return config
@@ -269,6 +275,17 @@ def operations(text: str) -> frozenset[str]:
                 f"(families: {names})"
             )
     return frozenset(chosen)
+
+
+def identity(text: str) -> tuple[str, ...]:
+    """``ACCESS_KEY:SECRET_KEY`` or ``ACCESS_KEY:SECRET_KEY:SESSION_TOKEN``."""
+    parts = tuple(part.strip() for part in text.strip().split(":"))
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ConfigurationError(
+            "must be ACCESS_KEY:SECRET_KEY or ACCESS_KEY:SECRET_KEY:SESSION_TOKEN, "
+            f"got {len(parts)} part(s)"
+        )
+    return parts
 
 
 def github_repository(text: str) -> str:

@@ -15,7 +15,7 @@ import itertools
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +23,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from chime_conformance import checks
+from chime_conformance.checks import overlap
 from chime_conformance.run.config import DEFAULT_DELETION_WINDOW
 from chime_conformance.run.events import RunEvents
 from chime_conformance.run.recorder import ContractBroken, Verifier
+from chime_conformance.wire import overlapping
 from chime_conformance.wire.client import ChimeClient, Exchange
 
 from .. import scenario
@@ -76,6 +78,8 @@ class StepLog:
     exchanges: list[Exchange] = field(default_factory=list)
     current: str = ""  # the rule or invariant running now
     current_started_at: int = 0  # index of its first exchange
+    # id() of each exchange sent together with others -> the number of its group
+    together: dict[int, int] = field(default_factory=dict)
 
     def begin(self, line: str, *, is_rule: bool) -> None:
         if is_rule:
@@ -87,6 +91,17 @@ class StepLog:
         self.exchanges.append(exchange)
         return exchange
 
+    def sent_together(self, exchanges: list[Exchange]) -> list[Exchange]:
+        """Requests that overlapped: logged in the order given, as one group."""
+        group = 1 + max(self.together.values(), default=0)
+        for exchange in exchanges:
+            self.together[id(exchange)] = group
+            self.exchanges.append(exchange)
+        return exchanges
+
+    def group_of(self, exchange: Exchange) -> int | None:
+        return self.together.get(id(exchange))
+
     def minimal_steps(self) -> tuple[str, ...]:
         """The rules so far, then the rule or invariant that failed."""
         failing = () if self.steps and self.steps[-1] == self.current else (self.current,)
@@ -97,14 +112,16 @@ class StepLog:
         on them), except that the failing step's polling shows only its last
         answer."""
         earlier = self.exchanges[: self.current_started_at]
-        return earlier + _without_repeats(self.exchanges[self.current_started_at :])
+        later = self.exchanges[self.current_started_at :]
+        return earlier + _without_repeats(later, grouped=set(self.together))
 
 
-def _without_repeats(exchanges: list[Exchange]) -> list[Exchange]:
+def _without_repeats(exchanges: list[Exchange], grouped: Collection[int] = ()) -> list[Exchange]:
     # polling repeats one request; the last answer is the one that counts
+    # (requests sent together are all kept: their overlap is the point)
     kept: list[Exchange] = []
     for exchange in exchanges:
-        if kept and _same_request(kept[-1], exchange):
+        if kept and id(exchange) not in grouped and _same_request(kept[-1], exchange):
             kept[-1] = exchange
         else:
             kept.append(exchange)
@@ -163,6 +180,14 @@ class RecordingClient:
     def call(self, operation: str, members: Mapping[str, Any], **options: Any) -> Exchange:
         return self.log.sent(self.client.call(operation, dict(members), **options))
 
+    def send_together(
+        self, requests: Sequence[tuple[str, Mapping[str, Any]]], *, stagger: float = 0.0
+    ) -> list[Exchange]:
+        """Send ``requests`` at once; logged as one group, which the reproducer
+        sends at once again."""
+        sent = overlapping.send_together(self.client.call, requests, stagger=stagger)
+        return self.log.sent_together(sent)
+
 
 @dataclass
 class MachineVerifier(Verifier):
@@ -180,6 +205,7 @@ class MachineVerifier(Verifier):
     def script(self, broken: str) -> str:
         return sequence_script(
             self.log.replayed_exchanges(),
+            together=self.log.group_of,
             prefix=self.log.prefix,
             steps=self.log.minimal_steps(),
             broken=broken,
@@ -362,6 +388,27 @@ class Machine(RuleBasedStateMachine):
                 received=exchange.status,
                 documented="409 ConflictException",
             )
+
+    def judged(self, exchange: Exchange, judgement: overlap.Judgement) -> None:
+        """Record what overlapping requests added up to (docs/contract.md concurrency)."""
+        self.expect(
+            exchange,
+            judgement.held,
+            check=checks.CONCURRENT_OUTCOMES,
+            fact=f"{judgement.fact} (docs/contract.md concurrency)",
+            received=judgement.received,
+            documented=judgement.documented,
+        )
+
+    def poll_until_missing(self, operation: str, members: Mapping[str, Any]) -> Exchange:
+        """Read until the resource is reported missing or the deletion window
+        ends; the last answer (judged by the caller)."""
+        deadline = time.monotonic() + self.context.deletion_window
+        while True:
+            exchange = self.scenario.client.call(operation, members)
+            if exchange.status in self._missing_statuses() or time.monotonic() >= deadline:
+                return exchange
+            time.sleep(scenario.POLL_SECONDS)
 
     def missing(
         self, operation: str, members: Mapping[str, Any], *, check: checks.DeclaredCheck, what: str

@@ -57,9 +57,11 @@ class MembersMachine(Machine):
 
     @initialize(target=app_instances, size=page_sizes())
     @step
-    def first_app_instance(self, size: int) -> str:
+    def first_app_instance(self, size: int) -> Any:
+        """Two AppInstances from the start: the invariants read the whole model
+        after every step, so a write that touches another than its target shows."""
         self.page_size = size
-        return self._new_app_instance()
+        return multiple(self._new_app_instance(), self._new_app_instance())
 
     @precondition(lambda self: len(self.app_instances_live) < MAX_APP_INSTANCES)
     @rule(target=app_instances)
@@ -85,8 +87,34 @@ class MembersMachine(Machine):
     @rule(app_instance=consumes(app_instances))
     @step
     def delete_app_instance(self, app_instance: str) -> None:
-        """Everything in it becomes unreadable, in time (bounded polling)."""
+        """Everything in it becomes unreadable, in time (bounded polling), even
+        what was read just before (a cache must not outlive the cascade)."""
+        self._read_children(app_instance)
         self.scenario.ok("DeleteAppInstance", {"AppInstanceArn": app_instance})
+        self._cascade(app_instance)
+
+    def _read_children(self, app_instance: str) -> None:
+        """Read (and check) every member of ``app_instance`` the model holds."""
+        for arn, user in self.users_live.items():
+            if user.app_instance_arn == app_instance:
+                self._describes(
+                    "DescribeAppInstanceUser", {"AppInstanceUserArn": arn}, "AppInstanceUser", user
+                )
+        for arn, bot in self.bots_live.items():
+            if bot.app_instance_arn == app_instance:
+                self._describes(
+                    "DescribeAppInstanceBot", {"AppInstanceBotArn": arn}, "AppInstanceBot", bot
+                )
+        for key, endpoint in self.endpoints_live.items():
+            if self.users_live[key.user_arn].app_instance_arn == app_instance:
+                self._describes(
+                    "DescribeAppInstanceUserEndpoint",
+                    key.members,
+                    "AppInstanceUserEndpoint",
+                    endpoint,
+                )
+
+    def _cascade(self, app_instance: str) -> None:
         admins = self.app_instances_live.pop(app_instance)
         cascade = [
             ("DescribeAppInstance", {"AppInstanceArn": app_instance}, "a deleted AppInstance")

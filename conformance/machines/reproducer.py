@@ -11,7 +11,7 @@ signing it as botocore does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from chime_conformance.contract import resources
@@ -33,6 +33,8 @@ ISSUED_MEMBERS: tuple[tuple[str, ...], ...] = (
 PRELUDE = '''\
 import os
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import botocore.session
@@ -46,6 +48,7 @@ REGION = {region!r}
 PREFIX = {prefix!r}  # every id, token and account name of the run starts with it
 # old value -> value in this replay; the target's own ids are learnt as it answers
 replacements = {{PREFIX: ("r" + secrets.token_hex(len(PREFIX)))[: len(PREFIX)]}}
+printing = threading.Lock()
 
 
 def substituted(text):
@@ -55,7 +58,7 @@ def substituted(text):
     return text
 
 
-def send(step, method, url, body=None, headers=None, issued=()):
+def send(step, method, url, body=None, headers=None, issued=(), together=None):
     """Send one request of the sequence; learn the ids its answer issues."""
     url = substituted(url)
     data = substituted(body.decode("utf-8")).encode("utf-8") if body else None
@@ -63,9 +66,11 @@ def send(step, method, url, body=None, headers=None, issued=()):
     SigV4Auth(credentials, "chime", REGION).add_auth(request)
     response = requests.request(method, url, data=data, headers=dict(request.headers.items()),
                                 timeout=30)
-    print(f"{{step}}: {{method}} {{url}} -> {{response.status_code}}")
-    print("    sent:", (data or b"").decode("utf-8"))
-    print("    got: ", response.text[:4000])
+    group = f" (together {{together}})" if together else ""
+    with printing:  # one request's three lines at a time, whichever thread sent it
+        print(f"{{step}}: {{method}} {{url}} -> {{response.status_code}}{{group}}")
+        print("    sent:", (data or b"").decode("utf-8"))
+        print("    got: ", response.text[:4000])
     answer = response.json() if response.content.strip().startswith(b"{{") else {{}}
     for path, old in issued:
         new = answer
@@ -75,11 +80,28 @@ def send(step, method, url, body=None, headers=None, issued=()):
             replacements[old] = new
     return response
 
+
+def send_together(*sends):
+    """Run the ``send`` calls at once, from threads: in the run they overlapped."""
+    barrier = threading.Barrier(len(sends))
+
+    def released(send_one):
+        barrier.wait(10)
+        return send_one()
+
+    with ThreadPoolExecutor(len(sends)) as pool:
+        return list(pool.map(released, sends))
+
 '''
 
 
 def sequence_script(
-    exchanges: Sequence[Exchange], *, prefix: str, steps: Sequence[str], broken: str
+    exchanges: Sequence[Exchange],
+    *,
+    prefix: str,
+    steps: Sequence[str],
+    broken: str,
+    together: Callable[[Exchange], int | None] = lambda exchange: None,
 ) -> str:
     """A standalone script replaying ``exchanges`` (the machine's writes and
     the failing step's calls) with fresh names and the target's new ids."""
@@ -98,8 +120,29 @@ def sequence_script(
             prefix=prefix,
         ),
     ]
-    lines.extend(_send_line(index, exchange) for index, exchange in enumerate(exchanges, 1))
+    lines.extend(_send_lines(exchanges, together))
     return "\n".join(lines) + "\n"
+
+
+def _send_lines(
+    exchanges: Sequence[Exchange], together: Callable[[Exchange], int | None]
+) -> Iterator[str]:
+    """One ``send(...)`` a request; requests that overlapped in one ``send_together``."""
+    index = 0
+    while index < len(exchanges):
+        group = together(exchanges[index])
+        end = index + 1
+        while group is not None and end < len(exchanges) and together(exchanges[end]) == group:
+            end += 1
+        if end - index == 1:
+            yield _send_line(index + 1, exchanges[index])
+        else:
+            calls = (
+                f"    lambda: {_send_line(number, exchanges[number - 1], together=group)},"
+                for number in range(index + 1, end + 1)
+            )
+            yield "\n".join(["send_together(", *calls, ")"])
+        index = end
 
 
 def _environment(url: str) -> str:
@@ -113,7 +156,7 @@ def _credentials(url: str) -> str:
     return f"{chain} or Credentials{DEFAULT_CREDENTIALS!r}" if is_loopback(url) else chain
 
 
-def _send_line(index: int, exchange: Exchange) -> str:
+def _send_line(index: int, exchange: Exchange, *, together: int | None = None) -> str:
     request = exchange.request
     headers = {
         name: value
@@ -128,6 +171,8 @@ def _send_line(index: int, exchange: Exchange) -> str:
         arguments.append(f"headers={headers!r}")
     if issued:
         arguments.append(f"issued={issued!r}")
+    if together is not None:
+        arguments.append(f"together={together}")
     return f"send({', '.join(arguments)})"
 
 

@@ -10,6 +10,7 @@ emulator must leave nothing behind and never delete each other's resources.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -24,6 +25,9 @@ from urllib.parse import unquote
 
 import pytest
 
+from chime_conformance.emulator.app import EmulatorConfig
+from chime_conformance.emulator.iam import OTHER_TEST_IDENTITY
+from chime_conformance.pytest_plugin.options import BY_NAME
 from chime_conformance.pytest_plugin.profiles import NIGHTLY_EXAMPLES_PER_SHARD
 from chime_conformance.reporting.cli import main as report_main
 from chime_conformance.run import config as settings
@@ -178,7 +182,10 @@ class Runs:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     folder = tmp_path_factory.mktemp("shards")
     dirs = {"whole": folder / "whole"} | {str(k): folder / f"shard{k}" for k in (1, 2, 3)}
-    with RecordingEmulator(SHARDS) as emulator:
+    # the embedded emulator's second account too: the tenant tests run, as they do there
+    config = EmulatorConfig(host="127.0.0.1", port=0, identities=(OTHER_TEST_IDENTITY,))
+    other = f"{OTHER_TEST_IDENTITY.access_key}:{OTHER_TEST_IDENTITY.secret_key}"
+    with RecordingEmulator(SHARDS, config) as emulator, _environment(OTHER_IDENTITY_ENV, other):
         client = ChimeClient(emulator.url(1))
         before = client.call("ListAccounts", {}).json["Accounts"]
         # against the target the shards share: under the ci profile the accounts
@@ -212,6 +219,23 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
             assert process.returncode == 0, output[-3000:]
             assert "left behind" not in output
         yield Runs(dirs, emulator, before)
+
+
+OTHER_IDENTITY_ENV = BY_NAME["other_identity"].env
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """``name=value`` in this process's environment (the suites it starts inherit it)."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def merge(out: Path, *folders: Path) -> int:

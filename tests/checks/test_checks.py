@@ -355,6 +355,22 @@ GOOD = [
         error(404, "NotFoundException"),
         FOREIGN,
     ),
+    # request_id_present lives in chime_conformance.checks.protocol (docs/contract.md request-id)
+    Case(
+        "request_id_present",
+        "a success with its id",
+        "DescribeAppInstance",
+        exchange(200, {}, headers={"x-amzn-RequestId": "4f1e8c1e-1b1e-4c1e-8e1e-1e1e1e1e1e1e"}),
+    ),
+    Case(
+        "request_id_present",
+        "an error with its id",
+        "DescribeAppInstance",
+        exchange(
+            404, {}, headers={"x-amzn-ErrorType": "NotFoundException", "x-amzn-RequestId": "r"}
+        ),
+        ABSENT,
+    ),
 ]
 
 BAD = [
@@ -766,6 +782,27 @@ BAD = [
             headers={"Content-Type": "application/json", "x-amzn-ErrorType": "ForbiddenException"},
         ),
         FOREIGN,
+    ),
+    Case("request_id_present", "a success without one", "DescribeAppInstance", exchange(200, {})),
+    Case(
+        "request_id_present",
+        "an error without one",
+        "DescribeAppInstance",
+        error(404, "NotFoundException"),
+        ABSENT,
+    ),
+    Case(
+        "request_id_present",
+        "an empty one",
+        "DescribeAppInstance",
+        exchange(200, {}, headers={"x-amzn-RequestId": " "}),
+    ),
+    Case(
+        "request_id_present",
+        "strict: the signing layer's error without one",
+        "ListAppInstances",
+        error(403, "InvalidSignatureException", signing=Signing.TAMPERED),
+        strict=True,
     ),
 ]
 

@@ -43,6 +43,7 @@ import pytest
 import requests
 
 from chime_conformance.emulator.faults import FAULTS, FAULTS_HEADER, Fault
+from chime_conformance.emulator.iam import OTHER_TEST_IDENTITY as OTHER
 from chime_conformance.emulator.server import running_emulator
 from tests.support.fault_catalogue import CATALOGUE, Catch
 from tests.support.pytest_forkserver import ForkServer
@@ -126,7 +127,9 @@ def run(slice_: Slice, workdir: Path, servers: queue.Queue[ForkServer]) -> Slice
     overdue = threading.Timer(RUN_TIMEOUT, server.kill)
     overdue.start()
     try:
-        with running_emulator(faults=slice_.faults, allow_faults=bool(slice_.faults)) as emulator:
+        with running_emulator(
+            faults=slice_.faults, allow_faults=bool(slice_.faults), identities=(OTHER,)
+        ) as emulator:
             answered = requests.get(f"{emulator.url}/_emulator/health", timeout=10)
             announced = answered.headers.get(FAULTS_HEADER, "")
             assert announced == ",".join(slice_.faults), f"{FAULTS_HEADER}: {announced!r}"
@@ -147,6 +150,9 @@ def _run_pytest(slice_: Slice, url: str, workdir: Path, server: ForkServer) -> S
         *slice_.args,
         "--target-url",
         url,
+        # the second account the embedded emulator has too: the tenant tests sign with it
+        "--other-identity",
+        f"{OTHER.access_key}:{OTHER.secret_key}",
         "--hypothesis-profile",
         slice_.profile,
         "--hypothesis-seed",

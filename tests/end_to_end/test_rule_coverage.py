@@ -11,9 +11,10 @@ from pathlib import Path
 from conformance.machines.accounts import AccountsMachine
 from conformance.machines.app_instances import AppInstancesMachine
 from conformance.machines.members import MembersMachine
+from conformance.machines.overlaps import OverlapsMachine
 
 ROOT = Path(__file__).resolve().parents[2]
-MACHINES = (AccountsMachine, AppInstancesMachine, MembersMachine)
+MACHINES = (AccountsMachine, AppInstancesMachine, MembersMachine, OverlapsMachine)
 
 
 def test_a_ci_run_fires_every_rule_of_every_machine(tmp_path: Path) -> None:

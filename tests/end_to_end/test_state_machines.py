@@ -34,6 +34,7 @@ from conformance.machines.accounts import AccountsMachine
 from conformance.machines.app_instances import AppInstancesMachine
 from conformance.machines.harness import Machine, MachineContext
 from conformance.machines.members import MembersMachine
+from conformance.machines.overlaps import OverlapsMachine
 from tests.support.fault_catalogue import CATALOGUE
 
 
@@ -45,6 +46,7 @@ class Replayed:
     sent: Any
     status: int
     answer: Any
+    together: int | None = None  # the group of requests it was sent at once with
 
 
 Replay = list[Replayed]
@@ -55,7 +57,8 @@ Replay = list[Replayed]
 
 
 MACHINES: dict[str, type[Machine]] = {
-    machine.__name__: machine for machine in (AppInstancesMachine, MembersMachine, AccountsMachine)
+    machine.__name__: machine
+    for machine in (AppInstancesMachine, MembersMachine, AccountsMachine, OverlapsMachine)
 }
 # the faults a state machine must catch, from the one fault catalogue
 MACHINE_PROOFS = {name: c.machine for name, c in CATALOGUE.items() if c.machine is not None}
@@ -126,11 +129,17 @@ def _parse_replay(output: str) -> Replay:
         Replayed(
             operation=request.split(": ", 1)[0].split(" ", 1)[1],
             sent=_json(sent.split("sent:", 1)[1]),
-            status=int(request.rsplit("-> ", 1)[1]),
+            status=int(status),
             answer=_json(got.split("got:", 1)[1]),
+            together=int(group) if group else None,
         )
         for request, sent, got in zip(lines[::3], lines[1::3], lines[2::3], strict=True)
+        for status, group in [_STATUS_LINE.search(request).groups()]  # type: ignore[union-attr]
     ]
+
+
+# "3 CreateAppInstanceUser: POST http://… -> 201 (together 2)"
+_STATUS_LINE = re.compile(r"-> (\d+)(?: \(together (\d+)\))?$")
 
 
 def _json(text: str) -> Any:
@@ -209,7 +218,7 @@ def test_the_machines_pass_on_the_healthy_emulator() -> None:
         suppress_health_check=list(HealthCheck),
     )
     with serving(None) as url:
-        for machine in (AppInstancesMachine, MembersMachine, AccountsMachine):
+        for machine in MACHINES.values():
             verifier = Verifier(results=ResultLog(), test_id="machine", account_id="123456789012")
             context = MachineContext(client=ChimeClient(url), verifier=verifier, run_id="cctest")
             run_state_machine_as_test(machine.bind(context), settings=quick)

@@ -28,6 +28,9 @@ REQUESTS = "conformance/test_requests.py"
 LIFECYCLE = "conformance/test_lifecycle.py"
 MISSING = "conformance/test_missing_resources.py"
 EDGES = "conformance/test_contract_edges.py"
+PROMISES = "conformance/test_promises.py"
+CONCURRENCY = "conformance/test_concurrency.py"
+TENANTS = "conformance/test_tenants.py"
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,18 @@ def _created_anew(replay: Sequence[Any]) -> bool:
 def _update_time_forgotten(replay: Sequence[Any]) -> bool:
     instance = _answer(_last(replay), "AppInstance") or {}
     return bool(instance["LastUpdatedTimestamp"] == instance["CreatedTimestamp"])
+
+
+def _one_id_created_twice(replay: Sequence[Any]) -> bool:
+    """The last overlapping creates of one user id were answered 201 more than once."""
+    group = [r for r in replay if r.operation == "CreateAppInstanceUser" and r.together]
+    last = [r for r in group if r.together == group[-1].together] if group else []
+    return sum(1 for r in last if r.status == 201) > 1
+
+
+def promise_slice(test: str, operation: str) -> str:
+    """The -k expression of one promise test on one operation."""
+    return f"{test} and {operation}]"
 
 
 def _still_there(replay: Sequence[Any]) -> bool:
@@ -501,5 +516,89 @@ CATALOGUE: dict[str, Catch] = {
     "users_never_expire": Catch(
         caught_by=("user_expiration",),
         tests=("conformance/test_expiration.py",),
+    ),
+    # -- promises shared by a class of operations (chime_conformance.checks.promises)
+    "retention_settings_of_the_last_put": Catch(
+        caught_by=("reads_are_isolated",),
+        tests=(PROMISES,),
+        keyword=promise_slice(
+            "test_a_read_shows_only_the_resource_it_names", "GetAppInstanceRetentionSettings"
+        ),
+    ),
+    "deleted_bots_stay_listed": Catch(
+        caught_by=("deleted_not_listed",),
+        tests=(PROMISES,),
+        keyword=promise_slice("test_a_deleted_member_leaves_its_list", "ListAppInstanceBots"),
+    ),
+    "bot_pages_restart": Catch(
+        caught_by=("pagination",),
+        tests=(PROMISES,),
+        keyword=promise_slice("test_every_list_pages_to_the_end", "ListAppInstanceBots"),
+    ),
+    "bot_token_ignored": Catch(
+        caught_by=("idempotency",),
+        tests=(PROMISES,),
+        keyword=promise_slice("test_every_token_replays_to_one_resource", "CreateAppInstanceBot"),
+    ),
+    "user_create_tags_dropped": Catch(
+        caught_by=("read_after_write",),
+        tests=(PROMISES,),
+        keyword=promise_slice("test_every_written_member_reads_back", "CreateAppInstanceUser"),
+    ),
+    "update_account_answers_the_old_account": Catch(
+        caught_by=("answer_is_current",),
+        tests=(PROMISES,),
+        keyword=promise_slice("test_every_written_member_reads_back", "UpdateAccount"),
+    ),
+    "bot_reads_cached_past_cascade": Catch(
+        caught_by=("cascade",),
+        tests=(PROMISES,),
+        keyword=promise_slice(
+            "test_a_read_made_before_a_delete_is_not_served_after", "DescribeAppInstanceBot"
+        ),
+    ),
+    "request_id_missing_on_errors": Catch(
+        caught_by=("request_id_present",),
+        tests=(MISSING,),
+        keyword=ERROR_ANSWERS,
+    ),
+    # -- concurrency: rules that break only under overlap ----------------------
+    "overlapping_user_creates_both_succeed": Catch(
+        caught_by=("concurrent_outcomes_allowed",),
+        tests=(CONCURRENCY,),
+        keyword=promise_slice(
+            "test_overlapping_creates_of_one_id_make_one", "CreateAppInstanceUser"
+        ),
+        machine=MachineProof(
+            "OverlapsMachine", "concurrent_outcomes_allowed", _one_id_created_twice
+        ),
+    ),
+    "overlapping_token_replays_create_twice": Catch(
+        caught_by=("concurrent_outcomes_allowed",),
+        tests=(CONCURRENCY,),
+        keyword=promise_slice(
+            "test_overlapping_replays_of_one_token_make_one", "CreateAppInstance"
+        ),
+    ),
+    "overlapping_tag_writes_lose_keys": Catch(
+        caught_by=("concurrent_outcomes_allowed",),
+        tests=(CONCURRENCY,),
+        keyword=promise_slice("test_overlapping_tagging_keeps_every_key", "TagResource"),
+    ),
+    "child_created_during_delete_orphaned": Catch(
+        caught_by=("concurrent_outcomes_allowed",),
+        tests=(CONCURRENCY,),
+        keyword=promise_slice(
+            "test_a_member_created_during_its_app_instances_deletion_is_no_orphan",
+            "CreateAppInstanceUser",
+        ),
+    ),
+    # -- other tenants: a second identity, in another account -----------------
+    "other_account_writes_applied": Catch(
+        caught_by=("other_account_unseen",),
+        tests=(TENANTS,),
+        keyword=promise_slice(
+            "test_another_account_is_refused_and_changes_nothing", "UpdateAppInstance"
+        ),
     ),
 }

@@ -28,6 +28,8 @@ from chime_conformance.emulator.faults import (  # noqa: F401  (each registers i
     error_shape,
     idempotency,
     pagination,
+    promises,
+    races,
     read_after_write,
     response_shape,
     robustness,

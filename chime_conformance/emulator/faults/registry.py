@@ -47,6 +47,9 @@ CATEGORIES = (
     "auth",
     "accounts",
     "robustness",
+    "isolation",
+    "protocol",
+    "concurrency",
 )
 
 
