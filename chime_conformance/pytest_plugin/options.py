@@ -106,7 +106,8 @@ OPTIONS: tuple[Option, ...] = (
            "counts as broken (default: 20; the real service cascades asynchronously)",
            settings.deletion_window, "SECONDS"),
     Option("max_retry_wait", "--max-retry-wait", "CHIME_CONFORMANCE_MAX_RETRY_WAIT",
-           "cap in seconds on each wait before a retry, Retry-After included (default: 5)",
+           "cap in seconds on each wait before a retry, Retry-After included, and on each "
+           "wait of the adaptive send rate (default: 5)",
            settings.seconds, "SECONDS"),
     Option("allow_live", "--allow-live", "CHIME_CONFORMANCE_ALLOW_LIVE",
            "allow a target that is not loopback", None),

@@ -239,8 +239,12 @@ class SuiteHooks:
         run.guard.set_exit_status(session)
         from chime_conformance.pytest_plugin import what_ran
 
-        nothing_ran = run.worker is None and what_ran.nothing_ran(session)
-        if nothing_ran:  # --co, or nothing selected: no report at all, no verdict
+        # --co, or nothing selected: no report at all, no verdict; but a run
+        # interrupted while the target was probed ran nothing and reports that
+        nothing_ran = (
+            run.worker is None and what_ran.nothing_ran(session) and not run.guard.interrupts
+        )
+        if nothing_ran:
             what_ran.drop_own_junit(session.config)
         result = yield
         if run.worker is not None:

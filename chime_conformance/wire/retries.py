@@ -93,11 +93,30 @@ class AdaptiveRate:
         """Requests per second allowed now; None until the target first throttled."""
         return float(self._bucket.max_rate) if self._limiter._enabled else None
 
-    def before_sending(self) -> None:
+    def before_sending(self, max_wait: float | None = None) -> None:
+        """Wait for the bucket's next token (what botocore's limiter does
+        before each request), but at most ``max_wait`` seconds: the same cap
+        as a ``Retry-After`` wait. A target that throttles whatever the rate
+        (every n-th request) would otherwise push the rate to botocore's floor
+        (0.5 requests/s) and a minute's run into hours."""
         if not self._limiter._enabled:
             return
+        from botocore.exceptions import CapacityNotAvailableError
+
         started = time.monotonic()
-        self._limiter.on_sending_request(request=None)
+        if max_wait is None:
+            self._bucket.acquire()
+        else:
+            deadline = started + max_wait
+            while True:
+                try:
+                    self._bucket.acquire(block=False)
+                    break
+                except CapacityNotAvailableError:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break  # sent without a token: the cap is reached
+                    time.sleep(min(left, 1.0 / max(float(self._bucket.max_rate), 1.0)))
         waited = time.monotonic() - started
         with self._lock:
             self.held_back += waited
@@ -114,7 +133,8 @@ class RetryPolicy:
 
     Only answers that mean "try later" (429, 503) and dropped connections are
     retried; a read timeout is not, because the server may have acted.
-    ``max_delay`` caps both the backoff and a server's ``Retry-After``.
+    ``max_delay`` caps the backoff, a server's ``Retry-After`` and the adaptive
+    rate's wait for a token.
     """
 
     max_retries: int = 3
@@ -147,7 +167,7 @@ class RetryPolicy:
         retries: list[Retry] = []
         while True:
             if self.rate is not None:
-                self.rate.before_sending()
+                self.rate.before_sending(self.max_delay)
             reason, answer, retry_after = attempt()
             if self.rate is not None and answer is not None:
                 self.rate.answered(_status(reason))

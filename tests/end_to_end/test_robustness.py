@@ -66,7 +66,11 @@ def failed_records(document: dict[str, Any]) -> list[str]:
 def test_a_throttling_target_costs_retries_not_false_failures(tmp_path: Path) -> None:
     plan = ProxyPlan(throttle_every=3)
     with running_emulator() as emulator, proxy(emulator.url, plan) as url:
-        code, output, _, document = run_suite(url, tmp_path, "--max-retry-wait", "0.05")
+        # a slice of about fifty requests: with the adaptive rate engaged, each
+        # request may wait up to --max-retry-wait for its token
+        code, output, _, document = run_suite(
+            url, tmp_path, "--max-retry-wait", "0.05", keyword=TINY
+        )
     assert code == 0, output
     assert document is not None and not failed_records(document)
     retries = document["retries"]

@@ -762,14 +762,46 @@ def test_the_retry_policy_paces_every_attempt_through_its_rate() -> None:
     seen: list[str] = []
 
     class Spy(AdaptiveRate):
-        def before_sending(self) -> None:
-            seen.append("send")
+        def before_sending(self, max_wait: float | None = None) -> None:
+            seen.append(f"send (at most {max_wait} s)")
 
         def answered(self, status: int) -> None:
             seen.append(str(status))
 
     answers = iter([("HTTP 429", "busy", "0"), (None, "ok", None)])
-    policy = RetryPolicy(rate=Spy())
+    policy = RetryPolicy(rate=Spy(), max_delay=0.25)
     answer, retries = policy.run(lambda: next(answers), sleep=lambda _: None)
     assert answer == "ok" and len(retries) == 1
-    assert seen == ["send", "429", "send", "200"]
+    assert seen == ["send (at most 0.25 s)", "429", "send (at most 0.25 s)", "200"]
+
+
+def test_the_wait_for_a_token_is_capped_like_a_retry_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A target that throttles whatever the rate drives the rate to botocore's
+    floor (0.5 requests/s, a token every 2 s); each request then waits at most
+    the cap, on a clock of the test's own."""
+    from chime_conformance.wire import retries
+    from chime_conformance.wire.retries import AdaptiveRate
+
+    class Clock:
+        now = 0.0
+
+        def monotonic(self) -> float:
+            return self.now
+
+        def sleep(self, seconds: float) -> None:
+            self.now += seconds
+
+    clock = Clock()
+    heard: list[float] = []
+    rate = AdaptiveRate(lambda waited, now: heard.append(waited))
+    rate.before_sending()
+    for _ in range(30):  # throttled over and over: down to the floor
+        rate.answered(429)
+    assert rate.rate is not None and rate.rate <= 1.0
+    rate.before_sending(0.05)  # the one token the bucket may hold
+    monkeypatch.setattr(retries, "time", clock)
+    for _ in range(3):
+        rate.before_sending(0.05)
+    assert heard[-3:] == [pytest.approx(0.05)] * 3
