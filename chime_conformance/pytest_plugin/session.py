@@ -185,10 +185,10 @@ class SuiteRun:
         from chime_conformance.run.coverage import ConstraintCoverage
 
         records = self.gather()
+        ran = records or self.coverage is not None or self.events.throttled or self.counts
         ended_early = self.guard.interrupts or self.guard.fatal is not None
-        if not (records or self.coverage is not None or self.events.throttled or self.counts):
-            if not ended_early:
-                return None  # no test ran (a run whose every test errored still reports)
+        if not (ran or ended_early):
+            return None  # no test ran (a run whose every test errored still reports)
         suite = self.config
         embedded = self.emulator.url + " (embedded emulator)" if self.emulator else None
         run = RunInfo(
