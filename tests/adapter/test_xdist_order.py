@@ -61,4 +61,5 @@ def test_the_state_machines_and_linked_scenarios_carry_the_marker_where_installe
         "test_state_machines.py::test_accounts_keep_their_contract_over_random_lifecycles",
         "test_state_machines.py::test_app_instances_keep_their_contract_over_random_lifecycles",
         "test_state_machines.py::test_members_of_app_instances_keep_their_contract_over_random_lifecycles",
+        "test_state_machines.py::test_overlapping_requests_keep_the_contract_over_random_lifecycles",
     ], done.stdout[-2000:]
