@@ -1,12 +1,42 @@
 """The project's own tests: the suite's Hypothesis profiles, under their plain
 names ``ci``, ``default`` and ``nightly`` too (the installed plugin registers
-only ``chime-*`` names, and only when the suite itself runs)."""
+only ``chime-*`` names, and only when the suite itself runs); and the deep
+tests, which run only when asked for.
+
+A test marked ``deep`` is an end-to-end run that costs tens of seconds of CPU
+on its own: the whole suite where CI's tests run slices of it (against moto,
+against an endpoint missing operations), more seeds of a run CI makes with
+one, the longer variants of a behaviour a quicker test of the same file
+proves. CI has five minutes on two cores for everything. ``pytest tests -n
+auto`` (the README's command, what CI runs) skips them, each with the reason;
+``pytest tests -n auto --deep`` (``tox -e deep``, the nightly workflow's
+``deep-tests`` job) runs them too.
+"""
+
+import os
 
 import pytest
+
+DEEP_ENV = "CHIME_TESTS_DEEP"
 
 from chime_conformance.pytest_plugin.profiles import register_hypothesis_profiles
 
 register_hypothesis_profiles()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--deep",
+        action="store_true",
+        default=os.environ.get(DEEP_ENV) == "1",
+        help=f"also run the tests marked deep (or {DEEP_ENV}=1): longer versions of "
+        "what the quick tests prove, run nightly",
+    )
+
+
+def deep(config: pytest.Config) -> bool:
+    """Whether this session runs the tests marked ``deep``."""
+    return bool(config.getoption("--deep", default=False))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -20,7 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.dist = "loadfile"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The longest work first (the mutation matrix, then the files with tests
     marked slow), so a second worker fills in around it instead of waiting at
     the end. Each file's tests stay together and in order: module-scoped
@@ -35,3 +65,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         files[item.path.name] = min(files.get(item.path.name, 2), weight(item))
     items.sort(key=lambda item: files[item.path.name])  # stable: each file's own order
+    if not deep(config):
+        skip = pytest.mark.skip(reason="deep test: run with --deep (tox -e deep, nightly)")
+        for item in items:
+            if item.get_closest_marker("deep") is not None:
+                item.add_marker(skip)

@@ -386,6 +386,7 @@ def test_the_nightly_budget_is_per_shard(tmp_path: Path) -> None:
     assert tried == {0: NIGHTLY_EXAMPLES_PER_SHARD, 4: 4 * NIGHTLY_EXAMPLES_PER_SHARD}
 
 
+@pytest.mark.deep  # an xdist run of a shard: workers, controller and shard agree
 def test_a_shard_under_xdist_runs_the_same_tests(runs: Runs, tmp_path: Path) -> None:
     """The controller and its workers agree on the shard: -n 2 runs what -n 0 ran."""
     report = tmp_path / "xdist"

@@ -9,7 +9,8 @@ the run must record a failure of one of the checks the entry names, and of no
 other. (Entries with only a state-machine proof are run by
 tests/end_to_end/test_state_machines.py.) The clean
 emulator must pass the union of those slices under the ``ci`` profile (what the
-kills were measured with) and under the ``default`` profile with three seeds:
+kills were measured with) and, with ``--deep`` (tests/conftest.py), under the
+``default`` profile with three seeds:
 ``ci`` is derandomized, so seeds change nothing there, while ``default`` draws
 other examples per seed (20 a test instead of 8). The union, rather than the
 whole suite, keeps the file within its budget on 2 cores; the whole suite runs
@@ -198,20 +199,28 @@ def _failed_checks(results: Path) -> Counter[str]:
 
 def selected_plan(request: pytest.FixtureRequest) -> list[Slice]:
     """The slices this module's selected tests need (all of them for the score)."""
-    items = [i for i in request.session.items if i.module is sys.modules[__name__]]
+    items = [
+        i
+        for i in request.session.items
+        if i.module is sys.modules[__name__] and i.get_closest_marker("skip") is None
+    ]
     names = {item.originalname for item in items}
     if test_mutation_score.__name__ in names:
-        return slices_for(SUITE_FAULTS, CLEAN_SEEDS, clean_ci=True)
-
-    def values(parameter: str) -> list[Any]:
-        return [
-            item.callspec.params[parameter]
-            for item in items
-            if parameter in getattr(getattr(item, "callspec", None), "params", {})
-        ]
+        return slices_for(SUITE_FAULTS, values_of(items, "seed"), clean_ci=True)
 
     clean_ci = test_the_clean_emulator_passes_the_slices_the_faults_were_caught_in.__name__
-    return slices_for(values("fault_name"), values("seed"), clean_ci=clean_ci in names)
+    return slices_for(
+        values_of(items, "fault_name"), values_of(items, "seed"), clean_ci=clean_ci in names
+    )
+
+
+def values_of(items: list[pytest.Item], parameter: str) -> list[Any]:
+    """The values of ``parameter`` that ``items`` run with."""
+    return [
+        item.callspec.params[parameter]
+        for item in items
+        if parameter in getattr(getattr(item, "callspec", None), "params", {})
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -258,7 +267,11 @@ def test_the_clean_emulator_passes_the_slices_the_faults_were_caught_in(
     assert outcome.returncode == 0 and not outcome.failed_checks, outcome.output
 
 
-@pytest.mark.parametrize("seed", CLEAN_SEEDS)
+@pytest.mark.parametrize(
+    "seed",
+    # with --deep only: each is a minute of CPU on 2 cores (CI runs the clean ci slice)
+    [pytest.param(seed, marks=pytest.mark.deep) for seed in CLEAN_SEEDS],
+)
 def test_the_clean_emulator_passes_with_any_seed(seed: int, runs: dict[str, SliceRun]) -> None:
     outcome = runs[f"clean/default/{seed}"]
     assert outcome.returncode == 0 and not outcome.failed_checks, outcome.output

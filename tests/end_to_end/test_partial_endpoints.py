@@ -98,6 +98,7 @@ def verdict_section(output: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.deep  # the whole suite; in CI, moto answers a slice (test_report_browser's compare)
 def test_moto_server_implements_nothing_and_scores_zero_in_one_screen(
     moto_url: str, tmp_path: Path
 ) -> None:
@@ -291,6 +292,7 @@ def test_a_deletion_is_not_awaited_from_an_operation_that_is_not_implemented(
 MACHINE = "test_app_instances_keep_their_contract_over_random_lifecycles"
 
 
+@pytest.mark.deep  # tens of seconds of CPU: the slice and a state machine, unshrunk
 def test_tests_of_an_operation_answered_only_as_not_implemented_do_not_shrink(
     tmp_path: Path,
 ) -> None:

@@ -189,6 +189,7 @@ def partial_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return report
 
 
+@pytest.mark.deep  # a whole-suite run; the pages of slices below render in CI
 def test_a_partial_endpoints_page_is_within_bounds_and_shows_each_cause_once(
     partial_run: Path, tmp_path: Path
 ) -> None:

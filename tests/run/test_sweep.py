@@ -186,7 +186,9 @@ def test_ctrl_c_while_a_create_is_in_flight_leaves_nothing_behind(tmp_path: Path
     print(f"in-flight create: exit {code}, {len(remaining)} left (each reported)")
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    "seed", [1, *(pytest.param(seed, marks=pytest.mark.deep) for seed in (2, 3))]
+)
 def test_ctrl_c_at_a_random_moment_leaves_nothing_behind(seed: int, tmp_path: Path) -> None:
     # the moment, counted in requests: the slice sends about 190, so the run is still going
     after = random.Random(seed).randint(1, 120)
