@@ -17,9 +17,9 @@ import os
 
 import pytest
 
-DEEP_ENV = "CHIME_TESTS_DEEP"
-
 from chime_conformance.pytest_plugin.profiles import register_hypothesis_profiles
+
+DEEP_ENV = "CHIME_TESTS_DEEP"
 
 register_hypothesis_profiles()
 
