@@ -1,0 +1,32 @@
+"""The tests marked ``deep`` are skipped, with the reason, unless asked for
+(tests/conftest.py): CI runs what the README's command runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DEEP_CASES = "tests/run/test_sweep.py::test_ctrl_c_at_a_random_moment_leaves_nothing_behind"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", *args],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+        env={**os.environ, "CHIME_TESTS_DEEP": "", **(env or {})},
+    )  # fmt: skip
+    return done.stdout
+
+
+def test_deep_tests_are_skipped_with_the_reason_unless_asked_for() -> None:
+    skipped = run(f"{DEEP_CASES}[2]", f"{DEEP_CASES}[3]")
+    assert "2 skipped" in skipped and "deep test: run with --deep" in skipped, skipped
+    # asked for (the option or the environment): collected to run, not skipped
+    for asked in (run("--deep", "--co", f"{DEEP_CASES}[2]"),
+                  run("--co", f"{DEEP_CASES}[2]", env={"CHIME_TESTS_DEEP": "1"})):  # fmt: skip
+        assert "1 test collected" in asked, asked
+    deep = run("--deep", "--setup-plan", f"{DEEP_CASES}[2]")
+    assert "SKIPPED" not in deep and "skipped" not in deep, deep
