@@ -71,9 +71,12 @@ def reference(
 
 
 @pytest.fixture(scope="session")
-def targets(chime_client: ChimeClient, reference: Reference | None) -> Targets:
-    """Sends each request to the target and, in a differential run, the reference."""
-    return Targets(chime_client, reference)
+def targets(
+    chime_client: ChimeClient, reference: Reference | None, resources: Resources
+) -> Targets:
+    """Sends each request to the target and, in a differential run, the
+    reference; a create's generated name carries the run's prefix."""
+    return Targets(chime_client, reference, resources.name_prefix)
 
 
 @pytest.fixture

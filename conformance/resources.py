@@ -59,6 +59,11 @@ class Resources:
         with self._lock:
             return f"{self._prefix}-{kind}{next(self._counter)}"
 
+    @property
+    def name_prefix(self) -> str:
+        """What every name this run gives starts with (the sweep's key)."""
+        return self._prefix
+
     def run_tags(self) -> list[dict[str, str]]:
         return [{"Key": RUN_TAG_KEY, "Value": self.run_id}]
 
@@ -366,17 +371,50 @@ class Reference:
         return self.client.call(operation, self.mirror(name, members, pinned), **options)
 
 
+NAME = "Name"
+
+
+def stamped(op: Any, members: Mapping[str, Any], prefix: str) -> Mapping[str, Any]:
+    """``members`` of a create whose generated ``Name`` now starts with the
+    run's ``prefix`` (what the sweep finds a resource by when its create's
+    answer was lost), when that changes nothing the request is judged by: the
+    same violations (none for a valid request), none of them of ``Name``.
+    Otherwise ``members`` as drawn: a name at its length bound, or one under
+    test, is sent as it is (a lost answer to it is reported, not swept)."""
+    name = members.get(NAME)
+    if not isinstance(name, str) or catalogue.by_create(op.name) is None:
+        return members
+    before = spec.violations_of(op, members)
+    if any(v.member.split(".")[0] == NAME for v in before):
+        return members
+    candidate = {**members, NAME: f"{prefix}-{name}"}
+    return candidate if spec.violations_of(op, candidate) == before else members
+
+
 @dataclass
 class Targets:
-    """Where a request goes: the target, and the reference if there is one."""
+    """Where a request goes: the target, and the reference if there is one.
+    A create's generated name carries the run's prefix where it can
+    (:func:`stamped`); ``stamp=False`` sends it as drawn (a probe of Name's
+    own bounds)."""
 
     client: ChimeClient
     reference: Reference | None = None
+    name_prefix: str | None = None
 
     def send(
-        self, operation: Any, members: Mapping[str, Any], pinned: Mapping[str, Any], **options: Any
+        self,
+        operation: Any,
+        members: Mapping[str, Any],
+        pinned: Mapping[str, Any],
+        *,
+        stamp: bool = True,
+        **options: Any,
     ) -> tuple[Exchange, Exchange | None]:
         """The target's answer and (in a differential run) the reference's."""
+        if stamp and self.name_prefix is not None and NAME not in pinned:
+            op = spec.operation(operation) if isinstance(operation, str) else operation
+            members = stamped(op, members, self.name_prefix)
         exchange = self.client.call(operation, members, **options)
         if self.reference is None:
             return exchange, None

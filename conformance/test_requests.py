@@ -126,7 +126,9 @@ def test_each_constraint_holds_at_its_bound(
     op = spec.operation(constraint.operation)
     pinned = pinned_members(op.name, members_of(op), resources, world)
     request = data.draw(strategies.probe_requests(probe, pinned=pinned), label="request")
-    exchange, mirrored = targets.send(op, request.members, pinned)
+    # a probe of Name's own bounds is sent as drawn: a prefix would move it off them
+    on_name = constraint.member.split(".")[0] == "Name"
+    exchange, mirrored = targets.send(op, request.members, pinned, stamp=not on_name)
     if probe.side == OUTSIDE:
         expectation = checks.Expectation.invalid_input(*spec.violations_of(op, request.members))
     else:

@@ -79,3 +79,23 @@ def test_a_shared_resource_that_never_gets_a_readable_answer_is_one_sentence() -
     ):
         Resources(client, "r21").app_instance()
     assert plan.count == plan.garbled == PREREQUISITE_ATTEMPTS
+
+
+def test_a_generated_name_carries_the_run_prefix_unless_that_changes_the_request() -> None:
+    """What the sweep finds a create by when its answer was lost: the run's
+    prefix at the start of the name (conformance.resources.stamped), wherever
+    it leaves the request's verdict as it was."""
+    from chime_conformance.contract import spec
+    from conformance.resources import stamped
+
+    create = spec.operation("CreateAccount")
+    limit = create.input_schema["properties"]["Name"]["maxLength"]
+    assert stamped(create, {"Name": "Team é"}, "run1-gw0") == {"Name": "run1-gw0-Team é"}
+    # at its length bound, over it, or blank (the pattern): as drawn
+    for name in ("x" * limit, "x" * (limit + 1), " "):
+        assert stamped(create, {"Name": name}, "run1-gw0") == {"Name": name}
+    # not a create, or no Name: untouched
+    update = spec.operation("UpdateAccount")
+    assert stamped(update, {"AccountId": "a", "Name": "n"}, "p") == {"AccountId": "a", "Name": "n"}
+    app_instance = spec.operation("CreateAppInstance")
+    assert stamped(app_instance, {"Name": "chat"}, "r-main")["Name"] == "r-main-chat"
