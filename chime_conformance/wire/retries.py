@@ -63,12 +63,20 @@ class _ThrottlingStatus:
         return status in THROTTLING_STATUSES
 
 
+FLOOR_RATE = 0.5  # requests/s: botocore's ClientRateLimiter never goes below it
+THROTTLED_AT_FLOOR = 3  # throttling answers at (twice) the floor before pacing is dropped
+
+
 class AdaptiveRate:
     """A client-side send rate, as botocore's ``adaptive`` retry mode keeps
     one: :class:`botocore.retries.adaptive.ClientRateLimiter` over its
     :class:`~botocore.retries.bucket.TokenBucket`, enabled by the first
     throttling answer, cut to 70 % of the measured rate by each one and
-    grown back (CUBIC) by the answers after. Thread-safe (botocore's are)."""
+    grown back (CUBIC) by the answers after. Thread-safe (botocore's are).
+    Dropped (no more pacing; retries go on) once the target has throttled
+    :data:`THROTTLED_AT_FLOOR` times near the floor rate: its throttling does
+    not depend on the rate, and pacing at 0.5 requests/s would turn a
+    minute's run into hours."""
 
     def __init__(self, listener: PaceListener | None = None) -> None:
         from botocore.retries import adaptive, bucket, throttling
@@ -86,6 +94,10 @@ class AdaptiveRate:
         )
         self.listener = listener
         self.held_back = 0.0  # seconds requests waited for the bucket
+        # a target that throttles whatever the rate (every n-th request) keeps
+        # throttling at botocore's floor: pacing is then dropped, retries stay
+        self.dropped = False
+        self._throttled_at_floor = 0
         self._lock = threading.Lock()
 
     @property
@@ -99,7 +111,7 @@ class AdaptiveRate:
         as a ``Retry-After`` wait. A target that throttles whatever the rate
         (every n-th request) would otherwise push the rate to botocore's floor
         (0.5 requests/s) and a minute's run into hours."""
-        if not self._limiter._enabled:
+        if not self._limiter._enabled or self.dropped:
             return
         from botocore.exceptions import CapacityNotAvailableError
 
@@ -124,7 +136,17 @@ class AdaptiveRate:
             self.listener(waited, self.rate)
 
     def answered(self, status: int) -> None:
+        if self.dropped:
+            return
+        rate = self.rate
         self._limiter.on_receiving_response(status=status)
+        with self._lock:
+            if rate is not None and rate > 2 * FLOOR_RATE:
+                self._throttled_at_floor = 0
+            elif status in THROTTLING_STATUSES and rate is not None:
+                self._throttled_at_floor += 1
+                # slowing down did not help: this target does not throttle by rate
+                self.dropped = self._throttled_at_floor >= THROTTLED_AT_FLOOR
 
 
 @dataclass(frozen=True)

@@ -341,6 +341,7 @@ ROWS: dict[str, Callable[[], ProxyPlan]] = {
     "lost-create-account": lambda: ProxyPlan(lose_create_account=True),
     "reset-5pc": lambda: ProxyPlan(reset_share=0.05),
     "token-bucket": lambda: ProxyPlan(rate=50.0),
+    "every-3rd-throttled": lambda: ProxyPlan(throttle_every=3),
     "sigint-early": lambda: ProxyPlan(signal_at=1),
     "sigterm-early": lambda: ProxyPlan(signal_at=1, signal_number=signal.SIGTERM),
     "sigint-mid-run": lambda: ProxyPlan(signal_at=1500),

@@ -797,11 +797,37 @@ def test_the_wait_for_a_token_is_capped_like_a_retry_after(
     heard: list[float] = []
     rate = AdaptiveRate(lambda waited, now: heard.append(waited))
     rate.before_sending()
-    for _ in range(30):  # throttled over and over: down to the floor
+    while rate.rate is None or rate.rate > 1.0:  # throttled over and over: near the floor
         rate.answered(429)
-    assert rate.rate is not None and rate.rate <= 1.0
+    assert not rate.dropped
     rate.before_sending(0.05)  # the one token the bucket may hold
     monkeypatch.setattr(retries, "time", clock)
     for _ in range(3):
         rate.before_sending(0.05)
     assert heard[-3:] == [pytest.approx(0.05)] * 3
+
+
+def test_a_target_that_throttles_whatever_the_rate_is_not_paced_for_ever() -> None:
+    """Throttled near botocore's floor three times: the target does not
+    throttle by rate, and pacing is dropped (the token bucket target of
+    tests/end_to_end/test_misbehaving_targets.py is paced to the end)."""
+    from chime_conformance.wire.retries import THROTTLED_AT_FLOOR, AdaptiveRate
+
+    rate = AdaptiveRate()
+    rate.before_sending()
+    answers = 0
+    while not rate.dropped and answers < 200:
+        rate.answered(429 if answers % 3 == 0 else 200)
+        answers += 1
+    assert rate.dropped and answers < 200, rate.rate
+    held = rate.held_back
+    rate.before_sending(5.0)  # no wait for a token any more
+    rate.answered(429)
+    assert rate.held_back == held and rate.dropped
+    # a target that stops throttling once paced is paced, never dropped
+    kept = AdaptiveRate()
+    kept.before_sending()
+    kept.answered(429)
+    for _ in range(THROTTLED_AT_FLOOR * 10):
+        kept.answered(200)
+    assert not kept.dropped and kept.rate is not None
