@@ -35,11 +35,11 @@ PHASES = [
 ]
 STARTUP = "start-up (imports, plugins)"
 CATEGORIES = [
-    ("signing", r"botocore/(auth|signers)\.py|aws4auth|SigV4Auth"),
+    ("signing", r"botocore/(auth|signers)\.py|chime_conformance/wire/sigv4\.py|SigV4Auth"),
     (
         "HTTP (client side)",
         r"\(socket\.py|http/client\.py|urllib3/|\(requests/|email/"
-        r"|chime_conformance/(client|retries)\.py",
+        r"|chime_conformance/wire/(client|retries|overlapping)\.py",
     ),
     ("emulator (in-process)", r"chime_conformance/emulator/|werkzeug/|waitress/"),
     ("generation: strategies/", r"\((chime_conformance/)?strategies/"),
@@ -50,13 +50,13 @@ CATEGORIES = [
     ),
     (
         "checks",
-        r"chime_conformance/(checks|verdicts|differential)\.py"
+        r"chime_conformance/checks/|chime_conformance/run/(implementation|differential)\.py"
         r"|schemathesis/(specs/openapi/checks|checks|engine)",
     ),
     (
         "recording",
-        r"chime_conformance/(results|ledger|coverage|exchange|reproducers|implementation|conclusion"
-        r"|run_events)\.py",
+        r"chime_conformance/run/(recorder|results|ledger|coverage|conclusion|events|sweep)\.py"
+        r"|chime_conformance/wire/(exchange|reproducers)\.py",
     ),
     ("reporting", r"chime_conformance/reporting/|_pytest/junitxml"),
     ("imports", r"<frozen importlib"),
