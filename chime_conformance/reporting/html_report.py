@@ -10,6 +10,7 @@ the number of distinct causes, not with how often the target repeats one.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -86,14 +87,27 @@ def render_compliance_html(document: Mapping[str, Any]) -> str:
     )
 
 
+@functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    """One environment per process (it keeps the templates it compiled), with
+    Jinja2's bytecode cache (a private directory of this user's under the
+    temporary directory): compiling the templates was most of the time a
+    small run spent on its reports."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("chime_conformance.reporting", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=_bytecode_cache(),
     )
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no private cache directory can be made: compile
+        return None
 
 
 def _percent(value: float | None) -> str:
