@@ -48,6 +48,9 @@ def pytest_configure(config: pytest.Config) -> None:
     must be unique: pyproject's pytest pin, tests/adapter/test_sharding.py.)"""
     if getattr(config.option, "numprocesses", None) and config.option.dist in ("no", "load"):
         config.option.dist = "loadfile"
+        # xdist would otherwise hand out the files with the most tests first,
+        # not the longest first (pytest_collection_modifyitems below)
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
