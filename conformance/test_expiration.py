@@ -39,10 +39,24 @@ class TargetClock:
         self.app_instance_arn = app_instance_arn
 
     def advance(self, seconds: int) -> None:
-        self._post({"advance_seconds": seconds, "app_instance_arn": self.app_instance_arn})
+        """Move this AppInstance's clock ``seconds`` on, sent as the moment it
+        reaches (read just before): a move retried after its answer was lost
+        to a reset then moves the clock once, not twice."""
+        self._post({"now": self._now() + seconds, "app_instance_arn": self.app_instance_arn})
 
     def reset(self) -> None:
         self._post({"reset": True, "app_instance_arn": self.app_instance_arn})
+
+    def _now(self) -> float:
+        exchange = _clock_request(self.client, "GET")
+        clock = exchange.json if isinstance(exchange.json, dict) else {}
+        scoped = clock.get("app_instances") or {}
+        if exchange.status != 200 or not isinstance(clock.get("now"), int | float):
+            raise RuntimeError(
+                f"the target's clock could not be read: {exchange.status} "
+                f"{exchange.response.body[:200]!r}"
+            )
+        return float(clock["now"]) + float(scoped.get(self.app_instance_arn, 0.0))
 
     def _post(self, request: dict[str, Any]) -> None:
         exchange = _clock_request(self.client, "POST", request)
