@@ -23,7 +23,7 @@ from typing import Any
 from chime_conformance.contract import resources
 from chime_conformance.run.events import Leftover
 from chime_conformance.run.ledger import RUN_TAG_KEY, Ledger
-from chime_conformance.wire.client import ChimeClient, ClientError, RequestTimedOut
+from chime_conformance.wire.client import ChimeClient, ClientError, ConnectionLost, RequestTimedOut
 from chime_conformance.wire.retries import OutcomeUnknown
 
 __all__ = ["DEFAULT_SWEEP_SECONDS", "sweep"]
@@ -207,13 +207,14 @@ def _deleter(client: ChimeClient) -> Any:
 def _delete_status(client: ChimeClient, operation: str, members: Mapping[str, Any]) -> int:
     """A delete's status; 404 for one whose first answer was lost and whose
     retry found nothing left (the lost attempt deleted it). A delete is
-    idempotent, so one that got no answer in time is sent once more."""
+    idempotent, so one that got no answer (none in time, or every attempt's
+    connection dropped) is sent once more."""
     for attempt in (1, 2):
         try:
             return client.call(operation, dict(members)).status
         except OutcomeUnknown as unknown:
             return unknown.status
-        except RequestTimedOut:
+        except (RequestTimedOut, ConnectionLost):
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")

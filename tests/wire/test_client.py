@@ -32,7 +32,7 @@ from botocore.awsrequest import AWSRequest, prepare_request_dict
 from chime_conformance.contract import spec
 from chime_conformance.wire import client as client_module
 from chime_conformance.wire.client import (
-    GONE_AFTER_TIMEOUTS,
+    GONE_AFTER_UNANSWERED,
     REDACTED,
     ChimeClient,
     ConnectionLost,
@@ -434,7 +434,7 @@ def test_one_timeout_fails_one_request_and_three_in_a_row_mean_the_target_is_gon
     with pytest.raises(RequestTimedOut, match=r"no answer within 0\.2 s"):
         client.call("ListAppInstances", {})
     assert client.call("ListAppInstances", {}).status == 200  # an answer ends the streak
-    for _ in range(GONE_AFTER_TIMEOUTS - 1):
+    for _ in range(GONE_AFTER_UNANSWERED - 1):
         with pytest.raises(RequestTimedOut):
             client.call("ListAppInstances", {})
     with pytest.raises(TargetGone, match=r"within 0\.2 s"):
@@ -442,7 +442,7 @@ def test_one_timeout_fails_one_request_and_three_in_a_row_mean_the_target_is_gon
     received = len(server.received)
     with pytest.raises(TargetGone, match=r"within 0\.2 s"):
         client.call("ListAppInstances", {})
-    assert len(server.received) == received == 2 + GONE_AFTER_TIMEOUTS  # gone: not sent
+    assert len(server.received) == received == 2 + GONE_AFTER_UNANSWERED  # gone: not sent
     client.breaker.reset()  # the sweep gives the target another chance
     assert client.call("ListAppInstances", {}).status == 200
 
@@ -468,13 +468,22 @@ def test_connection_reset_is_retried(server: ScriptedServer) -> None:
 
 
 def test_connection_resets_give_up_with_one_line(server: ScriptedServer) -> None:
-    server.script = ["reset"] * 10
-    client = make_client(server.url, retry=RetryPolicy(max_retries=1))
-    with pytest.raises(TargetGone) as caught:  # dropped on every attempt: gone
+    """A request dropped on every attempt fails alone, like a timeout; three
+    such in a row (no answer between them) mean the target is gone."""
+    server.script = ["reset", "reset", (200, {}, b"{}")] + ["reset"] * 10
+    client = make_client(server.url, retry=RetryPolicy(max_retries=1), sleep=lambda _: None)
+    with pytest.raises(ConnectionLost) as lost:  # that request's failure only
+        client.call("ListAppInstances", {})
+    assert len(lost.value.retries) == 1 and len(server.received) == 2
+    assert "\n" not in str(lost.value)
+    assert client.call("ListAppInstances", {}).status == 200  # an answer ends the streak
+    for _ in range(GONE_AFTER_UNANSWERED - 1):
+        with pytest.raises(ConnectionLost):
+            client.call("ListAppInstances", {})
+    with pytest.raises(TargetGone) as caught:
         client.call("ListAppInstances", {})
     assert isinstance(caught.value.first, ConnectionLost)
-    assert len(caught.value.first.retries) == 1
-    assert len(server.received) == 2
+    assert len(server.received) == 3 + 2 * GONE_AFTER_UNANSWERED
     assert "\n" not in str(caught.value)
 
 

@@ -12,7 +12,7 @@ import schemathesis
 
 from chime_conformance.contract import spec
 from chime_conformance.wire.client import (
-    GONE_AFTER_TIMEOUTS,
+    GONE_AFTER_UNANSWERED,
     ChimeClient,
     RequestTimedOut,
     TargetGone,
@@ -105,13 +105,13 @@ def test_a_case_still_throttled_after_the_retries_is_not_judged(server: Scripted
 
 
 def test_a_case_after_a_dead_target_fails_at_once(server: ScriptedServer) -> None:
-    server.script = [("stall", 5.0)] * GONE_AFTER_TIMEOUTS
+    server.script = [("stall", 5.0)] * GONE_AFTER_UNANSWERED
     target = ClientTarget(make_client(server.url))
-    for _ in range(GONE_AFTER_TIMEOUTS - 1):  # one lost request fails one case
+    for _ in range(GONE_AFTER_UNANSWERED - 1):  # one lost request fails one case
         with pytest.raises(RequestTimedOut):
             target.call(describe_case())
     with pytest.raises(TargetGone):  # the last of three in a row: gone
         target.call(describe_case())
     with pytest.raises(TargetGone):
         target.call(describe_case())
-    assert len(server.received) == GONE_AFTER_TIMEOUTS  # gone: not sent
+    assert len(server.received) == GONE_AFTER_UNANSWERED  # gone: not sent
