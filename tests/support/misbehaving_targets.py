@@ -53,8 +53,10 @@ class ProxyPlan:
     garble_first: int = 0
     # the first 201 to each distinct CreateAccount name is lost (connection reset)
     lose_create_account: bool = False
-    # this share of forwarded requests has its answer lost (connection reset)
+    # this share of forwarded requests has its answer lost (connection reset);
+    # only requests of these methods, if any are named
     reset_share: float = 0.0
+    reset_methods: tuple[str, ...] = ()
     # a token bucket admitting this many requests per second; 429 + Retry-After beyond
     rate: float = 0.0
     retry_after: str = "1"
@@ -135,6 +137,9 @@ def _handler(upstream: str, plan: ProxyPlan) -> type[http.server.BaseHTTPRequest
 
     class Forwarding(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go out in two writes: with Nagle's algorithm the
+        # body waits for the client's delayed ACK, 40 ms an answer
+        disable_nagle_algorithm = True
 
         def log_message(self, *args: object) -> None:
             pass
@@ -172,7 +177,8 @@ def _handler(upstream: str, plan: ProxyPlan) -> type[http.server.BaseHTTPRequest
                 self._throttle(number)
                 return
             status, headers, answer = self._forward(body)
-            if self._loses(status, body) or plan.chance(plan.reset_share):
+            resets = not plan.reset_methods or self.command in plan.reset_methods
+            if self._loses(status, body) or (resets and plan.chance(plan.reset_share)):
                 with plan.lock:
                     plan.lost += 1
                 self._reset()
