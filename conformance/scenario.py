@@ -14,12 +14,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from chime_conformance import checks
+from chime_conformance.contract import resources as catalogue
 from chime_conformance.contract import spec
 from chime_conformance.run.config import DEFAULT_DELETION_WINDOW
 from chime_conformance.run.implementation import foreign_answer
 from chime_conformance.run.recorder import Verifier
 from chime_conformance.wire import overlapping
 from chime_conformance.wire.client import ChimeClient, Exchange
+from chime_conformance.wire.retries import OutcomeUnknown
 
 # How often a deleted resource is read again while the deletion window lasts.
 POLL_SECONDS = 0.25
@@ -51,8 +53,20 @@ class Scenario:
         return exchange
 
     def ok(self, operation: str, members: Mapping[str, Any]) -> dict[str, Any]:
-        """Call, verify, and return the body of a 2xx answer."""
-        exchange = self.call(operation, members)
+        """Call, verify, and return the body of a 2xx answer.
+
+        If the answer was lost and the retry's answer is what the lost attempt
+        explains (a delete found nothing to delete; an admin's create found it
+        made), and that effect is the one asked for, it is taken as done: no
+        verdict on the retry, and an empty body (the caller knows what it
+        asked for). A create whose answer names what it made (an ARN the
+        service issues) cannot be settled so and stays a no-verdict."""
+        try:
+            exchange = self.call(operation, members)
+        except OutcomeUnknown:
+            if not lost_attempt_did_what_was_asked(operation):
+                raise
+            return {}
         if not 200 <= exchange.status < 300:
             self.expect(
                 exchange,
@@ -63,6 +77,18 @@ class Scenario:
                 documented=str(spec.operation(operation).success_status),
             )
         return exchange.json if isinstance(exchange.json, dict) else {}
+
+    def attempt(self, operation: str, members: Mapping[str, Any]) -> Exchange:
+        """Send a request the caller expects to be refused (a 404 or a 409),
+        unverified: the caller judges it. If the answer was lost and the
+        retry's refusal is what the lost attempt explains, that refusal is the
+        one expected anyway: it is returned for judging."""
+        try:
+            return self.client.call(operation, dict(members))
+        except OutcomeUnknown as unknown:
+            if unknown.exchange is None:
+                raise
+            return unknown.exchange  # type: ignore[no-any-return]
 
     def expect(
         self,
@@ -236,3 +262,15 @@ def _foreign(exchange: Exchange) -> bool:
         foreign_answer(response.status, response.json, text=text, headers=response.headers)
         is not None
     )
+
+
+def lost_attempt_did_what_was_asked(operation: str) -> bool:
+    """Whether a lost attempt of ``operation`` whose retry answered what that
+    attempt explains (a delete: 404; a create: 409) did exactly what was
+    asked: a delete deleted it; a create made the resource its request names
+    in full (an admin: the AppInstance and the user it promotes)."""
+    if catalogue.by_delete(operation) is not None:
+        return True
+    made = catalogue.by_create(operation)
+    named = spec.operation(operation).input_schema.get("required", ()) if made else ()
+    return made is not None and set(made.address) <= set(named)

@@ -9,6 +9,7 @@ sequence Hypothesis ends on, and a user can rerun it against the target.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import itertools
@@ -29,6 +30,7 @@ from chime_conformance.run.events import RunEvents
 from chime_conformance.run.recorder import ContractBroken, Verifier
 from chime_conformance.wire import overlapping
 from chime_conformance.wire.client import ChimeClient, Exchange
+from chime_conformance.wire.retries import OutcomeUnknown
 
 from .. import scenario
 from ..resources import RUN_TAG_KEY
@@ -178,7 +180,12 @@ class RecordingClient:
     log: StepLog
 
     def call(self, operation: str, members: Mapping[str, Any], **options: Any) -> Exchange:
-        return self.log.sent(self.client.call(operation, dict(members), **options))
+        try:
+            return self.log.sent(self.client.call(operation, dict(members), **options))
+        except OutcomeUnknown as unknown:  # the retry's answer still happened
+            if unknown.exchange is not None:
+                self.log.sent(unknown.exchange)
+            raise
 
     def send_together(
         self, requests: Sequence[tuple[str, Mapping[str, Any]]], *, stagger: float = 0.0
@@ -360,7 +367,7 @@ class Machine(RuleBasedStateMachine):
     ) -> Exchange:
         """Send a valid request the contract refuses (a conflict, a limit, a
         rule of the API): any 4xx, never a success or a server error."""
-        exchange = self.scenario.client.call(operation, members)
+        exchange = self.scenario.attempt(operation, members)
         self.verifier.verify(
             exchange, checks.Expectation.valid_input(), names=("not_a_server_error",)
         )
@@ -415,7 +422,7 @@ class Machine(RuleBasedStateMachine):
     ) -> None:
         """A request about a resource seen gone before: reported missing at
         once (nothing to wait for: it must stay gone)."""
-        exchange = self.scenario.client.call(operation, members)
+        exchange = self.scenario.attempt(operation, members)
         self._reported_missing(exchange, check=check, what=f"{what} stays unreadable")
 
     def gone_within_bound(
@@ -567,7 +574,9 @@ class Machine(RuleBasedStateMachine):
         """Delete what this run left alive (unchecked: the run is over; the
         ledger would delete it at the end of the session anyway)."""
         for operation, members in self.leftovers():
-            self.context.client.call(operation, members)
+            # a delete whose lost answer's retry found nothing to delete is done
+            with contextlib.suppress(OutcomeUnknown):
+                self.context.client.call(operation, members)
 
     def leftovers(self) -> list[tuple[str, dict[str, Any]]]:
         return []

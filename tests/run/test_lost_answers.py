@@ -99,3 +99,36 @@ def test_a_generated_name_carries_the_run_prefix_unless_that_changes_the_request
     assert stamped(update, {"AccountId": "a", "Name": "n"}, "p") == {"AccountId": "a", "Name": "n"}
     app_instance = spec.operation("CreateAppInstance")
     assert stamped(app_instance, {"Name": "chat"}, "r-main")["Name"] == "r-main-chat"
+
+
+def test_a_scenario_takes_a_lost_answer_as_done_only_where_that_is_what_it_asked() -> None:
+    """Scenario.ok: a delete whose retry found nothing, or an admin's create
+    (its request names it in full) whose retry found it made, did what was
+    asked; a create whose answer names what it made (an ARN the service
+    issues) cannot be settled so and stays no verdict. Scenario.attempt: a
+    refusal the caller expects is judged, lost answer or not."""
+    from chime_conformance.run.recorder import Verifier
+    from chime_conformance.run.results import ResultLog
+    from chime_conformance.wire.retries import OutcomeUnknown
+    from conformance.scenario import Scenario, lost_attempt_did_what_was_asked
+
+    class LosingClient:
+        def call(self, operation: str, members: dict[str, object]) -> object:
+            unknown = OutcomeUnknown(operation, 404 if operation.startswith("De") else 409)
+            unknown.exchange = f"the retry's answer to {operation}"
+            raise unknown
+
+    results = ResultLog()
+    talk = Scenario(LosingClient(), Verifier(results=results, test_id="lost"))  # type: ignore[arg-type]
+    assert talk.ok("DeleteAppInstance", {"AppInstanceArn": "a"}) == {}
+    assert talk.ok("DeregisterAppInstanceUserEndpoint", {}) == {}
+    assert talk.ok("CreateAppInstanceAdmin", {}) == {}
+    for create in ("CreateAppInstance", "CreateAppInstanceUser", "CreateAccount"):
+        with pytest.raises(OutcomeUnknown):
+            talk.ok(create, {})
+    assert (
+        talk.attempt("CreateAppInstanceUser", {}) == "the retry's answer to CreateAppInstanceUser"
+    )
+    assert list(results.records()) == []  # nothing judged: no verdict on a lost answer's retry
+    assert not lost_attempt_did_what_was_asked("UpdateAppInstance")
+    assert not lost_attempt_did_what_was_asked("TagResource")
