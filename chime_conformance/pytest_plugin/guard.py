@@ -29,6 +29,8 @@ class RunGuard:
     def __init__(self) -> None:
         self.fatal: str | None = None  # the target failed: one sentence
         self.interrupts = 0
+        # tests selected but never started: a Ctrl-C came while the target was probed
+        self.not_started = 0
         self.session: pytest.Session | None = None
         self._previous: dict[int, Any] = {}
 

@@ -138,6 +138,7 @@ class SuiteHooks:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.run.guard.session = session
 
+    @pytest.hookimpl(trylast=True)  # after -k and -m: what is left is what the run selected
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
@@ -146,6 +147,7 @@ class SuiteHooks:
         collection.select(config, items, self.run.config)
         collection.run_long_tests_first(config, items)
         if self.run.guard.interrupts and items:  # interrupted while the target was probed
+            self.run.guard.not_started = len(items)  # "interrupted after 0 of N tests"
             config.hook.pytest_deselected(items=list(items))
             items[:] = []
 
@@ -246,6 +248,8 @@ class SuiteHooks:
         )
         if nothing_ran:
             what_ran.drop_own_junit(session.config)
+        elif run.worker is None:
+            what_ran.mark_junit(session.config, run)
         result = yield
         if run.worker is not None:
             run.hand_over()

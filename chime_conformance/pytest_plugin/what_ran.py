@@ -80,11 +80,25 @@ def drop_own_junit(config: pytest.Config) -> None:
         del config.stash[xml_key]
 
 
+def mark_junit(config: pytest.Config, run: SuiteRun) -> None:
+    """junit.xml says what ran too, as its testsuite's properties
+    ``chime-conformance-scope`` (complete, or interrupted after k of N tests,
+    …) and ``chime-conformance-partial``. Called before pytest's writer ends."""
+    from _pytest.junitxml import xml_key
+
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:
+        scope = run_scope(config, run)
+        xml.add_global_property("chime-conformance-scope", scope.summary)
+        xml.add_global_property("chime-conformance-partial", str(scope.partial).lower())
+
+
 def run_scope(config: pytest.Config, run: SuiteRun) -> RunScope:
     """What the session ran (on the controller, at its end)."""
     session = run.guard.session
     ran = sum(run.counts.values())
-    selected = max(int(getattr(session, "testscollected", 0) or 0), ran)
+    collected = int(getattr(session, "testscollected", 0) or 0)
+    selected = max(collected, ran, run.guard.not_started)
     return RunScope(
         state=_state(session, run.guard, ran, selected),
         tests_run=ran,

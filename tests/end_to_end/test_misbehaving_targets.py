@@ -166,6 +166,14 @@ def test_an_interrupted_run_writes_every_report(
     assert run.code == 2, run.output
     assert run.tests < 5 and run.failures == []
     assert run.reports == list(REPORTS)
+    scope = run.results["run"]["scope"]  # never "complete", even before the first test
+    assert scope["state"] == "interrupted" and scope["partial"], scope
+    assert scope["tests_selected"] == 5 and f"of {scope['tests_selected']} tests" in run.output
+    junit = ET.parse(tmp_path / "junit.xml").getroot()
+    said = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    assert said["chime-conformance-partial"] == "true"
+    assert said["chime-conformance-scope"] == scope["summary"]
+    assert scope["summary"] in (tmp_path / "compliance.html").read_text()
     assert run.left == [] and run.leftovers == []
 
 
