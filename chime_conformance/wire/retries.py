@@ -19,6 +19,7 @@ recovers, so a throttling target costs a slower run, not a retry per request.
 
 from __future__ import annotations
 
+import collections
 import email.utils
 import random
 import threading
@@ -65,6 +66,12 @@ class _ThrottlingStatus:
 
 FLOOR_RATE = 0.5  # requests/s: botocore's ClientRateLimiter never goes below it
 THROTTLED_AT_FLOOR = 3  # throttling answers at (twice) the floor before pacing is dropped
+# Or: of the last PACED_WINDOW answers while paced, this share or more still
+# throttled. A target that throttles by rate stops once paced below it (the
+# token bucket row: 57 of 11,573 answers); one that throttles every n-th
+# request goes on (1 in 3), and its CUBIC rate hovers near 1.5 requests/s.
+PACED_WINDOW = 40
+STILL_THROTTLED_SHARE = 0.25
 
 
 class AdaptiveRate:
@@ -74,14 +81,17 @@ class AdaptiveRate:
     throttling answer, cut to 70 % of the measured rate by each one and
     grown back (CUBIC) by the answers after. Thread-safe (botocore's are).
     Dropped (no more pacing; retries go on) once the target has throttled
-    :data:`THROTTLED_AT_FLOOR` times near the floor rate: its throttling does
-    not depend on the rate, and pacing at 0.5 requests/s would turn a
+    :data:`THROTTLED_AT_FLOOR` times near the floor rate, or a quarter of the
+    last :data:`PACED_WINDOW` paced answers: its throttling does not depend
+    on the rate, and pacing at a request or two a second would turn a
     minute's run into hours."""
 
-    def __init__(self, listener: PaceListener | None = None) -> None:
+    def __init__(self, listener: PaceListener | None = None, clock: Any = None) -> None:
+        """``clock``: botocore's ``bucket.Clock`` (``current_time``, ``sleep``)
+        unless a test gives its own."""
         from botocore.retries import adaptive, bucket, throttling
 
-        clock = bucket.Clock()
+        clock = clock or bucket.Clock()
         self._bucket = bucket.TokenBucket(max_rate=1, clock=clock)
         self._limiter = adaptive.ClientRateLimiter(
             rate_adjustor=throttling.CubicCalculator(
@@ -98,6 +108,7 @@ class AdaptiveRate:
         # throttling at botocore's floor: pacing is then dropped, retries stay
         self.dropped = False
         self._throttled_at_floor = 0
+        self._paced: collections.deque[bool] = collections.deque(maxlen=PACED_WINDOW)
         self._lock = threading.Lock()
 
     @property
@@ -140,13 +151,19 @@ class AdaptiveRate:
             return
         rate = self.rate
         self._limiter.on_receiving_response(status=status)
+        throttled = status in THROTTLING_STATUSES
         with self._lock:
+            if rate is not None:
+                self._paced.append(throttled)
             if rate is not None and rate > 2 * FLOOR_RATE:
                 self._throttled_at_floor = 0
-            elif status in THROTTLING_STATUSES and rate is not None:
+            elif throttled and rate is not None:
                 self._throttled_at_floor += 1
-                # slowing down did not help: this target does not throttle by rate
-                self.dropped = self._throttled_at_floor >= THROTTLED_AT_FLOOR
+            # slowing down did not help: this target does not throttle by rate
+            still = len(self._paced) == PACED_WINDOW and (
+                sum(self._paced) >= STILL_THROTTLED_SHARE * PACED_WINDOW
+            )
+            self.dropped = self._throttled_at_floor >= THROTTLED_AT_FLOOR or still
 
 
 @dataclass(frozen=True)

@@ -840,3 +840,42 @@ def test_a_target_that_throttles_whatever_the_rate_is_not_paced_for_ever() -> No
     for _ in range(THROTTLED_AT_FLOOR * 10):
         kept.answered(200)
     assert not kept.dropped and kept.rate is not None
+
+
+def test_a_target_still_throttling_a_quarter_of_paced_answers_is_not_paced_for_ever(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Against every-third-request throttling, in real time botocore's CUBIC
+    rate grows back between throttles and may hover above the floor (about
+    1.5 requests/s in issue 21's every-3rd row): the share of paced answers
+    still throttled drops pacing on its own (the floor rule switched off here)."""
+    from chime_conformance.wire import retries
+    from chime_conformance.wire.retries import PACED_WINDOW, AdaptiveRate
+
+    class Clock:  # botocore's bucket.Clock and the time module, one test clock
+        now = 0.0
+
+        def current_time(self) -> float:
+            return self.now
+
+        monotonic = current_time
+
+        def sleep(self, seconds: float) -> None:
+            self.now += seconds
+
+    clock = Clock()
+    monkeypatch.setattr(retries, "time", clock)
+    monkeypatch.setattr(retries, "THROTTLED_AT_FLOOR", 10**9)
+    rate = AdaptiveRate(clock=clock)
+    answers = 0
+    while not rate.dropped and answers < 2 * PACED_WINDOW:
+        rate.before_sending(10.0)  # waits for a token on the clock once paced
+        rate.answered(429 if answers % 3 == 0 else 200)
+        answers += 1
+    assert rate.dropped and answers == PACED_WINDOW + 1, (answers, rate.rate)
+    # one throttle in ten while paced (a rate limit being found): paced on
+    kept = AdaptiveRate(clock=clock)
+    for number in range(3 * PACED_WINDOW):
+        kept.before_sending(10.0)
+        kept.answered(429 if number % 10 == 0 else 200)
+    assert not kept.dropped and kept.rate is not None
