@@ -147,6 +147,9 @@ def test_a_server_that_is_not_chime_fails_every_test_understandably_in_bounded_t
             "AppInstanceBot and not linked",
             "--report-dir",
             str(tmp_path),
+            # every test fails: pytest's long tracebacks (an AST walk per frame,
+            # half of this run's CPU) would say nothing the line form does not
+            "--tb=line",
             timeout=120,
         )
     finally:
