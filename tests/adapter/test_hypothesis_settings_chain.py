@@ -9,9 +9,10 @@ project's run is left alone."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from tests.support import pytest_forkserver as forked
 
 REPO = Path(__file__).resolve().parents[2]
 FOREIGN_TEST = """
@@ -30,7 +31,7 @@ def max_depth(cwd: Path, *args: str) -> int:
     command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider"]
     command += ["-p", "tests.support.settings_depth_probe", *args]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=300, env=env)
+    done = forked.run(command, capture_output=True, text=True, cwd=cwd, timeout=300, env=env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     line = next(x for x in done.stdout.splitlines() if x.startswith("MAX_DEPTH"))
     return int(line.split()[1])

@@ -34,6 +34,7 @@ from chime_conformance.run import config as settings
 from chime_conformance.run.config import ConfigurationError
 from chime_conformance.run.sharding import Shard, bucket, ci_run_id, test_id_of
 from chime_conformance.wire.client import ChimeClient
+from tests.support import pytest_forkserver as forked
 from tests.support.recording_emulator import RecordingEmulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +54,8 @@ def suite_command(*args: str) -> list[str]:
 
 
 def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    """The suite in a process of its own (forked: tests/support/pytest_forkserver.py)."""
+    return forked.run(
         suite_command(*args),
         capture_output=True,
         text=True,
@@ -131,7 +133,7 @@ def test_every_test_of_the_full_collection_is_in_exactly_one_shard(tmp_path: Pat
     probe writes each shard's tests and, before the split, the whole collection."""
     outputs = {k: tmp_path / f"{k}.txt" for k in range(1, SHARDS + 1)}
     processes = [
-        subprocess.Popen(
+        forked.popen(
             suite_command(
                 "--collect-only", "-p", PROBE, "--shard", f"{k}/{SHARDS}", "--run-id", "split"
             ),
@@ -194,7 +196,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         done = run_suite("-k", SLICE, *whole)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         processes = [
-            subprocess.Popen(
+            forked.popen(
                 suite_command(
                     "-k",
                     SLICE,
@@ -377,7 +379,7 @@ def test_the_nightly_budget_is_per_shard(tmp_path: Path) -> None:
         command = suite_command("--collect-only", "-p", PROBE, *shard)
         command[command.index(str(SUITE))] = str(SUITE / "test_state_machines.py")
         command[command.index("ci")] = "nightly"
-        done = subprocess.run(
+        done = forked.run(
             command, capture_output=True, text=True, timeout=300, cwd=REPO,
             env={**os.environ, "CHIME_SHARD_PROBE": str(probe)},
         )  # fmt: skip
