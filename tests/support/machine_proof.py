@@ -1,5 +1,5 @@
-"""One state machine's search for a fault, run in an interpreter of its own,
-for the fault proofs of tests/end_to_end/test_state_machines.py.
+"""One state machine's search for a fault, run in a process of its own, for
+the fault proofs of tests/end_to_end/test_state_machines.py.
 
 Why a process of its own: while it generates, Hypothesis draws some values
 (short strings, large integers) from a pool of constants it reads out of every
@@ -8,8 +8,10 @@ derandomized search therefore depends on what its process imported before:
 an xdist worker, which collects every test file, searched other examples
 than the file run alone, and (as of 07bebb6) the ``cascade_keeps_users``
 proof missed its fault within its 40 examples once tests/adapter/test_cli.py
-was merely collected beside it. A fresh interpreter imports the same modules whatever ran before
-it, so the same code searches the same examples in every run.
+was merely collected beside it. A process forked from the fork server
+(tests/support/pytest_forkserver.py) starts from the same imports whatever
+ran before it, as a fresh interpreter would, so the same code searches the
+same examples in every run.
 
     python -m tests.support.machine_proof MACHINE URL OUT.json [--shrink]
 
@@ -20,7 +22,6 @@ nothing) and the failures it recorded to ``OUT.json``.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from conformance.machines.app_instances import AppInstancesMachine
 from conformance.machines.harness import Machine, MachineContext
 from conformance.machines.members import MembersMachine
 from conformance.machines.overlaps import OverlapsMachine
+from tests.support import pytest_forkserver as forked
 
 ROOT = Path(__file__).resolve().parents[2]
 MACHINES: dict[str, type[Machine]] = {
@@ -99,8 +101,11 @@ def run_here(machine: type[Machine], url: str, *, shrink: bool) -> MachineRun:
 
 
 def run_apart(machine: str, url: str, out: Path, *, shrink: bool) -> MachineRun:
-    """:func:`run_here` in a fresh interpreter (see the module's docstring)."""
-    done = subprocess.run(
+    """:func:`run_here` in a process of its own, forked from the fork server's
+    interpreter (tests/support/pytest_forkserver.py): the same modules
+    imported in every run, whatever this process imported (see the module's
+    docstring), without paying the imports each time."""
+    done = forked.run(
         [sys.executable, "-m", __name__, machine, url, str(out), *(["--shrink"] * shrink)],
         cwd=ROOT,
         capture_output=True,
