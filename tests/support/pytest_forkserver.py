@@ -105,12 +105,16 @@ def preload() -> None:
     import importlib
     import importlib.metadata
 
+    from chime_conformance.pytest_plugin._library_internals import scan_hypothesis_constants
+
     for name in PRELOAD:
         with contextlib.suppress(ImportError):  # optional: the child imports what it needs
             importlib.import_module(name)
     for entry in importlib.metadata.entry_points(group="pytest11"):
         with contextlib.suppress(Exception):  # a broken plugin fails in the run, as it would
             entry.load()
+    # each run draws from the constants of the modules it has: these, scanned once
+    scan_hypothesis_constants()
 
 
 # --------------------------------------------------------------------------
