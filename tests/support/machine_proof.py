@@ -13,7 +13,7 @@ was merely collected beside it. A process forked from the fork server
 ran before it, as a fresh interpreter would, so the same code searches the
 same examples in every run.
 
-    python -m tests.support.machine_proof MACHINE URL OUT.json [--shrink]
+    python -m tests.support.machine_proof MACHINE URL OUT.json [--shrink] [--examples=N]
 
 writes what the run raised (``ContractBroken``'s text, or null when it found
 nothing) and the failures it recorded to ``OUT.json``.
@@ -56,7 +56,9 @@ SEARCH = settings(
 )
 
 
-def search_settings(machine: type[Machine], *, shrink: bool = False) -> settings:
+def search_settings(
+    machine: type[Machine], *, shrink: bool = False, examples: int | None = None
+) -> settings:
     """:data:`SEARCH`, with runs of twice as many steps as ``machine`` has rules.
 
     A rule runs again only once every rule has had its turn (the harness'
@@ -67,6 +69,7 @@ def search_settings(machine: type[Machine], *, shrink: bool = False) -> settings
     20 with 20, and in all 25 with 36."""
     return settings(
         SEARCH,
+        max_examples=examples or SEARCH.max_examples,
         stateful_step_count=max(10, 2 * len(machine.rule_names())),
         phases=[Phase.generate, Phase.shrink] if shrink else [Phase.generate],
     )
@@ -81,8 +84,11 @@ class MachineRun:
     failures: list[CheckRecord]
 
 
-def run_here(machine: type[Machine], url: str, *, shrink: bool) -> MachineRun:
-    """Search with ``machine`` against ``url`` in this process."""
+def run_here(
+    machine: type[Machine], url: str, *, shrink: bool, examples: int | None = None
+) -> MachineRun:
+    """Search with ``machine`` against ``url`` in this process (``examples``:
+    fewer than :data:`SEARCH`'s)."""
     results = ResultLog()
     verifier = Verifier(results=results, test_id="machine", account_id="123456789012")
     # a deletion the fault never performs must not be awaited 20 s per example
@@ -91,7 +97,8 @@ def run_here(machine: type[Machine], url: str, *, shrink: bool) -> MachineRun:
     )
     try:
         run_state_machine_as_test(
-            machine.bind(context), settings=search_settings(machine, shrink=shrink)
+            machine.bind(context),
+            settings=search_settings(machine, shrink=shrink, examples=examples),
         )
         raised = None
     except ContractBroken as broken:
@@ -100,13 +107,16 @@ def run_here(machine: type[Machine], url: str, *, shrink: bool) -> MachineRun:
     return MachineRun(raised, failures)
 
 
-def run_apart(machine: str, url: str, out: Path, *, shrink: bool) -> MachineRun:
+def run_apart(
+    machine: str, url: str, out: Path, *, shrink: bool, examples: int | None = None
+) -> MachineRun:
     """:func:`run_here` in a process of its own, forked from the fork server's
     interpreter (tests/support/pytest_forkserver.py): the same modules
     imported in every run, whatever this process imported (see the module's
     docstring), without paying the imports each time."""
+    flags = [*(["--shrink"] * shrink), *([f"--examples={examples}"] if examples else [])]
     done = forked.run(
-        [sys.executable, "-m", __name__, machine, url, str(out), *(["--shrink"] * shrink)],
+        [sys.executable, "-m", __name__, machine, url, str(out), *flags],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -122,7 +132,10 @@ def main(argv: list[str]) -> None:
 
     machine, url, out, *flags = argv
     scenario.POLL_SECONDS = 0.02  # this process runs nothing else
-    run = run_here(MACHINES[machine], url, shrink="--shrink" in flags)
+    examples = [int(f.split("=", 1)[1]) for f in flags if f.startswith("--examples=")]
+    run = run_here(
+        MACHINES[machine], url, shrink="--shrink" in flags, examples=next(iter(examples), None)
+    )
     data = {"raised": run.raised, "failures": [r.to_json() for r in run.failures]}
     Path(out).write_text(json.dumps(data), encoding="utf-8")
 
