@@ -19,7 +19,8 @@ holds the versions ``pyproject.toml`` allows to them.
   (:func:`defer_coverage_cases`).
 - **For this project's own tests**: Hypothesis' own digest, its CI
   variables, the databases a multiplexed one wraps, schemathesis' pytest
-  test builder (:func:`hypothesis_function_digest` and the others at the end).
+  test builder, its pool of the project's constants scanned ahead of a fork
+  (:func:`hypothesis_function_digest` and the others at the end).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = [
     "memoize_function_digests",
     "missing_internals",
     "replace_settings",
+    "scan_hypothesis_constants",
     "schemathesis_operation_test",
     "settings_depth",
     "settings_of",
@@ -161,6 +163,9 @@ INTERNALS: tuple[Internal, ...] = (
     Internal("schemathesis", "schemathesis.pytest._test_builder.build_operation_test",
              "deferred cases shown equal to eager ones",
              _attributes("schemathesis.pytest._test_builder", "build_operation_test")),
+    Internal("hypothesis", "hypothesis.internal.conjecture.providers._get_local_constants",
+             "the project's constants scanned once by the tests' fork server, not by every run",
+             _attributes("hypothesis.internal.conjecture.providers", "_get_local_constants")),
 )  # fmt: skip
 
 
@@ -459,3 +464,21 @@ def schemathesis_operation_test(**arguments: Any) -> Any:
     from schemathesis.pytest._test_builder import build_operation_test
 
     return build_operation_test(**arguments)
+
+
+def scan_hypothesis_constants() -> None:
+    """Hypothesis draws some values from a pool of constants it reads out of
+    the project's modules in ``sys.modules``, scanning each new module when a
+    test first draws. Scanned here for every module imported so far: the
+    tests' fork server (tests/support/pytest_forkserver.py) does it once
+    before it forks, so each run scans only what it imports itself. Without
+    the internal, nothing is scanned ahead."""
+    import warnings
+
+    from hypothesis.internal.conjecture import providers
+
+    scan = getattr(providers, "_get_local_constants", None)
+    if scan is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "slow code in plugin": ahead of any run, on purpose
+            scan()

@@ -16,6 +16,7 @@ from chime_conformance import cli
 from chime_conformance.console import EXIT_CLOSED_PIPE
 from chime_conformance.pytest_plugin.options import SUITE_DIR
 from chime_conformance.reporting import cli as report_cli
+from tests.support import pytest_forkserver as forked
 from tests.support.report_runs import three_runs
 
 WRITING_COMMANDS = ("render", "merge", "history", "compare", "baseline")
@@ -49,7 +50,7 @@ def test_run_help_shows_the_suites_options_first_then_points_to_pytests(
 def test_every_option_pytest_shows_in_the_suites_group_is_in_run_help() -> None:
     """run --help is generated from the option table; held here to what pytest
     itself lists in the suite's option group, so neither can drift."""
-    shown = subprocess.run(
+    shown = forked.run(
         [sys.executable, "-m", "pytest", str(SUITE_DIR), "-p", "no:cacheprovider", "--help"],
         capture_output=True, text=True, timeout=120,
     ).stdout  # fmt: skip

@@ -4,16 +4,17 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from tests.support import pytest_forkserver as forked
 
 REPO = Path(__file__).resolve().parents[2]
 DEEP_CASES = "tests/run/test_sweep.py::test_ctrl_c_at_a_random_moment_leaves_nothing_behind"
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
+    done = forked.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", *args],
         capture_output=True, text=True, timeout=120, cwd=REPO,
         env={**os.environ, "CHIME_TESTS_DEEP": "", **(env or {})},

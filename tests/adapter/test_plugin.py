@@ -1,4 +1,5 @@
-"""The pytest plugin, run as a user runs it: `pytest conformance …` in a subprocess.
+"""The pytest plugin, run as a user runs it: `pytest conformance …` in a process
+of its own (forked by tests/support/pytest_forkserver.py, which paid the imports once).
 
 These run the real suite (a focused slice of it) against a separately started
 emulator, so they also prove that a run deletes what it created, that xdist
@@ -25,6 +26,7 @@ import pytest
 from chime_conformance.contract import spec
 from chime_conformance.emulator.server import RunningEmulator, running_emulator
 from chime_conformance.wire.client import ChimeClient
+from tests.support import pytest_forkserver as forked
 
 REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "conformance"
@@ -45,7 +47,7 @@ def run_suite(*args: str, timeout: float = 300) -> tuple[subprocess.CompletedPro
         *args,
     ]
     started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    done = forked.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
     return done, time.monotonic() - started
 
 
@@ -147,6 +149,9 @@ def test_a_server_that_is_not_chime_fails_every_test_understandably_in_bounded_t
             "AppInstanceBot and not linked",
             "--report-dir",
             str(tmp_path),
+            # every test fails: pytest's long tracebacks (an AST walk per frame,
+            # half of this run's CPU) would say nothing the line form does not
+            "--tb=line",
             timeout=120,
         )
     finally:
@@ -170,7 +175,7 @@ def test_a_server_that_is_not_chime_fails_every_test_understandably_in_bounded_t
 def test_no_shrink_loads_the_profile_without_its_shrink_phase(
     args: list[str], env: dict[str, str], profile: str
 ) -> None:
-    done = subprocess.run(
+    done = forked.run(
         [sys.executable, "-m", "pytest", str(SUITE), "--collect-only", "-v", "-k", "zzz",
          "-p", "no:cacheprovider", "--hypothesis-profile", "ci", *args],
         capture_output=True, text=True, timeout=120, cwd=REPO,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from chime_conformance.emulator.server import running_emulator
 from chime_conformance.pytest_plugin._library_internals import hypothesis_ci_variables
+from tests.support import pytest_forkserver as forked
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[2]
@@ -104,7 +104,7 @@ def test_the_suite_writes_its_reports_without_the_terminal_and_probes_once(
     level = emulator_log.level
     emulator_log.setLevel(logging.INFO)
     with running_emulator() as emulator:
-        done = subprocess.run(
+        done = forked.run(
             [sys.executable, "-m", "pytest", str(REPO / "conformance" / "test_requests.py"),
              "-p", "no:cacheprovider", "-p", "no:terminal", "-o", "addopts=", "--hypothesis-profile", "ci",
              "-k", "test_a_valid_request_is_accepted and ListAppInstances]",

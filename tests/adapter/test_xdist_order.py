@@ -4,13 +4,13 @@ like (a checkout's ``conformance/test_x.py::…`` or an installed suite's
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from chime_conformance.pytest_plugin import collection
+from tests.support import pytest_forkserver as forked
 
 REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "conformance"
@@ -48,7 +48,7 @@ def test_without_xdist_the_order_is_left_alone() -> None:
 def test_the_state_machines_and_linked_scenarios_carry_the_marker_where_installed() -> None:
     """Collected as the installed suite is (its folder as rootdir: node ids
     without ``conformance/``), the marker selects exactly the long tests."""
-    done = subprocess.run(
+    done = forked.run(
         [sys.executable, "-m", "pytest", str(SUITE), "--rootdir", str(SUITE),
          "-p", "no:cacheprovider", "--collect-only", "-q", "-m", collection.LONG_RUNNING],
         capture_output=True, text=True, timeout=300, cwd=REPO,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from chime_conformance.emulator.server import running_emulator
 from chime_conformance.run.differential import CHECK_NAME, disagreements, shape_of
 from chime_conformance.wire.client import Exchange, ReceivedResponse, SentRequest
+from tests.support import pytest_forkserver as forked
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -84,7 +84,7 @@ def run_differential(target: str, reference: str, report_dir: Path, selection: s
         "--hypothesis-profile", "ci", "--no-shrink", "-k", selection,
         "--target-url", target, "--reference-url", reference, "--report-dir", str(report_dir),
     ]  # fmt: skip
-    subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
+    forked.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
     return json.loads((report_dir / "results.json").read_text())
 
 

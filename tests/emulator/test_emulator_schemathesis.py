@@ -24,6 +24,7 @@ import pytest
 from hypothesis import settings
 
 from chime_conformance.contract import spec
+from chime_conformance.pytest_plugin._library_internals import defer_coverage_cases
 from chime_conformance.pytest_plugin.profiles import register_hypothesis_profiles
 from chime_conformance.wire.client import ChimeClient
 from conformance._schemathesis_harness import (
@@ -39,6 +40,10 @@ pytestmark = pytest.mark.slow
 
 register_hypothesis_profiles()  # idempotent; the plugin normally has done it
 CI = settings.get_profile("ci")
+# schemathesis' example and coverage cases are built when each test runs, as
+# in the suite (conformance/test_schemathesis.py): collected eagerly, they cost
+# every xdist worker about 7 s of CPU, whichever worker runs this file
+defer_coverage_cases()
 SCHEMAS = {api: load_schema(api) for api in spec.APIS}
 
 

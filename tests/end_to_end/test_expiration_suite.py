@@ -15,6 +15,7 @@ from chime_conformance.emulator.app import EmulatorApp
 from chime_conformance.emulator.exceptions import NotFoundException
 from chime_conformance.emulator.models import IdentityBackend
 from chime_conformance.emulator.server import RunningEmulator, running_emulator
+from tests.support import pytest_forkserver as forked
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +46,7 @@ def emulator() -> Iterator[RunningEmulator]:
 
 
 def run_suite(url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return forked.run(
         [
             sys.executable,
             "-m",

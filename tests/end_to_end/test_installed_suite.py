@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import pytest_forkserver as forked
+
 REPO = Path(__file__).resolve().parents[2]
 SLICE = "(test_a_valid_request_is_accepted and AppInstance]) or reads_back_as_created"
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("CHIME_CONFORMANCE_")}
@@ -34,16 +36,6 @@ def passed_tests(junit: Path) -> set[str]:
         for case in root.iter("testcase")
         if not any(child.tag in ("failure", "error", "skipped") for child in case)
     }
-
-
-def build_wheel(into: Path) -> Path:
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(into), str(REPO)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert built.returncode == 0, built.stderr[-2000:]
-    (wheel,) = into.glob("chime_conformance-*.whl")
-    return wheel
 
 
 def fresh_venv(where: Path, wheel: Path) -> Path:
@@ -64,8 +56,10 @@ def fresh_venv(where: Path, wheel: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_the_installed_suite_passes_what_the_checkout_passes(tmp_path: Path) -> None:
-    wheel = build_wheel(tmp_path / "dist")
+def test_the_installed_suite_passes_what_the_checkout_passes(
+    built_wheel: Path, tmp_path: Path
+) -> None:
+    wheel = built_wheel  # pip wheel of the checkout (tests/end_to_end/conftest.py)
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
     assert all(top.startswith("chime_conformance") for top in tops), tops
     site = fresh_venv(tmp_path / "venv", wheel)
@@ -91,7 +85,7 @@ def test_the_installed_suite_passes_what_the_checkout_passes(tmp_path: Path) -> 
              "--hypothesis-profile", "ci", "-k", SLICE],
             capture_output=True, text=True, timeout=300, cwd=work, env=CLEAN_ENV,
         )  # fmt: skip
-        checkout = subprocess.run(
+        checkout = forked.run(  # the checkout's suite, as tests/ runs it everywhere
             [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider",
              "--target-url", url, "--hypothesis-profile", "ci", "-k", SLICE,
              "--report-dir", str(tmp_path / "checkout")],

@@ -18,9 +18,9 @@ in the ``conformance`` tox env.
 
 Runs go ``CHIME_MUTATION_JOBS`` (default: the number of CPUs, at most 4) at a
 time, each against its own emulator. Each is a pytest session of its own,
-forked by one of ``JOBS`` fork servers (tests/support/pytest_forkserver.py) that
-imported pytest and the suite once: most slices are a few tests that run in a
-fraction of a second, which a fresh interpreter would spend again on imports.
+forked by a fork server (tests/support/pytest_forkserver.py) that imported
+pytest and the suite once: most slices are a few tests that run in a fraction
+of a second, which a fresh interpreter would spend again on imports.
 Under xdist the module stays on one worker (``--dist loadfile``, tests/conftest.py).
 """
 
@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -46,6 +46,7 @@ import requests
 from chime_conformance.emulator.faults import FAULTS, FAULTS_HEADER, Fault
 from chime_conformance.emulator.iam import OTHER_TEST_IDENTITY as OTHER
 from chime_conformance.emulator.server import running_emulator
+from tests.support import pytest_forkserver as forked
 from tests.support.fault_catalogue import CATALOGUE, Catch
 from tests.support.pytest_forkserver import ForkServer
 
@@ -119,31 +120,18 @@ def slices_for(fault_names: Sequence[str], seeds: Sequence[int], *, clean_ci: bo
     return clean + mutants  # the long clean runs first: they pack better
 
 
-def run(slice_: Slice, workdir: Path, servers: queue.Queue[ForkServer]) -> SliceRun:
+def run(slice_: Slice, workdir: Path, server: ForkServer) -> SliceRun:
     """Run ``slice_`` against its own emulator (in this process: it starts in
-    milliseconds and idles while the suite generates), in a session of one of
-    ``servers``; read its results.json."""
+    milliseconds and idles while the suite generates), in a session forked by
+    ``server``; read its results.json."""
     workdir.mkdir(parents=True, exist_ok=True)
-    server = servers.get()
-    overdue = threading.Timer(RUN_TIMEOUT, server.kill)
-    overdue.start()
-    try:
-        with running_emulator(
-            faults=slice_.faults, allow_faults=bool(slice_.faults), identities=(OTHER,)
-        ) as emulator:
-            answered = requests.get(f"{emulator.url}/_emulator/health", timeout=10)
-            announced = answered.headers.get(FAULTS_HEADER, "")
-            assert announced == ",".join(slice_.faults), f"{FAULTS_HEADER}: {announced!r}"
-            return _run_pytest(slice_, emulator.url, workdir, server)
-    except RuntimeError as ended:  # killed when overdue, or it crashed
-        outcome = SliceRun(slice_, returncode=-1, summary=str(ended))
-        outcome.output = f"slice {slice_.label} did not finish within {RUN_TIMEOUT} s: {ended}"
-        server.close()
-        server = ForkServer()  # a fresh one for the next slice
-        return outcome
-    finally:
-        overdue.cancel()
-        servers.put(server)
+    with running_emulator(
+        faults=slice_.faults, allow_faults=bool(slice_.faults), identities=(OTHER,)
+    ) as emulator:
+        answered = requests.get(f"{emulator.url}/_emulator/health", timeout=10)
+        announced = answered.headers.get(FAULTS_HEADER, "")
+        assert announced == ",".join(slice_.faults), f"{FAULTS_HEADER}: {announced!r}"
+        return _run_pytest(slice_, emulator.url, workdir, server)
 
 
 def _run_pytest(slice_: Slice, url: str, workdir: Path, server: ForkServer) -> SliceRun:
@@ -171,20 +159,32 @@ def _run_pytest(slice_: Slice, url: str, workdir: Path, server: ForkServer) -> S
     started = time.monotonic()
     first_failure = None
     lines: list[str] = []
-    output = server.run(args)
-    while True:
-        try:
-            line = next(output)  # -v: one line per test, as it finishes
-        except StopIteration as end:
-            returncode = end.value
-            break
-        lines.append(line)
-        if first_failure is None and re.search(r" (FAILED|ERROR)\b", line):
-            first_failure = time.monotonic() - started
+    process = server.popen(
+        [sys.executable, "-m", "pytest", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    overdue = threading.Timer(RUN_TIMEOUT, process.kill)
+    overdue.start()
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:  # -v: one line per test, as it finishes
+            lines.append(line)
+            if first_failure is None and re.search(r" (FAILED|ERROR)\b", line):
+                first_failure = time.monotonic() - started
+        returncode = process.wait()
+    finally:
+        overdue.cancel()
+        process.close_pipes()
     outcome = SliceRun(slice_, returncode, first_failure=first_failure)
     outcome.wall = time.monotonic() - started
     outcome.output = "".join(lines[-60:])
     outcome.summary = lines[-1].strip(" =\n") if lines else ""
+    if returncode < 0:  # killed when overdue, or it crashed
+        outcome.summary = f"ended by signal {-returncode}"
+        outcome.output += f"\nslice {slice_.label} did not finish within {RUN_TIMEOUT} s"
     outcome.failed_checks = _failed_checks(workdir / "report" / "results.json")
     (workdir / "pytest.log").write_text("".join(lines))
     return outcome
@@ -231,16 +231,10 @@ def runs(
     plan = selected_plan(request)
     root = tmp_path_factory.mktemp("mutation")
     started = time.monotonic()
-    servers: queue.Queue[ForkServer] = queue.Queue()
-    for _ in range(JOBS):
-        servers.put(ForkServer())
-    try:
-        with ThreadPoolExecutor(max_workers=JOBS) as pool:
-            done = pool.map(lambda s: run(s, root / s.label.replace("/", "-"), servers), plan)
-            results = {outcome.slice.label: outcome for outcome in done}
-    finally:
-        while not servers.empty():
-            servers.get().close()
+    server = forked.shared()
+    with ThreadPoolExecutor(max_workers=JOBS) as pool:
+        done = pool.map(lambda s: run(s, root / s.label.replace("/", "-"), server), plan)
+        results = {outcome.slice.label: outcome for outcome in done}
     results["(wall)"] = SliceRun(Slice("(wall)", ()), 0, wall=time.monotonic() - started)
     yield results
 

@@ -2,8 +2,9 @@
 implements no Chime operation; the emulator with some operations missing; a
 known-failures baseline; and the exit status of each kind of run.
 
-Each run is the real suite in a subprocess, as a user runs it (ci profile),
-on a slice as small as the point it makes.
+Each run is the real suite in a process of its own, as a user runs it (ci
+profile; forked by tests/support/pytest_forkserver.py, which paid the imports
+once), on a slice as small as the point it makes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 
 from chime_conformance.contract import spec
 from chime_conformance.emulator.server import RunningEmulator, running_emulator
+from tests.support import pytest_forkserver as forked
 from tests.support.misbehaving_targets import ProxyPlan, proxy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,9 +54,7 @@ def run_suite(
     command += ["--hypothesis-profile", "ci", *args]
     started = time.monotonic()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHIME_CONFORMANCE_")}
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env
-    )
+    done = forked.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
     return done, time.monotonic() - started
 
 
@@ -185,7 +185,7 @@ def test_a_baseline_makes_a_failure_known_then_fixed_and_an_expired_entry_fails(
     )
     assert done.returncode == EXIT_FAILURES, done.stdout[-3000:]
     baseline = tmp_path / "baseline.yaml"
-    written = subprocess.run(
+    written = forked.run(
         [sys.executable, "-m", "chime_conformance.reporting", "baseline", str(first / "results.json"),
          "--out", str(baseline), "--reason", "ms timestamps until PROJ-1"],
         capture_output=True, text=True, timeout=60,

@@ -1,13 +1,13 @@
 """A conformance verdict is only worth what its worst path is worth: the suite
 against a target that throttles, hangs or drops connections (each a loopback
 stand-in in tests/support/misbehaving_targets.py). Each test runs a short slice of
-the suite in a subprocess, as a user would."""
+the suite in a process of its own, as a user would (forked by
+tests/support/pytest_forkserver.py, which paid the imports once)."""
 
 from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,6 +17,7 @@ import pytest
 
 from chime_conformance.emulator.server import running_emulator
 from chime_conformance.wire.retries import RetryPolicy
+from tests.support import pytest_forkserver as forked
 from tests.support.misbehaving_targets import ProxyPlan, dropping_target, hanging_target, proxy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +51,7 @@ def run_suite(
         *options,
     ]
     started = time.monotonic()
-    done = subprocess.run(
+    done = forked.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
     )
     elapsed = time.monotonic() - started
@@ -199,7 +200,7 @@ def test_a_bad_transport_setting_is_one_sentence(name: str, value: str, message:
     ],
 )
 def test_a_bad_timeout_is_a_usage_error(option: str, value: str, sentence: str) -> None:
-    done = subprocess.run(
+    done = forked.run(
         [sys.executable, "-m", "pytest", "conformance", option, value,
          "--collect-only", "-q", "-p", "no:cacheprovider"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,

@@ -4,7 +4,6 @@ says how often each ran (results.json ``rule_counts`` and the page)."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from conformance.machines.accounts import AccountsMachine
 from conformance.machines.app_instances import AppInstancesMachine
 from conformance.machines.members import MembersMachine
 from conformance.machines.overlaps import OverlapsMachine
+from tests.support import pytest_forkserver as forked
 
 ROOT = Path(__file__).resolve().parents[2]
 MACHINES = (AccountsMachine, AppInstancesMachine, MembersMachine, OverlapsMachine)
@@ -23,7 +23,7 @@ def test_a_ci_run_fires_every_rule_of_every_machine(tmp_path: Path) -> None:
         "--hypothesis-profile", "ci", "--report-dir", str(tmp_path),
         "-p", "no:cacheprovider", "-q",
     ]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = forked.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]
     counts = json.loads((tmp_path / "results.json").read_text())["rule_counts"]
     for machine in MACHINES:

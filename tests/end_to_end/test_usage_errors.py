@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import pytest_forkserver as forked
+
 pytestmark = pytest.mark.slow  # a subprocess of the suite per bad input
 
 EXIT_USAGE = 4
@@ -56,7 +58,7 @@ def run(target: CountingServer, *options: str, cwd: Path) -> subprocess.Complete
     url = f"http://127.0.0.1:{target.server_address[1]}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHIME_CONFORMANCE_")}
     command = [sys.executable, "-m", "chime_conformance.cli", "run", "--target-url", url]
-    return subprocess.run(
+    return forked.run(
         [*command, *options], capture_output=True, text=True, timeout=120, cwd=cwd, env=env
     )
 

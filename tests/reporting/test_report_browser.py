@@ -21,6 +21,7 @@ from chime_conformance.emulator.server import running_emulator
 from chime_conformance.reporting import write_reports
 from chime_conformance.reporting.failure_groups import failure_cause
 from tests.end_to_end.test_partial_endpoints import moto_url, run_suite  # noqa: F401 (a fixture)
+from tests.support import pytest_forkserver as forked
 from tests.support.report_runs import small_run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -214,7 +215,7 @@ def test_an_interrupted_runs_page_says_so_and_its_score_is_partial(tmp_path: Pat
     report = tmp_path / "report"
     env = {**os.environ, "CHIME_INTERRUPT_AFTER": "20"}
     env = {k: v for k, v in env.items() if not k.startswith("CHIME_CONFORMANCE_")}
-    done = subprocess.run(
+    done = forked.run(
         [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider",
          "--hypothesis-profile", "ci", "--report-dir", str(report), "-p", "tests.support.interrupt_after_probe"],
         capture_output=True, text=True, timeout=600, cwd=REPO, env=env,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from chime_conformance.pytest_plugin.options import example_sources
 from chime_conformance.pytest_plugin.profiles import register_hypothesis_profiles
 from chime_conformance.run.config import ConfigurationError
 from chime_conformance.run.example_db import DEFAULT_ARTIFACT, DEFAULT_DIR, example_database
+from tests.support import pytest_forkserver as forked
 from tests.support.recording_emulator import RecordingEmulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def test_a_failure_found_in_one_run_is_replayed_first_by_the_next(tmp_path: Path
     with RecordingEmulator(1, config) as emulator:
         for run in (1, 2):
             since = len(emulator.log)
-            done = subprocess.run(
+            done = forked.run(
                 [
                     sys.executable,
                     "-m",

@@ -22,6 +22,7 @@ from chime_conformance.emulator.server import running_emulator
 from chime_conformance.run.ledger import RUN_TAG_KEY, Ledger
 from chime_conformance.run.sweep import sweep
 from chime_conformance.wire.client import ChimeClient
+from tests.support import pytest_forkserver as forked
 from tests.support.misbehaving_targets import ProxyPlan, proxy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,18 +144,19 @@ def test_a_create_is_written_down_before_it_is_sent() -> None:
 # Ctrl-C against a real run
 
 
-def start_suite(url: str, report_dir: Path, *, keyword: str = "") -> subprocess.Popen[str]:
+def start_suite(url: str, report_dir: Path, *, keyword: str = "") -> forked.ForkedRun:
+    """The suite in a process of its own (forked: tests/support/pytest_forkserver.py)."""
     command = [
         sys.executable, "-m", "pytest", "conformance/test_lifecycle.py",
         "--target-url", url, "--hypothesis-profile", "ci", "--report-dir", str(report_dir),
         "-p", "no:cacheprovider", "-q", *(["-k", keyword] if keyword else []),
     ]  # fmt: skip
-    return subprocess.Popen(
+    return forked.popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
 
 
-def interrupted(process: subprocess.Popen[str]) -> tuple[int, str]:
+def interrupted(process: forked.ForkedRun) -> tuple[int, str]:
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=120)
     return process.returncode, output
@@ -247,7 +249,7 @@ def test_ctrl_c_while_the_reports_are_written_still_writes_them_whole(
     """The signal lands after the tests and the sweep, as the reports are
     written (tests/support/interrupt_probe.py): exit 2, no traceback, reports whole."""
     with running_emulator() as emulator:
-        done = subprocess.run(
+        done = forked.run(
             [sys.executable, "-m", "pytest", "conformance/test_lifecycle.py",
              "-k", "reads_back_as_created", "--target-url", emulator.url,
              "--hypothesis-profile", "ci", "--report-dir", str(tmp_path),

@@ -1,5 +1,5 @@
-"""One state machine's search for a fault, run in an interpreter of its own,
-for the fault proofs of tests/end_to_end/test_state_machines.py.
+"""One state machine's search for a fault, run in a process of its own, for
+the fault proofs of tests/end_to_end/test_state_machines.py.
 
 Why a process of its own: while it generates, Hypothesis draws some values
 (short strings, large integers) from a pool of constants it reads out of every
@@ -8,10 +8,12 @@ derandomized search therefore depends on what its process imported before:
 an xdist worker, which collects every test file, searched other examples
 than the file run alone, and (as of 07bebb6) the ``cascade_keeps_users``
 proof missed its fault within its 40 examples once tests/adapter/test_cli.py
-was merely collected beside it. A fresh interpreter imports the same modules whatever ran before
-it, so the same code searches the same examples in every run.
+was merely collected beside it. A process forked from the fork server
+(tests/support/pytest_forkserver.py) starts from the same imports whatever
+ran before it, as a fresh interpreter would, so the same code searches the
+same examples in every run.
 
-    python -m tests.support.machine_proof MACHINE URL OUT.json [--shrink]
+    python -m tests.support.machine_proof MACHINE URL OUT.json [--shrink] [--examples=N]
 
 writes what the run raised (``ContractBroken``'s text, or null when it found
 nothing) and the failures it recorded to ``OUT.json``.
@@ -20,7 +22,6 @@ nothing) and the failures it recorded to ``OUT.json``.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from conformance.machines.app_instances import AppInstancesMachine
 from conformance.machines.harness import Machine, MachineContext
 from conformance.machines.members import MembersMachine
 from conformance.machines.overlaps import OverlapsMachine
+from tests.support import pytest_forkserver as forked
 
 ROOT = Path(__file__).resolve().parents[2]
 MACHINES: dict[str, type[Machine]] = {
@@ -54,7 +56,9 @@ SEARCH = settings(
 )
 
 
-def search_settings(machine: type[Machine], *, shrink: bool = False) -> settings:
+def search_settings(
+    machine: type[Machine], *, shrink: bool = False, examples: int | None = None
+) -> settings:
     """:data:`SEARCH`, with runs of twice as many steps as ``machine`` has rules.
 
     A rule runs again only once every rule has had its turn (the harness'
@@ -65,6 +69,7 @@ def search_settings(machine: type[Machine], *, shrink: bool = False) -> settings
     20 with 20, and in all 25 with 36."""
     return settings(
         SEARCH,
+        max_examples=examples or SEARCH.max_examples,
         stateful_step_count=max(10, 2 * len(machine.rule_names())),
         phases=[Phase.generate, Phase.shrink] if shrink else [Phase.generate],
     )
@@ -79,8 +84,11 @@ class MachineRun:
     failures: list[CheckRecord]
 
 
-def run_here(machine: type[Machine], url: str, *, shrink: bool) -> MachineRun:
-    """Search with ``machine`` against ``url`` in this process."""
+def run_here(
+    machine: type[Machine], url: str, *, shrink: bool, examples: int | None = None
+) -> MachineRun:
+    """Search with ``machine`` against ``url`` in this process (``examples``:
+    fewer than :data:`SEARCH`'s)."""
     results = ResultLog()
     verifier = Verifier(results=results, test_id="machine", account_id="123456789012")
     # a deletion the fault never performs must not be awaited 20 s per example
@@ -89,7 +97,8 @@ def run_here(machine: type[Machine], url: str, *, shrink: bool) -> MachineRun:
     )
     try:
         run_state_machine_as_test(
-            machine.bind(context), settings=search_settings(machine, shrink=shrink)
+            machine.bind(context),
+            settings=search_settings(machine, shrink=shrink, examples=examples),
         )
         raised = None
     except ContractBroken as broken:
@@ -98,10 +107,16 @@ def run_here(machine: type[Machine], url: str, *, shrink: bool) -> MachineRun:
     return MachineRun(raised, failures)
 
 
-def run_apart(machine: str, url: str, out: Path, *, shrink: bool) -> MachineRun:
-    """:func:`run_here` in a fresh interpreter (see the module's docstring)."""
-    done = subprocess.run(
-        [sys.executable, "-m", __name__, machine, url, str(out), *(["--shrink"] * shrink)],
+def run_apart(
+    machine: str, url: str, out: Path, *, shrink: bool, examples: int | None = None
+) -> MachineRun:
+    """:func:`run_here` in a process of its own, forked from the fork server's
+    interpreter (tests/support/pytest_forkserver.py): the same modules
+    imported in every run, whatever this process imported (see the module's
+    docstring), without paying the imports each time."""
+    flags = [*(["--shrink"] * shrink), *([f"--examples={examples}"] if examples else [])]
+    done = forked.run(
+        [sys.executable, "-m", __name__, machine, url, str(out), *flags],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -117,7 +132,10 @@ def main(argv: list[str]) -> None:
 
     machine, url, out, *flags = argv
     scenario.POLL_SECONDS = 0.02  # this process runs nothing else
-    run = run_here(MACHINES[machine], url, shrink="--shrink" in flags)
+    examples = [int(f.split("=", 1)[1]) for f in flags if f.startswith("--examples=")]
+    run = run_here(
+        MACHINES[machine], url, shrink="--shrink" in flags, examples=next(iter(examples), None)
+    )
     data = {"raised": run.raised, "failures": [r.to_json() for r in run.failures]}
     Path(out).write_text(json.dumps(data), encoding="utf-8")
 
